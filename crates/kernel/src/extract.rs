@@ -1,0 +1,273 @@
+//! Request extraction that fails with problem+json: the [`Valid`] extractor, body
+//! parsing shared with hand-written handlers, and the actix extractor configs.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, Json, Query};
+use actix_web::{FromRequest, HttpRequest};
+use garde::Validate;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, FieldError, Result};
+
+/// Runs serde, then garde, on a request part; both kinds of failure are one `422` shape.
+///
+/// `Valid<Json<T>>` reads a JSON body (`415` for another media type, `413` over the
+/// body limit); `Valid<Query<T>>` reads the query string.
+#[derive(Debug)]
+pub struct Valid<T>(pub T);
+
+impl<T> Valid<T> {
+    /// The validated inner extractor.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Valid<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Runs garde's rules on a value, listing every failing field.
+pub fn validate<T: Validate>(value: &T) -> Result<()>
+where
+    T::Context: Default,
+{
+    value.validate().map_err(|report| {
+        Error::Validation(
+            report
+                .iter()
+                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
+                .collect(),
+        )
+    })
+}
+
+/// Parses a JSON body, naming the first field that does not fit the type.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Error::Malformed(format!("the body is not valid JSON: {inner}"));
+        }
+        field_error(&path, &inner.to_string())
+    })?;
+    de.end().map_err(|e| Error::Malformed(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Parses an `application/x-www-form-urlencoded` body or query string, naming the first failing field.
+pub fn parse_urlencoded<T: DeserializeOwned>(input: &[u8]) -> Result<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(input));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        field_error(&path, &err.into_inner().to_string())
+    })
+}
+
+/// Builds the field error of a serde failure: serde reports a missing field on its
+/// parent, so the field name is lifted out of the message.
+fn field_error(path: &str, message: &str) -> Error {
+    let path = if path == "." { "" } else { path };
+    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
+    let field = match message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+        Some(missing) if path.is_empty() => missing.to_owned(),
+        Some(missing) => format!("{path}.{missing}"),
+        None => path.to_owned(),
+    };
+    let message = if message.starts_with("missing field") { "is required".to_owned() } else { message };
+    Error::Validation(vec![FieldError::new(field, message)])
+}
+
+/// Whether the request declares a media type ending in `json`.
+pub fn is_json(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+}
+
+/// Whether the request declares an urlencoded form body.
+pub fn is_form(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| m == "application/x-www-form-urlencoded")
+}
+
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+/// The largest request body the service reads, in bytes (registered as app data).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self(1024 * 1024)
+    }
+}
+
+/// Reads the whole body, refusing (`413`) as soon as it is known to exceed [`BodyLimit`].
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes> {
+    use futures_util::StreamExt;
+
+    let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            PayloadError::Overflow => Error::PayloadTooLarge { limit },
+            other => Error::BadRequest(format!("the request body could not be read: {other}")),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(Error::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+impl<T> FromRequest for Valid<Json<T>>
+where
+    T: DeserializeOwned + Validate + 'static,
+    T::Context: Default,
+{
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(Error::UnsupportedMediaType("the body must be JSON (Content-Type: application/json)".into()));
+            }
+            let body = read_body(&req, &mut payload).await?;
+            let value: T = parse_json(&body)?;
+            validate(&value)?;
+            Ok(Valid(Json(value)))
+        })
+    }
+}
+
+impl<T> FromRequest for Valid<Query<T>>
+where
+    T: DeserializeOwned + Validate + 'static,
+    T::Context: Default,
+{
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let value: T = parse_urlencoded(req.query_string().as_bytes())?;
+            validate(&value)?;
+            Ok(Valid(Query(value)))
+        })())
+    }
+}
+
+/// actix's own JSON extractor, failing with problem+json.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _| {
+        match err {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                Error::PayloadTooLarge { limit }
+            }
+            JsonPayloadError::ContentType => Error::UnsupportedMediaType("the body must be JSON".into()),
+            JsonPayloadError::Deserialize(e) => field_error("", &e.to_string()),
+            other => Error::BadRequest(other.to_string()),
+        }
+        .into()
+    })
+}
+
+/// actix's own query extractor, failing with problem+json.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| match err {
+        QueryPayloadError::Deserialize(e) => field_error("", &e.to_string()).into(),
+        other => Error::BadRequest(other.to_string()).into(),
+    })
+}
+
+/// actix's own path extractor: a path segment that does not parse names no resource (`404`).
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| match err {
+        PathError::Deserialize(_) => Error::NotFound("no resource has this id".into()).into(),
+        other => Error::BadRequest(other.to_string()).into(),
+    })
+}
+
+/// actix's own form extractor, failing with problem+json.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default().limit(limit).error_handler(move |err, _| match err {
+        UrlencodedError::Overflow { .. } => Error::PayloadTooLarge { limit }.into(),
+        UrlencodedError::ContentType => Error::UnsupportedMediaType("the body must be a form".into()).into(),
+        other => field_error("", &other.to_string()).into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Validate, Debug)]
+    struct Sample {
+        #[garde(length(min = 3))]
+        name: String,
+        #[garde(range(min = 1, max = 5))]
+        count: u32,
+    }
+
+    fn fields(err: Error) -> Vec<String> {
+        match err {
+            Error::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let err = parse_json::<Sample>(br#"{"name":"abc","count":"x"}"#).unwrap_err();
+        assert_eq!(fields(err), ["count"]);
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let err = parse_json::<Sample>(br#"{"name":"abc"}"#).unwrap_err();
+        assert_eq!(fields(err), ["count"]);
+    }
+
+    #[test]
+    fn malformed_json_names_no_field() {
+        let err = parse_json::<Sample>(br#"{"name":"#).unwrap_err();
+        assert!(matches!(err, Error::Malformed(_)), "{err:?}");
+    }
+
+    #[test]
+    fn every_rule_violation_is_listed() {
+        let value = parse_json::<Sample>(br#"{"name":"a","count":9}"#).unwrap();
+        let mut failing = fields(validate(&value).unwrap_err());
+        failing.sort();
+        assert_eq!(failing, ["count", "name"]);
+    }
+
+    #[test]
+    fn query_type_errors_name_the_field() {
+        let err = parse_urlencoded::<Sample>(b"name=abc&count=many").unwrap_err();
+        assert_eq!(fields(err), ["count"]);
+    }
+}

@@ -1,0 +1,33 @@
+//! Agentry's shared kernel: the pieces every domain crate speaks.
+//!
+//! It knows no domain. It defines the one [`Error`] type (rendered as RFC 9457
+//! problem+json), the [`Valid`] extractor, keyset [`Page`]s, the [`Principal`] and the
+//! ports ([`TokenVerifier`], [`PasswordHasher`]) that the `auth` crate implements.
+
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod ids;
+pub mod openapi;
+pub mod page;
+pub mod principal;
+pub mod problem;
+
+#[cfg(feature = "http")]
+pub mod context;
+#[cfg(feature = "http")]
+pub mod extract;
+#[cfg(feature = "http")]
+mod response;
+
+pub use credentials::PasswordHasher;
+pub use error::{Error, FieldError, Result};
+pub use page::{Cursor, Page, PageParams};
+pub use principal::{Principal, TokenVerifier};
+pub use problem::Problem;
+
+#[cfg(feature = "http")]
+pub use extract::Valid;
+
+/// A boxed, sendable future, the return type of the kernel's object-safe async ports.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,21 @@
+//! Agentry's schema history. Migrations are frozen once released: a change is a new file.
+//! Every migration is written with sea-query's builders (or SQL both databases accept),
+//! so the same file runs on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+mod m20261121_000002_create_auth_tokens;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_users::Migration),
+            Box::new(m20261121_000002_create_auth_tokens::Migration),
+        ]
+    }
+}
