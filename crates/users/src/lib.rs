@@ -1,1 +1,11 @@
+//! User accounts: the `users` table, its DTOs, [`service::UserService`] and (feature `http`)
+//! the `/api/v1/users` routes.
 
+pub mod entities;
+pub mod schemas;
+pub mod service;
+
+#[cfg(feature = "http")]
+pub mod router;
+
+pub use service::UserService;

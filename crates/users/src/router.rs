@@ -1,0 +1,225 @@
+//! The `/users` routes: thin handlers that extract, call [`UserService`], and answer.
+
+use actix_web::http::header;
+use actix_web::web::{self, Json, Query};
+use actix_web::{HttpResponse, delete, get, patch, post};
+use kernel::openapi as problems;
+use kernel::{Page, PageParams, Principal, Result, Valid};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::UserService;
+use crate::schemas::{PasswordChange, User, UserCreate, UserListQuery, UserUpdate, UserUpdateMe};
+
+/// Registers the `/users` routes (mount under `/api/v1`).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/users")
+            .service(read_me)
+            .service(update_me)
+            .service(change_password)
+            .service(delete_me)
+            .service(list_users)
+            .service(create_user)
+            .service(read_user)
+            .service(update_user)
+            .service(delete_user),
+    );
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, response = problems::Unauthorized),
+    )
+)]
+#[get("/me")]
+async fn read_me(principal: Principal, users: web::Data<UserService>) -> Result<Json<User>> {
+    Ok(Json(users.get(principal.user_id).await?.into()))
+}
+
+/// Updates the caller's email, username or display name.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = UserUpdateMe,
+    responses(
+        (status = 200, description = "The updated caller", body = User),
+        (status = 401, response = problems::Unauthorized),
+        (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[patch("/me")]
+async fn update_me(
+    principal: Principal,
+    users: web::Data<UserService>,
+    body: Valid<Json<UserUpdateMe>>,
+) -> Result<Json<User>> {
+    let update = body.into_inner().into_inner().into();
+    Ok(Json(users.update(principal.user_id, update).await?.into()))
+}
+
+/// Changes the caller's password; all their refresh tokens are revoked.
+#[utoipa::path(
+    tag = "users",
+    path = "/me/password",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[post("/me/password")]
+async fn change_password(
+    principal: Principal,
+    users: web::Data<UserService>,
+    body: Valid<Json<PasswordChange>>,
+) -> Result<HttpResponse> {
+    users.change_password(principal.user_id, body.into_inner().into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the caller's account and everything it owns.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "Account deleted"),
+        (status = 401, response = problems::Unauthorized),
+    )
+)]
+#[delete("/me")]
+async fn delete_me(principal: Principal, users: web::Data<UserService>) -> Result<HttpResponse> {
+    users.delete(principal.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists users, newest first (superuser).
+#[utoipa::path(
+    tag = "users",
+    path = "",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(UserListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[get("")]
+async fn list_users(
+    principal: Principal,
+    users: web::Data<UserService>,
+    query: Valid<Query<UserListQuery>>,
+) -> Result<Json<Page<User>>> {
+    principal.require_superuser()?;
+    let query = query.into_inner().into_inner();
+    let page = PageParams::parse(query.limit, query.cursor.as_deref())?;
+    Ok(Json(users.list(query.q.as_deref(), &page).await?.map(User::from)))
+}
+
+/// Creates a user (superuser).
+#[utoipa::path(
+    tag = "users",
+    path = "",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = UserCreate,
+    responses(
+        (status = 201, description = "The new user", body = User, headers(("Location" = String, description = "URL of the new user"))),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[post("")]
+async fn create_user(
+    principal: Principal,
+    users: web::Data<UserService>,
+    body: Valid<Json<UserCreate>>,
+) -> Result<HttpResponse> {
+    principal.require_superuser()?;
+    let created = users.create(body.into_inner().into_inner().into()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .json(User::from(created)))
+}
+
+/// One user (superuser).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
+    )
+)]
+#[get("/{user_id}")]
+async fn read_user(principal: Principal, users: web::Data<UserService>, path: web::Path<Uuid>) -> Result<Json<User>> {
+    principal.require_superuser()?;
+    Ok(Json(users.get(path.into_inner()).await?.into()))
+}
+
+/// Updates any field of a user, including password and flags (superuser).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = UserUpdate,
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
+        (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[patch("/{user_id}")]
+async fn update_user(
+    principal: Principal,
+    users: web::Data<UserService>,
+    path: web::Path<Uuid>,
+    body: Valid<Json<UserUpdate>>,
+) -> Result<Json<User>> {
+    principal.require_superuser()?;
+    Ok(Json(users.update(path.into_inner(), body.into_inner().into_inner()).await?.into()))
+}
+
+/// Deletes a user and everything they own (superuser).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "User deleted"),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
+    )
+)]
+#[delete("/{user_id}")]
+async fn delete_user(principal: Principal, users: web::Data<UserService>, path: web::Path<Uuid>) -> Result<HttpResponse> {
+    principal.require_superuser()?;
+    users.delete(path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

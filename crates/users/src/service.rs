@@ -1,0 +1,211 @@
+//! Business rules of user accounts.
+
+use std::sync::Arc;
+
+use kernel::page::{KeysetColumns, fetch_page};
+use kernel::{Cursor, Error, Page, PageParams, PasswordHasher, Result};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::entities::user;
+use crate::schemas::{NewUser, PasswordChange, UserUpdate};
+
+/// Creates, finds, updates and deletes user accounts.
+#[derive(Clone)]
+pub struct UserService {
+    db: DatabaseConnection,
+    hasher: Arc<dyn PasswordHasher>,
+}
+
+impl UserService {
+    /// A service over `db`, hashing passwords with `hasher`.
+    pub fn new(db: DatabaseConnection, hasher: Arc<dyn PasswordHasher>) -> Self {
+        Self { db, hasher }
+    }
+
+    /// The password hasher this service uses.
+    pub fn hasher(&self) -> &Arc<dyn PasswordHasher> {
+        &self.hasher
+    }
+
+    /// Creates an account; `409` when the email or the username (any case) is taken.
+    pub async fn create(&self, new: NewUser) -> Result<user::Model> {
+        let email = new.email.trim().to_lowercase();
+        self.ensure_unique(Some(&email), Some(&new.username), None).await?;
+        let password_hash = self.hasher.hash(new.password).await?;
+        let now = kernel::clock::now();
+        let model = user::ActiveModel {
+            id: Set(kernel::ids::new_id()),
+            email: Set(email),
+            username: Set(new.username),
+            full_name: Set(new.full_name),
+            password_hash: Set(password_hash),
+            is_active: Set(new.is_active),
+            is_superuser: Set(new.is_superuser),
+            sessions_revoked_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        Ok(model.insert(&self.db).await?)
+    }
+
+    /// The user with this id (`404` otherwise).
+    pub async fn get(&self, id: Uuid) -> Result<user::Model> {
+        user::Entity::find_by_id(id).one(&self.db).await?.ok_or_else(|| Error::not_found("user"))
+    }
+
+    /// The user with this id, if any.
+    pub async fn find(&self, id: Uuid) -> Result<Option<user::Model>> {
+        Ok(user::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// The user a login name refers to: an email address or a username, any case.
+    pub async fn find_by_login(&self, login: &str) -> Result<Option<user::Model>> {
+        let login = login.trim().to_lowercase();
+        let column = if login.contains('@') { user::Column::Email } else { user::Column::Username };
+        Ok(user::Entity::find()
+            .filter(Expr::expr(Func::lower(Expr::col(column))).eq(login))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Applies a partial update; `409` when the new email or username is taken.
+    pub async fn update(&self, id: Uuid, update: UserUpdate) -> Result<user::Model> {
+        let current = self.get(id).await?;
+        let email = update.email.map(|e| e.trim().to_lowercase());
+        self.ensure_unique(email.as_deref(), update.username.as_deref(), Some(id)).await?;
+        let now = kernel::clock::now();
+        let mut model: user::ActiveModel = current.into();
+        if let Some(email) = email {
+            model.email = Set(email);
+        }
+        if let Some(username) = update.username {
+            model.username = Set(username);
+        }
+        if let Some(full_name) = update.full_name {
+            model.full_name = Set(full_name);
+        }
+        if let Some(password) = update.password {
+            model.password_hash = Set(self.hasher.hash(password).await?);
+            model.sessions_revoked_at = Set(Some(now));
+        }
+        if let Some(is_active) = update.is_active {
+            model.is_active = Set(is_active);
+            if !is_active {
+                model.sessions_revoked_at = Set(Some(now));
+            }
+        }
+        if let Some(is_superuser) = update.is_superuser {
+            model.is_superuser = Set(is_superuser);
+        }
+        model.updated_at = Set(now);
+        Ok(model.update(&self.db).await?)
+    }
+
+    /// Changes the caller's password after checking the current one (`400` when wrong);
+    /// every refresh token issued before is revoked.
+    pub async fn change_password(&self, id: Uuid, change: PasswordChange) -> Result<()> {
+        let current = self.get(id).await?;
+        let ok = self.hasher.verify(change.current_password, Some(current.password_hash.clone())).await?;
+        if !ok {
+            return Err(Error::BadRequest("the current password is wrong".into()));
+        }
+        self.set_password(current, change.new_password).await
+    }
+
+    /// Sets a new password and revokes every refresh token issued before.
+    pub async fn set_password(&self, user: user::Model, new_password: String) -> Result<()> {
+        let hash = self.hasher.hash(new_password).await?;
+        let now = kernel::clock::now();
+        let mut model: user::ActiveModel = user.into();
+        model.password_hash = Set(hash);
+        model.sessions_revoked_at = Set(Some(now));
+        model.updated_at = Set(now);
+        model.update(&self.db).await?;
+        Ok(())
+    }
+
+    /// Deletes the account; everything it owns goes with it (foreign keys cascade).
+    pub async fn delete(&self, id: Uuid) -> Result<()> {
+        let res = user::Entity::delete_by_id(id).exec(&self.db).await?;
+        if res.rows_affected == 0 {
+            return Err(Error::not_found("user"));
+        }
+        Ok(())
+    }
+
+    /// A page of users, newest first, optionally filtered by an email/username substring.
+    pub async fn list(&self, q: Option<&str>, page: &PageParams) -> Result<Page<user::Model>> {
+        let mut select = user::Entity::find();
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            select = select.filter(
+                Condition::any()
+                    .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                    .add(Expr::expr(Func::lower(Expr::col(user::Column::Username))).like(LikeExpr::new(pattern).escape('\\'))),
+            );
+        }
+        let columns = KeysetColumns { created_at: user::Column::CreatedAt, id: user::Column::Id };
+        fetch_page(&self.db, select, columns, page, |u| Cursor { created_at: u.created_at, id: u.id }).await
+    }
+
+    /// Creates a superuser with these credentials unless the email is already registered.
+    /// Returns whether an account was created.
+    pub async fn ensure_superuser(&self, email: &str, password: &str) -> Result<bool> {
+        if self.find_by_login(email).await?.is_some() {
+            return Ok(false);
+        }
+        let username = superuser_name(email);
+        self.create(NewUser {
+            email: email.to_owned(),
+            username,
+            password: password.to_owned(),
+            full_name: None,
+            is_superuser: true,
+            is_active: true,
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// `409` naming the field when the email or username is used by another account.
+    async fn ensure_unique(&self, email: Option<&str>, username: Option<&str>, except: Option<Uuid>) -> Result<()> {
+        let taken = |found: Option<user::Model>| found.is_some_and(|u| Some(u.id) != except);
+        if let Some(email) = email
+            && taken(self.find_by_login(email).await?)
+        {
+            return Err(Error::Conflict("a user with this email already exists".into()));
+        }
+        if let Some(username) = username
+            && taken(
+                user::Entity::find()
+                    .filter(Expr::expr(Func::lower(Expr::col(user::Column::Username))).eq(username.to_lowercase()))
+                    .one(&self.db)
+                    .await?,
+            )
+        {
+            return Err(Error::Conflict("a user with this username already exists".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A valid username derived from an email's local part.
+fn superuser_name(email: &str) -> String {
+    let local: String = email
+        .split('@')
+        .next()
+        .unwrap_or("admin")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(50)
+        .collect();
+    if local.len() >= 3 { local } else { format!("admin_{local}") }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
