@@ -1,1 +1,75 @@
-fn main() {}
+//! `api-server`: serve (default), migrate, create-superuser, openapi.
+
+use anyhow::Context;
+use api_server::cli::{Cli, Command, MigrateAction};
+use api_server::{AppState, Config, db, server, telemetry};
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Openapi) = cli.command {
+        let doc = api_server::app::openapi();
+        println!("{}", doc.to_pretty_json().context("serializing the OpenAPI document")?);
+        return Ok(());
+    }
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    let warnings = config.check().map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let conn = db::connect(&config).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config, conn).await,
+        Command::Migrate { action } => migrate(&conn, action).await,
+        Command::CreateSuperuser { email, password } => {
+            db::migrate(&conn).await?;
+            let state = AppState::build(config, conn, None)?;
+            let created = state.users.ensure_superuser(&email, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", if created { "superuser created" } else { "a user with this email already exists" });
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+async fn serve(config: Config, conn: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let host = config.host.clone();
+    let port = config.port;
+    let state = AppState::build(config, conn, None)?;
+    server::prepare(&state).await?;
+    let (running, addr) = server::start(state, (&host, port))?;
+    tracing::info!("listening on http://{addr} (Swagger UI at http://{addr}/docs/)");
+    running.await.context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(conn: &sea_orm::DatabaseConnection, action: MigrateAction) -> anyhow::Result<()> {
+    match action {
+        MigrateAction::Up => Migrator::up(conn, None).await?,
+        MigrateAction::Down { steps } => Migrator::down(conn, Some(steps)).await?,
+        MigrateAction::Fresh => Migrator::fresh(conn).await?,
+        MigrateAction::Status => {
+            for m in Migrator::get_applied_migrations(conn).await? {
+                println!("applied  {}", m.name());
+            }
+            for m in Migrator::get_pending_migrations(conn).await? {
+                println!("pending  {}", m.name());
+            }
+        }
+    }
+    Ok(())
+}

@@ -114,7 +114,10 @@ impl Default for BodyLimit {
 }
 
 /// Reads the whole body, refusing (`413`) as soon as it is known to exceed [`BodyLimit`].
-pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes> {
+pub async fn read_body<S>(req: &HttpRequest, payload: &mut S) -> Result<Bytes>
+where
+    S: futures_util::Stream<Item = std::result::Result<Bytes, PayloadError>> + Unpin,
+{
     use futures_util::StreamExt;
 
     let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;

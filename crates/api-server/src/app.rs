@@ -1,0 +1,90 @@
+//! The composed application: routes of every domain crate, middleware, docs.
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::{App, web};
+use kernel::TokenVerifier;
+use kernel::extract::{BodyLimit, form_config, json_config, path_config, query_config};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::middleware::rate_limit::RateLimit;
+use crate::middleware::request_context::RequestContextMiddleware;
+use crate::state::AppState;
+use crate::{fallback, health};
+
+/// Registers every documented route: the probes and each domain's `/api/v1` routes.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::live).service(health::ready).service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::router::configure)
+            .configure(users::router::configure),
+    );
+}
+
+/// The OpenAPI document of every route, as served at `/openapi.json`.
+pub fn openapi() -> OpenApi {
+    let (_, doc) = App::new().into_utoipa_app().openapi(crate::openapi::base()).configure(routes).split_for_parts();
+    doc
+}
+
+fn cors(origins: &[String]) -> Cors {
+    // A mismatched origin only gets no CORS headers (the browser then refuses); same-origin
+    // requests such as Swagger UI's carry an Origin header too and must pass.
+    let mut cors = Cors::default()
+        .block_on_origin_mismatch(false)
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("x-process-time"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// One worker's application over the shared `state`.
+pub fn build(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.body_limit_bytes;
+    let verifier: Arc<dyn TokenVerifier> = Arc::new(state.auth.clone());
+    App::new()
+        .app_data(web::Data::new(state.db.clone()))
+        .app_data(web::Data::new(state.users.clone()))
+        .app_data(web::Data::new(state.auth.clone()))
+        .app_data(web::Data::from(verifier))
+        .app_data(web::Data::new(Arc::clone(&state.routes)))
+        .app_data(BodyLimit(limit))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(json_config(limit))
+        .app_data(form_config(limit))
+        .app_data(query_config())
+        .app_data(path_config())
+        .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*state.openapi).clone()))
+        .default_service(web::to(fallback::unmatched))
+        .wrap(RateLimit(Arc::clone(&state.rate_limiter)))
+        .wrap(cors(&state.config.cors_origins()))
+        .wrap(state.metrics.clone())
+        .wrap(RequestContextMiddleware)
+}

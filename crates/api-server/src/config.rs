@@ -1,0 +1,335 @@
+//! The service's configuration: one typed struct read from the environment (and `.env`).
+//!
+//! Every variable, its default and production advice: `docs/configuration.md`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The JWT secret used when none is configured in development. Production refuses it.
+pub const DEV_JWT_SECRET: &str = "agentry-development-secret-change-me-please!";
+
+/// Where the service runs; production refuses unsafe settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    /// Local development: safe defaults, warnings instead of refusals.
+    Development,
+    /// Automated tests.
+    Test,
+    /// A real deployment.
+    Production,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting of the server. Field `foo_bar` is read from `FOO_BAR`.
+#[derive(Clone, Deserialize)]
+pub struct Config {
+    /// `APP_ENV`: development | test | production.
+    #[serde(default = "defaults::app_env")]
+    pub app_env: AppEnv,
+    /// `HOST` to bind.
+    #[serde(default = "defaults::host")]
+    pub host: String,
+    /// `PORT` to bind.
+    #[serde(default = "defaults::port")]
+    pub port: u16,
+    /// `WORKERS`: HTTP worker threads (default: one per core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// `DATABASE_URL`: `sqlite://...` or `postgres://...`.
+    #[serde(default = "defaults::database_url")]
+    pub database_url: String,
+    /// `DATABASE_POOL_SIZE`: maximum connections.
+    #[serde(default = "defaults::pool_size")]
+    pub database_pool_size: u32,
+    /// `DATABASE_CONNECT_TIMEOUT_SECS`: how long to wait for a connection.
+    #[serde(default = "defaults::connect_timeout")]
+    pub database_connect_timeout_secs: u64,
+    /// `AUTO_MIGRATE`: apply pending migrations at start-up.
+    #[serde(default = "defaults::yes")]
+    pub auto_migrate: bool,
+    /// `JWT_SECRET`: HS256 key, at least 32 bytes in production.
+    #[serde(default)]
+    pub jwt_secret: Option<String>,
+    /// `ACCESS_TOKEN_TTL_SECS`.
+    #[serde(default = "defaults::access_ttl")]
+    pub access_token_ttl_secs: i64,
+    /// `REFRESH_TOKEN_TTL_SECS`.
+    #[serde(default = "defaults::refresh_ttl")]
+    pub refresh_token_ttl_secs: i64,
+    /// `PASSWORD_RESET_TTL_SECS`.
+    #[serde(default = "defaults::reset_ttl")]
+    pub password_reset_ttl_secs: i64,
+    /// `PASSWORD_RESET_URL`: the frontend page a reset mail links to (`?token=` is appended).
+    #[serde(default)]
+    pub password_reset_url: Option<String>,
+    /// `BCRYPT_COST`: 4..=31.
+    #[serde(default = "defaults::bcrypt_cost")]
+    pub bcrypt_cost: u32,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins, or `*`.
+    #[serde(default)]
+    pub cors_allowed_origins: Option<String>,
+    /// `AUTH_RATE_LIMIT_PER_MINUTE`: login/register/recovery requests per client IP and route.
+    #[serde(default = "defaults::auth_rate")]
+    pub auth_rate_limit_per_minute: u32,
+    /// `TRUST_FORWARDED_FOR`: take the client IP from `X-Forwarded-For`/`Forwarded` (behind a proxy only).
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+    /// `BODY_LIMIT_BYTES`: largest accepted request body.
+    #[serde(default = "defaults::body_limit")]
+    pub body_limit_bytes: usize,
+    /// `FIRST_SUPERUSER_EMAIL`.
+    #[serde(default)]
+    pub first_superuser_email: Option<String>,
+    /// `FIRST_SUPERUSER_PASSWORD`.
+    #[serde(default)]
+    pub first_superuser_password: Option<String>,
+    /// `LOG_FORMAT`: pretty | json.
+    #[serde(default = "defaults::log_format")]
+    pub log_format: LogFormat,
+    /// `SMTP_URL`: e.g. `smtps://user:pass@smtp.example.com`; unset logs mail instead.
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`: sender of outgoing mail.
+    #[serde(default = "defaults::mail_from")]
+    pub mail_from: String,
+    /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
+    #[serde(default = "defaults::shutdown_timeout")]
+    pub shutdown_timeout_secs: u64,
+}
+
+mod defaults {
+    use super::{AppEnv, LogFormat};
+
+    pub fn app_env() -> AppEnv {
+        AppEnv::Development
+    }
+    pub fn host() -> String {
+        "127.0.0.1".into()
+    }
+    pub fn port() -> u16 {
+        8080
+    }
+    pub fn database_url() -> String {
+        "sqlite://data/agentry.db".into()
+    }
+    pub fn pool_size() -> u32 {
+        10
+    }
+    pub fn connect_timeout() -> u64 {
+        5
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn access_ttl() -> i64 {
+        15 * 60
+    }
+    pub fn refresh_ttl() -> i64 {
+        30 * 24 * 3600
+    }
+    pub fn reset_ttl() -> i64 {
+        3600
+    }
+    pub fn bcrypt_cost() -> u32 {
+        12
+    }
+    pub fn auth_rate() -> u32 {
+        10
+    }
+    pub fn body_limit() -> usize {
+        1024 * 1024
+    }
+    pub fn log_format() -> LogFormat {
+        LogFormat::Pretty
+    }
+    pub fn mail_from() -> String {
+        "Agentry <no-reply@localhost>".into()
+    }
+    pub fn shutdown_timeout() -> u64 {
+        30
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // An empty environment yields every default.
+        envy::from_iter::<_, Config>(std::iter::empty::<(String, String)>()).expect("every field has a default")
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are never printed.
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("auto_migrate", &self.auto_migrate)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A setting the service refuses to start with.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable to set or fix.
+    pub variable: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads `.env` (outside production, if present) and then the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        if std::env::var("APP_ENV").map(|v| v != "production").unwrap_or(true) {
+            let _ = dotenvy::dotenv();
+        }
+        let vars = std::env::vars().filter(|(_, v)| !v.trim().is_empty());
+        let config: Config = envy::from_iter(vars).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        Ok(config)
+    }
+
+    /// Refusals (any environment) and, outside production, warnings for unsafe settings.
+    pub fn check(&self) -> Result<Vec<String>, ConfigError> {
+        let mut warnings = Vec::new();
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(ConfigError { variable: "BCRYPT_COST", problem: "must be between 4 and 31".into() });
+        }
+        if self.auth_rate_limit_per_minute == 0 {
+            return Err(ConfigError { variable: "AUTH_RATE_LIMIT_PER_MINUTE", problem: "must be at least 1".into() });
+        }
+        if self.database_pool_size == 0 {
+            return Err(ConfigError { variable: "DATABASE_POOL_SIZE", problem: "must be at least 1".into() });
+        }
+        let secret_problem = match self.jwt_secret.as_deref() {
+            None => Some("is not set".to_owned()),
+            Some(DEV_JWT_SECRET) => Some("is the public development default".to_owned()),
+            Some(s) if s.len() < 32 => Some(format!("is {} bytes; use at least 32 random bytes", s.len())),
+            Some(_) => None,
+        };
+        if let Some(problem) = secret_problem {
+            if self.app_env == AppEnv::Production {
+                return Err(ConfigError { variable: "JWT_SECRET", problem: format!("{problem} (e.g. `openssl rand -hex 32`)") });
+            }
+            warnings.push(format!("JWT_SECRET {problem}; using an insecure development secret"));
+        }
+        if self.app_env == AppEnv::Production && self.bcrypt_cost < 10 {
+            return Err(ConfigError { variable: "BCRYPT_COST", problem: "must be at least 10 in production".into() });
+        }
+        if self.app_env == AppEnv::Production && self.cors_allowed_origins.as_deref() == Some("*") {
+            warnings.push("CORS_ALLOWED_ORIGINS is `*`: any web origin may call the API".into());
+        }
+        if self.smtp_url.is_none() && self.app_env == AppEnv::Production {
+            warnings.push("SMTP_URL is not set: password-reset mail is only logged".into());
+        }
+        Ok(warnings)
+    }
+
+    /// The HS256 secret in effect.
+    pub fn jwt_secret(&self) -> &str {
+        self.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET)
+    }
+
+    /// Allowed CORS origins (`["*"]` for any).
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_allowed_origins
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The grace period of a graceful shutdown.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// The reset page URL in effect.
+    pub fn password_reset_url(&self) -> String {
+        self.password_reset_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{}/reset-password", self.host, self.port))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        envy::from_iter(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_local_and_safe() {
+        let c = Config::default();
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8080));
+        assert!(c.database_url.starts_with("sqlite://data/"));
+        assert_eq!(c.access_token_ttl_secs, 900);
+        assert_eq!(c.refresh_token_ttl_secs, 30 * 24 * 3600);
+        assert_eq!(c.bcrypt_cost, 12);
+        assert_eq!(c.body_limit_bytes, 1 << 20);
+    }
+
+    #[test]
+    fn production_refuses_missing_or_short_secret_naming_the_variable() {
+        let err = config(&[("APP_ENV", "production")]).check().unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).check().unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+        let ok = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]).check();
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn development_only_warns() {
+        let warnings = config(&[]).check().unwrap();
+        assert!(warnings.iter().any(|w| w.contains("JWT_SECRET")));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = envy::from_iter::<_, Config>([("PORT".to_string(), "eighty".to_string())]).unwrap_err();
+        assert!(err.to_string().to_lowercase().contains("port"), "{err}");
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("sqlite://data/a.db"), "sqlite://data/a.db");
+    }
+}

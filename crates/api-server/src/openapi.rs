@@ -1,0 +1,62 @@
+//! The OpenAPI document: the base (info, security schemes, shared components) that the
+//! routes collected from every domain crate are merged into.
+
+use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, OpenApi as OpenApiDoc};
+use utoipa::{Modify, OpenApi};
+
+/// The base document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Agentry API",
+        description = "Users, authentication, configurable AI agents, conversations and background agent runs.\n\n\
+            Errors are RFC 9457 problem details (`application/problem+json`). Use **Authorize** \
+            with a username (or email) and password to log in through the OAuth2 password flow.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(kernel::Problem, kernel::FieldError)),
+    modifiers(&SecuritySchemes, &ProblemResponses),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Registration, login, token refresh, password reset"),
+        (name = "users", description = "The caller's account and user administration"),
+    )
+)]
+pub struct BaseDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new("/api/v1/auth/login", Scopes::new()))],
+                "Log in with a username or email and a password.",
+            )),
+        );
+    }
+}
+
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let extra = ComponentsBuilder::new().responses_from_iter(kernel::openapi::problem_responses()).build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.extend(extra.responses);
+    }
+}
+
+/// The base document with the version of this build.
+pub fn base() -> OpenApiDoc {
+    let mut doc = BaseDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}

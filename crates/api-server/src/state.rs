@@ -1,0 +1,71 @@
+//! Everything built once at start-up and shared by the HTTP workers.
+
+use std::sync::Arc;
+
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use auth::{AuthService, AuthSettings, BcryptHasher, JwtKeys, LogMailer, Mailer, SmtpMailer};
+use sea_orm::DatabaseConnection;
+use users::UserService;
+use utoipa::openapi::OpenApi;
+
+use crate::config::{AppEnv, Config};
+use crate::fallback::RouteTable;
+use crate::middleware::rate_limit::AuthRateLimiter;
+
+/// The services and shared state of one server process.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration in effect.
+    pub config: Arc<Config>,
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// User accounts.
+    pub users: UserService,
+    /// Authentication (also the token verifier).
+    pub auth: AuthService,
+    /// Credential-route rate limiter.
+    pub rate_limiter: Arc<AuthRateLimiter>,
+    /// Prometheus metrics (served at `/metrics`).
+    pub metrics: PrometheusMetrics,
+    /// The OpenAPI document served at `/openapi.json`.
+    pub openapi: Arc<OpenApi>,
+    /// Known routes, for `405` answers.
+    pub routes: Arc<RouteTable>,
+}
+
+impl AppState {
+    /// Builds every service over `db`. `mailer` overrides the configured one (tests).
+    pub fn build(config: Config, db: DatabaseConnection, mailer: Option<Arc<dyn Mailer>>) -> anyhow::Result<Self> {
+        let mailer = match (mailer, config.smtp_url.as_deref()) {
+            (Some(mailer), _) => mailer,
+            (None, Some(url)) => Arc::new(SmtpMailer::new(url, &config.mail_from)?) as Arc<dyn Mailer>,
+            (None, None) => Arc::new(LogMailer::new(config.app_env != AppEnv::Production)),
+        };
+        let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost));
+        let users = UserService::new(db.clone(), hasher);
+        let settings = AuthSettings {
+            access_ttl_secs: config.access_token_ttl_secs,
+            refresh_ttl_secs: config.refresh_token_ttl_secs,
+            reset_ttl_secs: config.password_reset_ttl_secs,
+            reset_url: config.password_reset_url(),
+        };
+        let auth = AuthService::new(db.clone(), users.clone(), JwtKeys::new(config.jwt_secret().as_bytes()), mailer, settings);
+        let metrics = PrometheusMetricsBuilder::new("agentry")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let openapi = crate::app::openapi();
+        let routes = Arc::new(RouteTable::from_openapi(&openapi));
+        Ok(Self {
+            rate_limiter: Arc::new(AuthRateLimiter::new(config.auth_rate_limit_per_minute, config.trust_forwarded_for)),
+            config: Arc::new(config),
+            db,
+            users,
+            auth,
+            metrics,
+            openapi: Arc::new(openapi),
+            routes,
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! Registration, login, refresh-token rotation, logout and password reset.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use kernel::{Error, Result};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use users::UserService;
+use users::entities::user;
+use users::schemas::NewUser;
+use uuid::Uuid;
+
+use crate::entities::{password_reset_token as reset, refresh_token as refresh};
+use crate::jwt::JwtKeys;
+use crate::mailer::{Mail, Mailer};
+use crate::schemas::{RegisterRequest, TokenPair};
+use crate::secrets;
+
+/// Lifetimes and links of the tokens the service hands out.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Access-token lifetime in seconds (default 15 minutes).
+    pub access_ttl_secs: i64,
+    /// Refresh-token lifetime in seconds (default 30 days).
+    pub refresh_ttl_secs: i64,
+    /// Reset-token lifetime in seconds (default 1 hour).
+    pub reset_ttl_secs: i64,
+    /// Public URL of the frontend's reset page; the token is appended as `?token=`.
+    pub reset_url: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            reset_ttl_secs: 3600,
+            reset_url: "http://127.0.0.1:8080/reset-password".into(),
+        }
+    }
+}
+
+/// Authenticates users and manages their sessions.
+#[derive(Clone)]
+pub struct AuthService {
+    db: DatabaseConnection,
+    users: UserService,
+    keys: JwtKeys,
+    mailer: Arc<dyn Mailer>,
+    settings: AuthSettings,
+}
+
+fn bad_refresh() -> Error {
+    Error::Unauthorized("the refresh token is invalid, expired or revoked".into())
+}
+
+impl AuthService {
+    /// A service over `db`, using `users` for accounts.
+    pub fn new(
+        db: DatabaseConnection,
+        users: UserService,
+        keys: JwtKeys,
+        mailer: Arc<dyn Mailer>,
+        settings: AuthSettings,
+    ) -> Self {
+        Self { db, users, keys, mailer, settings }
+    }
+
+    /// The access-token keys.
+    pub fn keys(&self) -> &JwtKeys {
+        &self.keys
+    }
+
+    /// The user service this one authenticates against.
+    pub fn users(&self) -> &UserService {
+        &self.users
+    }
+
+    /// Creates an account and sends the welcome mail in the background (its failure is
+    /// logged and never delays or fails the registration).
+    pub async fn register(&self, req: RegisterRequest) -> Result<user::Model> {
+        let created = self
+            .users
+            .create(NewUser {
+                email: req.email,
+                username: req.username,
+                password: req.password,
+                full_name: req.full_name,
+                is_superuser: false,
+                is_active: true,
+            })
+            .await?;
+        self.send_in_background(Mail {
+            to: created.email.clone(),
+            subject: "Welcome to Agentry".into(),
+            body: format!("Hello {}, your Agentry account is ready.", created.username),
+        });
+        Ok(created)
+    }
+
+    /// Checks credentials (email or username) and starts a new session.
+    /// Unknown user and wrong password cost the same bcrypt time and get the same `401`.
+    pub async fn login(&self, login: &str, password: String) -> Result<TokenPair> {
+        let found = self.users.find_by_login(login).await?;
+        let hash = found.as_ref().map(|u| u.password_hash.clone());
+        let matched = self.users.hasher().verify(password, hash).await?;
+        let user = match found {
+            Some(user) if matched => user,
+            _ => return Err(Error::Unauthorized("incorrect username or password".into())),
+        };
+        if !user.is_active {
+            return Err(Error::Forbidden("this account is inactive".into()));
+        }
+        self.issue_pair(user.id, kernel::ids::new_id()).await
+    }
+
+    /// Exchanges a refresh token for a new pair. The presented token is spent; presenting
+    /// a spent token again revokes its whole family (the session was stolen or replayed).
+    pub async fn refresh(&self, token: &str) -> Result<TokenPair> {
+        let now = kernel::clock::now();
+        let row = refresh::Entity::find()
+            .filter(refresh::Column::TokenHash.eq(secrets::digest(token)))
+            .one(&self.db)
+            .await?
+            .ok_or_else(bad_refresh)?;
+        if row.revoked_at.is_some() || row.expires_at <= now {
+            return Err(bad_refresh());
+        }
+        if row.used_at.is_some() {
+            self.revoke_family(row.family_id).await?;
+            tracing::warn!(user_id = %row.user_id, family_id = %row.family_id, "refresh token reuse: family revoked");
+            return Err(bad_refresh());
+        }
+        let user = self.users.find(row.user_id).await?.ok_or_else(bad_refresh)?;
+        let revoked_by_user = user.sessions_revoked_at.is_some_and(|at| at >= row.created_at);
+        if !user.is_active || revoked_by_user {
+            return Err(bad_refresh());
+        }
+        // Spend the token only if nobody else spent it meanwhile: of two concurrent
+        // exchanges exactly one wins, and the other counts as reuse.
+        let spent = refresh::Entity::update_many()
+            .col_expr(refresh::Column::UsedAt, Expr::value(now))
+            .filter(refresh::Column::Id.eq(row.id))
+            .filter(refresh::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if spent.rows_affected == 0 {
+            self.revoke_family(row.family_id).await?;
+            return Err(bad_refresh());
+        }
+        self.issue_pair(user.id, row.family_id).await
+    }
+
+    /// Revokes the family of this refresh token; unknown tokens are ignored (logout is idempotent).
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let row = refresh::Entity::find()
+            .filter(refresh::Column::TokenHash.eq(secrets::digest(token)))
+            .one(&self.db)
+            .await?;
+        if let Some(row) = row {
+            self.revoke_family(row.family_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Mails a single-use reset link when an active account has this email; says nothing either way.
+    pub async fn recover_password(&self, email: &str) -> Result<()> {
+        let Some(user) = self.users.find_by_login(&email.to_lowercase()).await? else {
+            return Ok(());
+        };
+        if !user.is_active {
+            return Ok(());
+        }
+        let token = secrets::new_token();
+        let now = kernel::clock::now();
+        reset::ActiveModel {
+            id: Set(kernel::ids::new_id()),
+            user_id: Set(user.id),
+            token_hash: Set(secrets::digest(&token)),
+            expires_at: Set(now + Duration::seconds(self.settings.reset_ttl_secs)),
+            used_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&self.db)
+        .await?;
+        let separator = if self.settings.reset_url.contains('?') { '&' } else { '?' };
+        self.send_in_background(Mail {
+            to: user.email,
+            subject: "Reset your Agentry password".into(),
+            body: format!(
+                "Someone asked to reset your password. The link works once, for one hour:\n\n{}{separator}token={token}\n\nIf it was not you, ignore this mail.",
+                self.settings.reset_url
+            ),
+        });
+        Ok(())
+    }
+
+    /// Sets a new password with a mailed token (`400` when bad, spent or expired) and
+    /// revokes every session and every other reset token of the user.
+    pub async fn reset_password(&self, token: &str, new_password: String) -> Result<()> {
+        let invalid = || Error::BadRequest("the reset token is invalid, used or expired".into());
+        let now = kernel::clock::now();
+        let row = reset::Entity::find()
+            .filter(reset::Column::TokenHash.eq(secrets::digest(token)))
+            .one(&self.db)
+            .await?
+            .ok_or_else(invalid)?;
+        if row.used_at.is_some() || row.expires_at <= now {
+            return Err(invalid());
+        }
+        let spent = reset::Entity::update_many()
+            .col_expr(reset::Column::UsedAt, Expr::value(now))
+            .filter(reset::Column::UserId.eq(row.user_id))
+            .filter(reset::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if spent.rows_affected == 0 {
+            return Err(invalid());
+        }
+        let user = self.users.find(row.user_id).await?.ok_or_else(invalid)?;
+        self.users.set_password(user, new_password).await?;
+        refresh::Entity::update_many()
+            .col_expr(refresh::Column::RevokedAt, Expr::value(now))
+            .filter(refresh::Column::UserId.eq(row.user_id))
+            .filter(refresh::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn issue_pair(&self, user_id: Uuid, family_id: Uuid) -> Result<TokenPair> {
+        let access_token = self.keys.issue(user_id, self.settings.access_ttl_secs)?;
+        let refresh_token = secrets::new_token();
+        let now = kernel::clock::now();
+        refresh::ActiveModel {
+            id: Set(kernel::ids::new_id()),
+            user_id: Set(user_id),
+            family_id: Set(family_id),
+            token_hash: Set(secrets::digest(&refresh_token)),
+            expires_at: Set(now + Duration::seconds(self.settings.refresh_ttl_secs)),
+            used_at: Set(None),
+            revoked_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(TokenPair {
+            access_token,
+            token_type: "bearer".into(),
+            expires_in: self.settings.access_ttl_secs,
+            refresh_token,
+            refresh_expires_in: self.settings.refresh_ttl_secs,
+        })
+    }
+
+    async fn revoke_family(&self, family_id: Uuid) -> Result<()> {
+        refresh::Entity::update_many()
+            .col_expr(refresh::Column::RevokedAt, Expr::value(kernel::clock::now()))
+            .filter(refresh::Column::FamilyId.eq(family_id))
+            .filter(refresh::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    fn send_in_background(&self, mail: Mail) {
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            let to = mail.to.clone();
+            if let Err(err) = mailer.send(mail).await {
+                tracing::warn!(%to, error = %err, "mail delivery failed");
+            }
+        });
+    }
+}
