@@ -1,0 +1,94 @@
+//! The limits of agents and tools, the garde rules that need code, and PATCH deserializers.
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+use serde_json::{Map, Value};
+
+/// Longest agent name, in characters.
+pub(crate) const NAME_MAX: usize = 100;
+/// Longest description, in characters.
+pub(crate) const DESCRIPTION_MAX: usize = 2000;
+/// Longest system prompt, in characters.
+pub(crate) const SYSTEM_PROMPT_MAX: usize = 32000;
+/// Largest `max_tokens`.
+pub(crate) const MAX_TOKENS_MAX: u32 = 200_000;
+/// Most keys in `metadata`.
+pub(crate) const METADATA_KEYS_MAX: usize = 16;
+/// Most ids in `tool_ids` or `subagent_ids`.
+pub(crate) const LINKS_MAX: usize = 128;
+/// Largest serialized tool `parameters`, in bytes.
+pub(crate) const PARAMETERS_BYTES_MAX: usize = 16 * 1024;
+/// Default sampling temperature.
+pub(crate) const DEFAULT_TEMPERATURE: f64 = 0.7;
+
+pub(crate) fn default_temperature() -> f64 {
+    DEFAULT_TEMPERATURE
+}
+
+/// garde rule: the text does not start or end with whitespace.
+pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
+    if value.trim() != value {
+        return Err(garde::Error::new("must not start or end with whitespace"));
+    }
+    Ok(())
+}
+
+/// garde rule: at most [`METADATA_KEYS_MAX`] keys.
+pub(crate) fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
+    if value.len() > METADATA_KEYS_MAX {
+        return Err(garde::Error::new(format!(
+            "must have at most {METADATA_KEYS_MAX} keys"
+        )));
+    }
+    Ok(())
+}
+
+/// garde rule: a JSON Schema of an object (`{"type":"object",...}`) of at most 16 KiB.
+pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result {
+    if value.get("type").and_then(Value::as_str) != Some("object") {
+        return Err(garde::Error::new(
+            r#"must be a JSON Schema with "type": "object""#,
+        ));
+    }
+    if value.get("properties").is_some_and(|p| !p.is_object()) {
+        return Err(garde::Error::new(r#""properties" must be an object"#));
+    }
+    let required_ok = |r: &Value| {
+        r.as_array()
+            .is_some_and(|items| items.iter().all(Value::is_string))
+    };
+    if value.get("required").is_some_and(|r| !required_ok(r)) {
+        return Err(garde::Error::new(
+            r#""required" must be an array of strings"#,
+        ));
+    }
+    let size = serde_json::to_vec(value)
+        .map(|bytes| bytes.len())
+        .unwrap_or(usize::MAX);
+    if size > PARAMETERS_BYTES_MAX {
+        return Err(garde::Error::new(format!(
+            "must be at most {PARAMETERS_BYTES_MAX} bytes serialized"
+        )));
+    }
+    Ok(())
+}
+
+/// PATCH deserializer of a field that may be absent but not `null`.
+pub(crate) fn non_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(D::Error::custom("must not be null")),
+    }
+}
+
+/// Deserializer of a field whose `null` means its empty value (`{}` or `[]`).
+pub(crate) fn null_as_default<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de> + Default,
+    D: Deserializer<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}

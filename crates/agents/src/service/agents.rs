@@ -1,0 +1,306 @@
+//! [`AgentService`]: the rules of agents, their links and their soft deletion.
+
+use std::sync::Arc;
+
+use kernel::page::{KeysetColumns, fetch_page};
+use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{check, links, name_contains, reject};
+use crate::entities::{agent, agent_subagent, agent_tool, tool};
+use crate::schemas::{Agent, AgentCreate, AgentUpdate, Tool};
+
+/// The LLM provider names agents may use, as configured (the `llm` registry's names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderNames {
+    /// Every allowed provider name; `echo` is always added.
+    pub allowed: Vec<String>,
+    /// The provider of an agent created without one.
+    pub default: String,
+}
+
+/// Creates, reads, updates and soft-deletes the agents of their owners.
+#[derive(Clone)]
+pub struct AgentService {
+    db: DatabaseConnection,
+    providers: Arc<ProviderNames>,
+}
+
+impl AgentService {
+    /// A service over `db` accepting the `providers` names (plus `echo`, always).
+    pub fn new(db: DatabaseConnection, mut providers: ProviderNames) -> Self {
+        for name in ["echo".to_owned(), providers.default.clone()] {
+            if !providers.allowed.contains(&name) {
+                providers.allowed.push(name);
+            }
+        }
+        Self {
+            db,
+            providers: Arc::new(providers),
+        }
+    }
+
+    /// The provider names this service accepts.
+    pub fn providers(&self) -> &ProviderNames {
+        &self.providers
+    }
+
+    /// Creates an agent with its links, atomically; `422` naming every bad field.
+    pub async fn create(&self, owner_id: Uuid, input: AgentCreate) -> Result<Agent> {
+        check(&input)?;
+        let provider = input
+            .provider
+            .unwrap_or_else(|| self.providers.default.clone());
+        let mut errors = self.check_provider(&provider);
+        errors.extend(links::check_tools(&self.db, owner_id, &input.tool_ids).await?);
+        errors.extend(links::check_subagents(&self.db, owner_id, None, &input.subagent_ids).await?);
+        reject(errors)?;
+
+        let now = kernel::clock::now();
+        let model = agent::Model {
+            id: kernel::ids::new_id(),
+            owner_id,
+            name: input.name,
+            description: input.description,
+            provider,
+            model: input.model,
+            system_prompt: input.system_prompt,
+            temperature: input.temperature,
+            max_tokens: input.max_tokens.map(to_column),
+            metadata: Value::Object(input.metadata),
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let txn = self.db.begin().await?;
+        agent::Entity::insert(model.clone().into_active_model())
+            .exec_without_returning(&txn)
+            .await?;
+        links::replace_tools(&txn, model.id, &input.tool_ids).await?;
+        links::replace_subagents(&txn, model.id, &input.subagent_ids).await?;
+        txn.commit().await?;
+        Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids))
+    }
+
+    /// The owner's live agent with this id, as clients see it (`404` otherwise). Two queries.
+    pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
+        let model = self.get_model(owner_id, id).await?;
+        let links = links::load(&self.db, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(Agent::from_model(model, links.tools, links.subagents))
+    }
+
+    /// The owner's live agent row with this id (`404` otherwise). One query.
+    pub async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<agent::Model> {
+        agent::Entity::find_by_id(id)
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("agent"))
+    }
+
+    /// A page of the owner's live agents, newest first, optionally filtered by a name
+    /// substring (any case). Three queries: count, page, and the links of the whole page.
+    pub async fn list(
+        &self,
+        owner_id: Uuid,
+        q: Option<&str>,
+        page: &PageParams,
+    ) -> Result<Page<Agent>> {
+        let mut select = agent::Entity::find()
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null());
+        if let Some(filter) = name_contains(agent::Column::Name, q) {
+            select = select.filter(filter);
+        }
+        let columns = KeysetColumns {
+            created_at: agent::Column::CreatedAt,
+            id: agent::Column::Id,
+        };
+        let page = fetch_page(&self.db, select, columns, page, |a| Cursor {
+            created_at: a.created_at,
+            id: a.id,
+        })
+        .await?;
+        let Page {
+            items,
+            next_cursor,
+            total,
+        } = page;
+        Ok(Page {
+            items: self.with_links(items).await?,
+            next_cursor,
+            total,
+        })
+    }
+
+    /// Applies a partial update, atomically; `404` for a missing, deleted or foreign
+    /// agent, `422` naming every bad field (a sub-agent cycle included).
+    pub async fn update(&self, owner_id: Uuid, id: Uuid, input: AgentUpdate) -> Result<Agent> {
+        check(&input)?;
+        let mut model = self.get_model(owner_id, id).await?;
+        let tool_ids = input.tool_ids.map(Option::unwrap_or_default);
+        let subagent_ids = input.subagent_ids.map(Option::unwrap_or_default);
+        let mut errors = input
+            .provider
+            .as_deref()
+            .map(|p| self.check_provider(p))
+            .unwrap_or_default();
+        if let Some(ids) = &tool_ids {
+            errors.extend(links::check_tools(&self.db, owner_id, ids).await?);
+        }
+        if let Some(ids) = &subagent_ids {
+            errors.extend(links::check_subagents(&self.db, owner_id, Some(id), ids).await?);
+        }
+        reject(errors)?;
+
+        if let Some(name) = input.name {
+            model.name = name;
+        }
+        if let Some(description) = input.description {
+            model.description = description;
+        }
+        if let Some(provider) = input.provider {
+            model.provider = provider;
+        }
+        if let Some(name) = input.model {
+            model.model = name;
+        }
+        if let Some(system_prompt) = input.system_prompt {
+            model.system_prompt = system_prompt;
+        }
+        if let Some(temperature) = input.temperature {
+            model.temperature = temperature;
+        }
+        if let Some(max_tokens) = input.max_tokens {
+            model.max_tokens = max_tokens.map(to_column);
+        }
+        if let Some(metadata) = input.metadata {
+            model.metadata = Value::Object(metadata.unwrap_or_default());
+        }
+        model.updated_at = kernel::clock::now();
+
+        let txn = self.db.begin().await?;
+        let subagents_change = subagent_ids.as_ref().is_some_and(|ids| !ids.is_empty());
+        if subagents_change {
+            links::lock_owner_graph(&txn, owner_id).await?;
+        }
+        let mut changes = model.clone().into_active_model().reset_all();
+        (
+            changes.id,
+            changes.owner_id,
+            changes.created_at,
+            changes.deleted_at,
+        ) = (NotSet, NotSet, NotSet, NotSet);
+        let updated = agent::Entity::update_many()
+            .set(changes)
+            .filter(agent::Column::Id.eq(id))
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(Error::not_found("agent"));
+        }
+        if let Some(ids) = &tool_ids {
+            links::replace_tools(&txn, id, ids).await?;
+        }
+        if let Some(ids) = &subagent_ids {
+            // Checked inside the transaction, after the lock, so the graph cannot change under it.
+            if subagents_change && let Some(cycle) = links::find_cycle(&txn, id, ids).await? {
+                return Err(Error::Validation(vec![cycle]));
+            }
+            links::replace_subagents(&txn, id, ids).await?;
+        }
+        let links = links::load(&txn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        txn.commit().await?;
+        Ok(Agent::from_model(model, links.tools, links.subagents))
+    }
+
+    /// Soft-deletes the agent: it disappears from every read and link; `404` the second time.
+    pub async fn delete(&self, owner_id: Uuid, id: Uuid) -> Result<()> {
+        let deleted = agent::Entity::update_many()
+            .set(agent::ActiveModel {
+                deleted_at: Set(Some(kernel::clock::now())),
+                ..Default::default()
+            })
+            .filter(agent::Column::Id.eq(id))
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::not_found("agent"));
+        }
+        Ok(())
+    }
+
+    /// The tools the owner's live agent may call, in its order (`404` for the agent otherwise).
+    pub async fn tools_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Tool>> {
+        self.get_model(owner_id, agent_id).await?;
+        let tools = tool::Entity::find()
+            .join(JoinType::InnerJoin, agent_tool::Relation::Tool.def().rev())
+            .filter(agent_tool::Column::AgentId.eq(agent_id))
+            .order_by_asc(agent_tool::Column::Position)
+            .all(&self.db)
+            .await?;
+        Ok(tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// The live sub-agents of the owner's live agent, in its order, each with its own links.
+    pub async fn subagents_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Agent>> {
+        self.get_model(owner_id, agent_id).await?;
+        let subagents = agent::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                agent_subagent::Relation::Subagent.def().rev(),
+            )
+            .filter(agent_subagent::Column::AgentId.eq(agent_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .order_by_asc(agent_subagent::Column::Position)
+            .all(&self.db)
+            .await?;
+        self.with_links(subagents).await
+    }
+
+    /// Attaches the links of every agent, read in one query.
+    async fn with_links(&self, models: Vec<agent::Model>) -> Result<Vec<Agent>> {
+        let ids: Vec<Uuid> = models.iter().map(|a| a.id).collect();
+        let mut links = links::load(&self.db, &ids).await?;
+        Ok(models
+            .into_iter()
+            .map(|model| {
+                let l = links.remove(&model.id).unwrap_or_default();
+                Agent::from_model(model, l.tools, l.subagents)
+            })
+            .collect())
+    }
+
+    fn check_provider(&self, provider: &str) -> Vec<FieldError> {
+        if self.providers.allowed.iter().any(|p| p == provider) {
+            return Vec::new();
+        }
+        let allowed = self.providers.allowed.join(", ");
+        vec![FieldError::new(
+            "provider",
+            format!("is not a configured provider (one of: {allowed})"),
+        )]
+    }
+}
+
+/// `max_tokens` as stored: validation bounds it to 200000, well inside `i32`.
+fn to_column(max_tokens: u32) -> i32 {
+    i32::try_from(max_tokens).unwrap_or(i32::MAX)
+}

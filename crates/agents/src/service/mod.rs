@@ -1,0 +1,48 @@
+//! Business rules of agents and tools: [`AgentService`] and [`ToolService`].
+
+mod agents;
+mod links;
+mod tools;
+
+pub use agents::{AgentService, ProviderNames};
+pub use tools::ToolService;
+
+use garde::Validate;
+use kernel::{Error, FieldError, Result};
+use sea_orm::ColumnTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+
+/// Runs a body's garde rules, listing every failing field (the same rules the HTTP
+/// extractor runs, so library callers cannot skip them).
+fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
+    value.validate().map_err(|report| {
+        Error::Validation(
+            report
+                .iter()
+                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
+                .collect(),
+        )
+    })
+}
+
+/// `lower(column) LIKE '%q%'` with the LIKE wildcards of `q` taken literally; `None` for a blank `q`.
+fn name_contains(column: impl ColumnTrait, q: Option<&str>) -> Option<SimpleExpr> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+    Some(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\')))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Fails with every collected field error, if there is any.
+fn reject(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
