@@ -50,19 +50,21 @@ where
     })
 }
 
-/// Parses a JSON body, naming the first field that does not fit the type.
+/// Parses a JSON object body, naming the first field that does not fit the type.
+///
+/// Syntax is checked first, so a body that is not JSON at all is always `Malformed`
+/// (no field can be named), even when a type error would come earlier in the text.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map_err(|e| Error::Malformed(format!("the body is not valid JSON: {e}")))?;
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid("", "the body must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return Error::Malformed(format!("the body is not valid JSON: {inner}"));
-        }
-        field_error(&path, &inner.to_string())
-    })?;
-    de.end().map_err(|e| Error::Malformed(format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
+        field_error(&path, &err.into_inner().to_string())
+    })
 }
 
 /// Parses an `application/x-www-form-urlencoded` body or query string, naming the first failing field.

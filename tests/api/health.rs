@@ -1,0 +1,66 @@
+//! `/health`, `/health/ready`, `/metrics`, `/docs/`.
+
+use agentry_tests::TestApp;
+use serde_json::Value;
+
+#[tokio::test]
+async fn liveness_answers_with_version() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn readiness_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "ok", "database": "ok"}));
+
+    // The server shares this pool: closing it is the database going away.
+    app.state.db.close_by_ref().await.unwrap();
+    let res = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "unavailable");
+}
+
+#[tokio::test]
+async fn a_closed_database_is_a_503_problem_not_a_500() {
+    let app = TestApp::spawn().await;
+    let user = app.register("dora").await;
+    app.state.db.close_by_ref().await.unwrap();
+    let res = app.get_as(&user, "/api/v1/users/me").send().await.unwrap();
+    let problem = agentry_tests::assert_problem(res, 503).await;
+    assert_eq!(problem["code"], "service_unavailable");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = TestApp::spawn().await;
+    let user = app.register("mia").await;
+    app.get_as(&user, "/api/v1/users/me").send().await.unwrap();
+    app.client.get(app.url(&format!("/api/v1/users/{}", user.id))).send().await.unwrap();
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("agentry_http_requests_total"), "{text}");
+    assert!(text.contains(r#"endpoint="/api/v1/users/me",method="GET",status="200""#), "{text}");
+    // Ids never become label values: the route pattern is used.
+    assert!(text.contains(r#"endpoint="/api/v1/users/{user_id}""#), "{text}");
+    assert!(!text.contains(&user.id.to_string()));
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_vendored_assets() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let res = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("/openapi.json"));
+}

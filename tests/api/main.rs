@@ -1,0 +1,6 @@
+//! Black-box HTTP tests of the composed server. Each test starts its own server over a
+//! fresh database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod conventions;
+mod health;
+mod openapi;

@@ -1,0 +1,124 @@
+//! The served OpenAPI document is the truth: every documented operation is served, and
+//! every served route is documented.
+
+use agentry_tests::TestApp;
+use reqwest::Method;
+use serde_json::Value;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Fills `{param}` segments with a syntactically valid id.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "00000000-0000-7000-8000-000000000000" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn spec(app: &TestApp) -> Value {
+    let res = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn document_is_openapi_3_1_with_login_flow_and_problem_schema() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/login");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    for path in ["/health", "/health/ready"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 12, "{} paths", paths.len());
+    for (path, item) in paths {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let res = app
+                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &concrete(path))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            let unrouted = status == 405
+                || (status == 404 && body["detail"].as_str().is_some_and(|d| d.starts_with("no route for")));
+            assert!(!unrouted, "{method} {path} is documented but not served: {status} {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn undocumented_methods_are_not_served() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_none()) {
+            let res = app
+                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &concrete(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 405, "{method} {path} is served but not documented");
+        }
+    }
+    // Neighbours of documented paths that are not documented are not served either.
+    for path in ["/api/v1", "/api/v1/auth", "/api/v1/users/me/other", "/health/live", "/api/v2/users/me"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_errors_as_problems() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let op = &item[*method];
+            let responses = op["responses"].as_object().unwrap();
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let reference = response["$ref"].as_str().unwrap_or("");
+                    let inline = response["content"]["application/problem+json"].is_object();
+                    let health = path.starts_with("/health");
+                    assert!(
+                        reference.starts_with("#/components/responses/") || inline || health,
+                        "{method} {path} {status} is not a problem response: {response}"
+                    );
+                }
+            }
+        }
+    }
+    let responses = doc["components"]["responses"].as_object().unwrap();
+    assert!(responses["NotFound"]["content"]["application/problem+json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap()
+        .ends_with("/Problem"));
+}
+
+#[tokio::test]
+async fn the_cli_prints_the_same_document() {
+    let app = TestApp::spawn().await;
+    let served = spec(&app).await;
+    let built = serde_json::to_value(api_server::app::openapi()).unwrap();
+    assert_eq!(served, built);
+}
