@@ -103,6 +103,30 @@ pub struct Config {
     /// `MAIL_FROM`: sender of outgoing mail.
     #[serde(default = "defaults::mail_from")]
     pub mail_from: String,
+    /// `OPENAI_BASE_URL`: any OpenAI-compatible Chat Completions API (OpenAI, vLLM, Ollama, llama.cpp).
+    #[serde(default)]
+    pub openai_base_url: Option<String>,
+    /// `OPENAI_API_KEY`.
+    #[serde(default)]
+    pub openai_api_key: Option<String>,
+    /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`).
+    #[serde(default)]
+    pub anthropic_base_url: Option<String>,
+    /// `ANTHROPIC_API_KEY`.
+    #[serde(default)]
+    pub anthropic_api_key: Option<String>,
+    /// `LLM_DEFAULT_PROVIDER`: provider of agents that name none (default: the first configured of openai, anthropic, echo).
+    #[serde(default)]
+    pub llm_default_provider: Option<String>,
+    /// `LLM_DEFAULT_MODEL`: model of conversations without an agent.
+    #[serde(default)]
+    pub llm_default_model: Option<String>,
+    /// `LLM_TIMEOUT_SECS`: per-call timeout (and the longest silence inside a stream).
+    #[serde(default = "defaults::llm_timeout")]
+    pub llm_timeout_secs: u64,
+    /// `LLM_MAX_RETRIES`: retries on 429/5xx before the first byte.
+    #[serde(default = "defaults::llm_retries")]
+    pub llm_max_retries: u32,
     /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
     #[serde(default = "defaults::shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
@@ -159,6 +183,12 @@ mod defaults {
     pub fn shutdown_timeout() -> u64 {
         30
     }
+    pub fn llm_timeout() -> u64 {
+        60
+    }
+    pub fn llm_retries() -> u32 {
+        2
+    }
 }
 
 impl Default for Config {
@@ -183,6 +213,10 @@ impl std::fmt::Debug for Config {
             .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("openai_base_url", &self.openai_base_url)
+            .field("openai_api_key", &self.openai_api_key.as_ref().map(|_| "<redacted>"))
+            .field("anthropic_api_key", &self.anthropic_api_key.as_ref().map(|_| "<redacted>"))
+            .field("llm_default_provider", &self.llm_default_provider)
             .finish_non_exhaustive()
     }
 }
@@ -271,6 +305,21 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+
+    /// The LLM provider settings.
+    pub fn llm(&self) -> llm::LlmConfig {
+        llm::LlmConfig {
+            openai_base_url: self.openai_base_url.clone(),
+            openai_api_key: self.openai_api_key.clone(),
+            anthropic_base_url: self.anthropic_base_url.clone(),
+            anthropic_api_key: self.anthropic_api_key.clone(),
+            default_provider: self.llm_default_provider.clone(),
+            default_model: self.llm_default_model.clone(),
+            request_timeout: Duration::from_secs(self.llm_timeout_secs),
+            max_retries: self.llm_max_retries,
+            ..llm::LlmConfig::default()
+        }
     }
 
     /// The grace period of a graceful shutdown.

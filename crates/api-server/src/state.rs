@@ -23,6 +23,8 @@ pub struct AppState {
     pub users: UserService,
     /// Authentication (also the token verifier).
     pub auth: AuthService,
+    /// The configured LLM providers.
+    pub llm: llm::ProviderRegistry,
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
@@ -50,6 +52,7 @@ impl AppState {
             reset_url: config.password_reset_url(),
         };
         let auth = AuthService::new(db.clone(), users.clone(), JwtKeys::new(config.jwt_secret().as_bytes()), mailer, settings);
+        let llm = llm::ProviderRegistry::from_config(&config.llm()).map_err(|e| anyhow::anyhow!("LLM providers: {e}"))?;
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -63,6 +66,7 @@ impl AppState {
             db,
             users,
             auth,
+            llm,
             metrics,
             openapi: Arc::new(openapi),
             routes,
