@@ -24,7 +24,8 @@ fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::live).service(health::ready).service(
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::router::configure)
-            .configure(users::router::configure),
+            .configure(users::router::configure)
+            .configure(agents::router::configure),
     );
 }
 
@@ -72,6 +73,8 @@ pub fn build(
         .app_data(web::Data::new(state.db.clone()))
         .app_data(web::Data::new(state.users.clone()))
         .app_data(web::Data::new(state.auth.clone()))
+        .app_data(web::Data::new(state.agents.clone()))
+        .app_data(web::Data::new(state.tools.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(BodyLimit(limit))

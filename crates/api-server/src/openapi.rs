@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Registration, login, token refresh, password reset"),
         (name = "users", description = "The caller's account and user administration"),
+        (name = "agents", description = "Configurable AI agents: provider, model, prompt, tools and sub-agents"),
+        (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
     )
 )]
 pub struct BaseDoc;

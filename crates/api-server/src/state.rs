@@ -25,6 +25,10 @@ pub struct AppState {
     pub auth: AuthService,
     /// The configured LLM providers.
     pub llm: llm::ProviderRegistry,
+    /// Agents (their provider names come from `llm`).
+    pub agents: agents::AgentService,
+    /// Tools agents may call.
+    pub tools: agents::ToolService,
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
@@ -53,6 +57,9 @@ impl AppState {
         };
         let auth = AuthService::new(db.clone(), users.clone(), JwtKeys::new(config.jwt_secret().as_bytes()), mailer, settings);
         let llm = llm::ProviderRegistry::from_config(&config.llm()).map_err(|e| anyhow::anyhow!("LLM providers: {e}"))?;
+        let provider_names = agents::ProviderNames { allowed: llm.names(), default: llm.default_provider().to_owned() };
+        let agents = agents::AgentService::new(db.clone(), provider_names);
+        let tools = agents::ToolService::new(db.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -67,6 +74,8 @@ impl AppState {
             users,
             auth,
             llm,
+            agents,
+            tools,
             metrics,
             openapi: Arc::new(openapi),
             routes,
