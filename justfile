@@ -1,0 +1,30 @@
+# Agentry task runner (https://just.systems). `just --list` shows every recipe.
+
+set dotenv-load := false
+
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+# Start the server on SQLite (./data/agentry.db), echo LLM provider, Swagger UI at /docs/.
+dev:
+    cargo run -p api-server
+
+# Run every test on SQLite (the README's test command).
+test:
+    cargo test --workspace
+
+# Run every test on PostgreSQL (TEST_DATABASE_URL, default the local `test` database).
+test-pg:
+    TEST_DATABASE_URL={{pg_url}} cargo test --workspace
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Print the OpenAPI document (for client generators) without starting the server.
+openapi:
+    cargo run -q -p api-server -- openapi
+
+# Everything CI runs.
+ci:
+    bash .ci/run
