@@ -28,3 +28,7 @@ openapi:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# Release build on PostgreSQL vs the FastAPI reference, side by side (installs wrk if missing).
+bench:
+    tests/bench/compare.sh

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Agentry (release build) and the FastAPI reference, on the same
+# PostgreSQL with the same settings, driven by the shared wrk harness (../shared/bench).
+#
+#   tests/bench/compare.sh            (or: just bench)
+#
+# Prints one table: req/s, p50 and p99 per scenario for both servers and the ratio, the
+# login capacity against what bcrypt allows on this machine's cores, /agents/{id} during
+# a login storm, and the server's peak resident memory under load.
+#
+# env: SHARED (../shared/bench)  PG (postgres://postgres@127.0.0.1:5432)  BCRYPT_COST (12)
+#      DURATION (10)  CONNECTIONS (32)  RUST_WORKERS (2)  FASTAPI_WORKERS (1)  SKIP_FASTAPI
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+SHARED="${SHARED:-$root/../shared/bench}"
+PG="${PG:-postgres://postgres@127.0.0.1:5432}"
+export BCRYPT_COST="${BCRYPT_COST:-12}" DURATION="${DURATION:-10}" CONNECTIONS="${CONNECTIONS:-32}"
+RUST_WORKERS="${RUST_WORKERS:-2}" FASTAPI_WORKERS="${FASTAPI_WORKERS:-1}"
+RUST_PORT=8090 PEER_PORT=8001
+out="$(mktemp -d /tmp/agentry-bench.XXXXXX)"
+log() { echo "[bench] $*" >&2; }
+
+command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
+[ -x "$SHARED/load.sh" ] || { echo "load harness not found at $SHARED (set SHARED)" >&2; exit 2; }
+
+db=bench_agentry
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+url="$PG/$db?sslmode=disable"
+
+log "building the release binary"
+cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
+
+peak_rss() {  # pid outfile: samples VmRSS every 200 ms until the process or the file's owner stops
+    local pid=$1 file=$2 max=0 kb
+    while kill -0 "$pid" 2>/dev/null && [ -e "$file.on" ]; do
+        kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        (( kb > max )) && max=$kb
+        echo "$max" >"$file"
+        sleep 0.2
+    done
+}
+
+log "starting Agentry on :$RUST_PORT (workers $RUST_WORKERS, bcrypt $BCRYPT_COST)"
+APP_ENV=development DATABASE_URL="$url" PORT=$RUST_PORT WORKERS=$RUST_WORKERS RUST_LOG=warn \
+    AUTH_RATE_LIMIT_PER_MINUTE=100000000 JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
+    DATABASE_POOL_SIZE="${RUST_POOL_SIZE:-16}" "$root/target/release/api-server" >"$out/rust.log" 2>&1 &
+rust_pid=$!
+trap 'kill $rust_pid 2>/dev/null || true; rm -f "$out"/*.on' EXIT
+touch "$out/rss.on"; peak_rss $rust_pid "$out/rss" &
+
+OUT="$out/rust.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >"$out/rust.txt"
+LOGIN_CONNECTIONS=4 LOGIN_DURATION=10 SCENARIOS=login OUT="$out/rust_login.json" \
+    "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null
+log "login storm (c=32) with GET /agents/{id} (c=32) at the same time"
+LOGIN_DURATION=12 SCENARIOS=login OUT="$out/rust_storm_login.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null &
+storm=$!
+sleep 6   # setup (register, 50 agents) of the storm run, then overlap
+DURATION=5 WARMUP=0 SCENARIOS=get_agent OUT="$out/rust_storm_get.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null
+wait $storm
+rm -f "$out/rss.on"
+kill $rust_pid; wait $rust_pid 2>/dev/null || true
+
+if [ -z "${SKIP_FASTAPI:-}" ]; then
+    log "starting the FastAPI reference on :$PEER_PORT (workers $FASTAPI_WORKERS)"
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS bench_fastapi WITH (FORCE)" -c "CREATE DATABASE bench_fastapi" >/dev/null
+    (cd "$SHARED" && WORKERS=$FASTAPI_WORKERS DATABASE_URL="$PG/bench_fastapi?sslmode=disable" ./run_peer.sh $PEER_PORT >&2)
+    OUT="$out/peer.json" "$SHARED/load.sh" "http://127.0.0.1:$PEER_PORT" >"$out/peer.txt" || true
+    LOGIN_CONNECTIONS=4 LOGIN_DURATION=10 SCENARIOS=login OUT="$out/peer_login.json" \
+        "$SHARED/load.sh" "http://127.0.0.1:$PEER_PORT" >/dev/null || true
+    (cd "$SHARED" && ./run_peer.sh stop $PEER_PORT >&2) || true
+fi
+
+# What bcrypt at this cost allows on these cores (one hash per core at a time).
+hash_ms=$(python3 - <<PY
+import time
+try:
+    import bcrypt
+except ImportError:
+    import sys
+    sys.path.insert(0, "/tmp/fastapi_venv/lib/python3.11/site-packages"); import bcrypt
+salt = bcrypt.gensalt($BCRYPT_COST); t = time.perf_counter()
+for _ in range(3): bcrypt.hashpw(b"bench-password-123", salt)
+print((time.perf_counter() - t) / 3 * 1000)
+PY
+)
+
+python3 - "$out" "$hash_ms" "$(nproc)" <<'PY'
+import json, os, sys
+out, hash_ms, cores = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+def load(name):
+    p = os.path.join(out, name)
+    if not os.path.exists(p): return {}
+    return {r["scenario"]: r for r in json.load(open(p))["scenarios"]}
+rust, peer = load("rust.json"), load("peer.json")
+rust.update({"login_c4": v for v in load("rust_login.json").values()})
+peer.update({"login_c4": v for v in load("peer_login.json").values()})
+print(f"{'scenario':<14}{'agentry req/s':>14}{'p50 ms':>8}{'p99 ms':>8}{'fastapi req/s':>15}{'p50 ms':>8}{'p99 ms':>8}{'ratio':>8}")
+for sc in ["health", "get_agent", "list_agents", "create_agent", "login", "login_c4"]:
+    r, p = rust.get(sc), peer.get(sc)
+    if not r: continue
+    ratio = f"{r['req_per_s'] / p['req_per_s']:.1f}x" if p and p['req_per_s'] else "-"
+    pr = f"{p['req_per_s']:>15.1f}{p['p50_ms']:>8.2f}{p['p99_ms']:>8.2f}" if p else f"{'-':>15}{'-':>8}{'-':>8}"
+    print(f"{sc:<14}{r['req_per_s']:>14.1f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{pr}{ratio:>8}")
+bound = cores * 1000.0 / hash_ms
+cap = rust.get("login_c4", {}).get("req_per_s", 0)
+print(f"\nbcrypt cost {os.environ.get('BCRYPT_COST','12')}: {hash_ms:.0f} ms/hash -> {bound:.1f} logins/s on {cores} cores; "
+      f"agentry login capacity (c=4) {cap:.1f}/s = {100*cap/bound:.0f}% of that bound")
+storm = load("rust_storm_get.json").get("get_agent")
+if storm:
+    print(f"GET /agents/{{id}} during a c=32 login storm: {storm['req_per_s']:.0f} req/s, p50 {storm['p50_ms']:.2f} ms, p99 {storm['p99_ms']:.2f} ms, non2xx {storm['non2xx']}")
+rss = open(os.path.join(out, "rss")).read().strip() if os.path.exists(os.path.join(out, "rss")) else "0"
+print(f"agentry peak RSS under load: {int(rss)/1024:.1f} MiB")
+PY
+log "raw results in $out"
