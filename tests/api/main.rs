@@ -1,6 +1,8 @@
 //! Black-box HTTP tests of the composed server. Each test starts its own server over a
 //! fresh database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod agents;
 mod conventions;
 mod health;
 mod openapi;
+mod tools;
