@@ -83,11 +83,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Agents::CreatedAt))
                     .col(timestamp_with_time_zone(Agents::UpdatedAt))
                     .col(timestamp_with_time_zone_null(Agents::DeletedAt))
-                    .foreign_key(&mut owner_fk(
-                        "fk_agents_owner",
-                        Agents::Table,
-                        Agents::OwnerId,
-                    ))
+                    .foreign_key(&mut owner_fk("fk_agents_owner", Agents::Table, Agents::OwnerId))
                     .to_owned(),
             )
             .await?;
@@ -116,11 +112,7 @@ impl MigrationTrait for Migration {
                     .col(json_binary(Tools::Parameters))
                     .col(timestamp_with_time_zone(Tools::CreatedAt))
                     .col(timestamp_with_time_zone(Tools::UpdatedAt))
-                    .foreign_key(&mut owner_fk(
-                        "fk_tools_owner",
-                        Tools::Table,
-                        Tools::OwnerId,
-                    ))
+                    .foreign_key(&mut owner_fk("fk_tools_owner", Tools::Table, Tools::OwnerId))
                     .to_owned(),
             )
             .await?;
@@ -154,11 +146,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(AgentTools::AgentId))
                     .col(uuid(AgentTools::ToolId))
                     .col(integer(AgentTools::Position))
-                    .primary_key(
-                        Index::create()
-                            .col(AgentTools::AgentId)
-                            .col(AgentTools::ToolId),
-                    )
+                    .primary_key(Index::create().col(AgentTools::AgentId).col(AgentTools::ToolId))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_agent_tools_agent")
@@ -233,12 +221,8 @@ impl MigrationTrait for Migration {
             AgentTools::Table.into_iden(),
             Tools::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        manager
-            .drop_table(Table::drop().table(Agents::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Agents::Table).to_owned()).await
     }
 }

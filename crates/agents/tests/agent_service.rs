@@ -34,10 +34,7 @@ async fn create_applies_defaults_and_reads_back() {
         (None, None, None)
     );
     assert!(created.tool_ids.is_empty() && created.subagent_ids.is_empty());
-    assert_eq!(
-        agents.get_for_owner(owner, created.id).await.unwrap(),
-        created
-    );
+    assert_eq!(agents.get_for_owner(owner, created.id).await.unwrap(), created);
 }
 
 #[tokio::test]
@@ -125,11 +122,7 @@ async fn links_keep_their_order_and_hide_deleted_subagents() {
 
     agents.delete(owner, s2.id).await.unwrap();
     assert_eq!(
-        agents
-            .get_for_owner(owner, main.id)
-            .await
-            .unwrap()
-            .subagent_ids,
+        agents.get_for_owner(owner, main.id).await.unwrap().subagent_ids,
         [s1.id]
     );
     let subs = agents.subagents_of(owner, main.id).await.unwrap();
@@ -141,10 +134,7 @@ async fn links_keep_their_order_and_hide_deleted_subagents() {
     );
 
     tools.delete(owner, t2.id).await.unwrap();
-    assert_eq!(
-        agents.get_for_owner(owner, main.id).await.unwrap().tool_ids,
-        [t1.id]
-    );
+    assert_eq!(agents.get_for_owner(owner, main.id).await.unwrap().tool_ids, [t1.id]);
 }
 
 #[tokio::test]
@@ -154,17 +144,11 @@ async fn self_reference_and_cycles_are_refused() {
     let (agents, _) = services(&db);
     let a = agents.create(owner, agent("a")).await.unwrap();
     let b = agents
-        .create(
-            owner,
-            body(json!({"name": "b", "model": "m", "subagent_ids": [a.id]})),
-        )
+        .create(owner, body(json!({"name": "b", "model": "m", "subagent_ids": [a.id]})))
         .await
         .unwrap();
     let c = agents
-        .create(
-            owner,
-            body(json!({"name": "c", "model": "m", "subagent_ids": [b.id]})),
-        )
+        .create(owner, body(json!({"name": "c", "model": "m", "subagent_ids": [b.id]})))
         .await
         .unwrap();
 
@@ -188,10 +172,7 @@ async fn self_reference_and_cycles_are_refused() {
     // Through a deleted agent there is no cycle any more.
     agents.delete(owner, b.id).await.unwrap();
     let fine = body::<AgentUpdate>(json!({"subagent_ids": [c.id]}));
-    assert_eq!(
-        agents.update(owner, a.id, fine).await.unwrap().subagent_ids,
-        [c.id]
-    );
+    assert_eq!(agents.update(owner, a.id, fine).await.unwrap().subagent_ids, [c.id]);
 }
 
 #[tokio::test]
@@ -206,10 +187,7 @@ async fn patch_distinguishes_absent_null_and_value() {
     }));
     let created = agents.create(owner, full).await.unwrap();
 
-    let unchanged = agents
-        .update(owner, created.id, AgentUpdate::default())
-        .await
-        .unwrap();
+    let unchanged = agents.update(owner, created.id, AgentUpdate::default()).await.unwrap();
     assert_eq!(
         (unchanged.description.as_deref(), unchanged.max_tokens),
         (Some("d"), Some(10))
@@ -224,29 +202,16 @@ async fn patch_distinguishes_absent_null_and_value() {
     }));
     let cleared = agents.update(owner, created.id, clear).await.unwrap();
     assert_eq!(
-        (
-            &cleared.description,
-            &cleared.system_prompt,
-            cleared.max_tokens
-        ),
+        (&cleared.description, &cleared.system_prompt, cleared.max_tokens),
         (&None, &None, None)
     );
-    assert_eq!(
-        (cleared.tool_ids.len(), cleared.metadata.clone()),
-        (0, json!({}))
-    );
+    assert_eq!((cleared.tool_ids.len(), cleared.metadata.clone()), (0, json!({})));
     assert_eq!((cleared.temperature, cleared.name.as_str()), (1.5, "full"));
-    assert_eq!(
-        agents.get_for_owner(owner, created.id).await.unwrap(),
-        cleared
-    );
+    assert_eq!(agents.get_for_owner(owner, created.id).await.unwrap(), cleared);
 
     for field in ["name", "model", "provider", "temperature"] {
         let err = serde_json::from_value::<AgentUpdate>(json!({ field: null })).unwrap_err();
-        assert!(
-            err.to_string().contains("must not be null"),
-            "{field}: {err}"
-        );
+        assert!(err.to_string().contains("must not be null"), "{field}: {err}");
     }
 }
 
@@ -256,28 +221,16 @@ async fn deleted_and_foreign_agents_are_not_found() {
     let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
     let (agents, _) = services(&db);
     let a = agents.create(alice, agent("a")).await.unwrap();
-    assert!(matches!(
-        agents.get_for_owner(bob, a.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(agents.get_for_owner(bob, a.id).await, Err(Error::NotFound(_))));
     assert!(matches!(
         agents.update(bob, a.id, AgentUpdate::default()).await,
         Err(Error::NotFound(_))
     ));
-    assert!(matches!(
-        agents.delete(bob, a.id).await,
-        Err(Error::NotFound(_))
-    ));
-    assert!(matches!(
-        agents.tools_of(bob, a.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(agents.delete(bob, a.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(agents.tools_of(bob, a.id).await, Err(Error::NotFound(_))));
 
     agents.delete(alice, a.id).await.unwrap();
-    assert!(matches!(
-        agents.delete(alice, a.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(agents.delete(alice, a.id).await, Err(Error::NotFound(_))));
     assert!(matches!(
         agents.get_for_owner(alice, a.id).await,
         Err(Error::NotFound(_))
@@ -323,10 +276,7 @@ async fn list_pages_newest_first_and_filters_by_name() {
     assert_eq!(seen, ids);
 
     let all = PageParams::parse(None, None).unwrap();
-    assert_eq!(
-        agents.list(owner, Some("EVEN"), &all).await.unwrap().total,
-        4
-    );
+    assert_eq!(agents.list(owner, Some("EVEN"), &all).await.unwrap().total, 4);
     assert_eq!(
         agents.list(owner, Some("%"), &all).await.unwrap().total,
         3,

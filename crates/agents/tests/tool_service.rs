@@ -8,9 +8,7 @@ use kernel::{Error, PageParams};
 use serde_json::json;
 
 fn tool(name: &str) -> ToolCreate {
-    body(
-        json!({"name": name, "description": "d", "parameters": {"type": "object", "properties": {}}}),
-    )
+    body(json!({"name": name, "description": "d", "parameters": {"type": "object", "properties": {}}}))
 }
 
 #[tokio::test]
@@ -32,10 +30,7 @@ async fn names_are_unique_per_owner() {
     ));
     let same: ToolUpdate = body(json!({"name": "search", "description": null}));
     let updated = tools.update(alice, first.id, same).await.unwrap();
-    assert_eq!(
-        (updated.name.as_str(), updated.description),
-        ("search", None)
-    );
+    assert_eq!((updated.name.as_str(), updated.description), ("search", None));
 }
 
 #[tokio::test]
@@ -51,17 +46,11 @@ async fn parameters_must_be_a_small_object_schema() {
         json!({"type": "object", "description": "x".repeat(16 * 1024)}),
     ] {
         let input: ToolCreate = body(json!({"name": "t", "parameters": parameters}));
-        assert_eq!(
-            invalid_fields(tools.create(owner, input).await),
-            ["parameters"]
-        );
+        assert_eq!(invalid_fields(tools.create(owner, input).await), ["parameters"]);
     }
     assert!(serde_json::from_value::<ToolCreate>(json!({"name": "t", "parameters": [1]})).is_err());
     let bad_name: ToolCreate = body(json!({"name": "has space", "parameters": {"type": "object"}}));
-    assert_eq!(
-        invalid_fields(tools.create(owner, bad_name).await),
-        ["name"]
-    );
+    assert_eq!(invalid_fields(tools.create(owner, bad_name).await), ["name"]);
     let page = tools
         .list(owner, None, &PageParams::parse(None, None).unwrap())
         .await
@@ -75,24 +64,15 @@ async fn foreign_tools_are_not_found_and_delete_is_final() {
     let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
     let (_, tools) = services(&db);
     let t = tools.create(alice, tool("t")).await.unwrap();
-    assert!(matches!(
-        tools.get_for_owner(bob, t.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(tools.get_for_owner(bob, t.id).await, Err(Error::NotFound(_))));
     assert!(matches!(
         tools.update(bob, t.id, ToolUpdate::default()).await,
         Err(Error::NotFound(_))
     ));
-    assert!(matches!(
-        tools.delete(bob, t.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(tools.delete(bob, t.id).await, Err(Error::NotFound(_))));
     assert_eq!(tools.get_for_owner(alice, t.id).await.unwrap(), t);
     tools.delete(alice, t.id).await.unwrap();
-    assert!(matches!(
-        tools.delete(alice, t.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(tools.delete(alice, t.id).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -106,14 +86,8 @@ async fn list_filters_by_name() {
     let all = PageParams::parse(None, None).unwrap();
     let page = tools.list(owner, Some("GET_"), &all).await.unwrap();
     assert_eq!(
-        page.items
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>(),
+        page.items.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         ["get_weather"]
     );
-    assert_eq!(
-        tools.list(owner, None, &all).await.unwrap().items[0].name,
-        "search"
-    );
+    assert_eq!(tools.list(owner, None, &all).await.unwrap().items[0].name, "search");
 }

@@ -30,9 +30,7 @@ pub(super) async fn create_agent(
     agents: web::Data<AgentService>,
     body: Valid<Json<AgentCreate>>,
 ) -> Result<HttpResponse> {
-    let created = agents
-        .create(principal.user_id, body.into_inner().into_inner())
-        .await?;
+    let created = agents.create(principal.user_id, body.into_inner().into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/agents/{}", created.id)))
         .json(created))
@@ -58,11 +56,7 @@ pub(super) async fn list_agents(
 ) -> Result<Json<Page<Agent>>> {
     let query = query.into_inner().into_inner();
     let page = PageParams::parse(query.limit, query.cursor.as_deref())?;
-    Ok(Json(
-        agents
-            .list(principal.user_id, query.q.as_deref(), &page)
-            .await?,
-    ))
+    Ok(Json(agents.list(principal.user_id, query.q.as_deref(), &page).await?))
 }
 
 /// One of the caller's agents.
@@ -82,11 +76,7 @@ pub(super) async fn read_agent(
     agents: web::Data<AgentService>,
     path: web::Path<Uuid>,
 ) -> Result<Json<Agent>> {
-    Ok(Json(
-        agents
-            .get_for_owner(principal.user_id, path.into_inner())
-            .await?,
-    ))
+    Ok(Json(agents.get_for_owner(principal.user_id, path.into_inner()).await?))
 }
 
 /// Updates some fields of one of the caller's agents.
@@ -112,11 +102,7 @@ pub(super) async fn update_agent(
     body: Valid<Json<AgentUpdate>>,
 ) -> Result<Json<Agent>> {
     let update = body.into_inner().into_inner();
-    Ok(Json(
-        agents
-            .update(principal.user_id, path.into_inner(), update)
-            .await?,
-    ))
+    Ok(Json(agents.update(principal.user_id, path.into_inner(), update).await?))
 }
 
 /// Soft-deletes one of the caller's agents: it is hidden from every read afterwards.

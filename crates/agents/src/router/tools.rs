@@ -31,9 +31,7 @@ pub(super) async fn create_tool(
     tools: web::Data<ToolService>,
     body: Valid<Json<ToolCreate>>,
 ) -> Result<HttpResponse> {
-    let created = tools
-        .create(principal.user_id, body.into_inner().into_inner())
-        .await?;
+    let created = tools.create(principal.user_id, body.into_inner().into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tools/{}", created.id)))
         .json(created))
@@ -59,11 +57,7 @@ pub(super) async fn list_tools(
 ) -> Result<Json<Page<Tool>>> {
     let query = query.into_inner().into_inner();
     let page = PageParams::parse(query.limit, query.cursor.as_deref())?;
-    Ok(Json(
-        tools
-            .list(principal.user_id, query.q.as_deref(), &page)
-            .await?,
-    ))
+    Ok(Json(tools.list(principal.user_id, query.q.as_deref(), &page).await?))
 }
 
 /// One of the caller's tools.
@@ -83,11 +77,7 @@ pub(super) async fn read_tool(
     tools: web::Data<ToolService>,
     path: web::Path<Uuid>,
 ) -> Result<Json<Tool>> {
-    Ok(Json(
-        tools
-            .get_for_owner(principal.user_id, path.into_inner())
-            .await?,
-    ))
+    Ok(Json(tools.get_for_owner(principal.user_id, path.into_inner()).await?))
 }
 
 /// Updates some fields of one of the caller's tools.
@@ -114,11 +104,7 @@ pub(super) async fn update_tool(
     body: Valid<Json<ToolUpdate>>,
 ) -> Result<Json<Tool>> {
     let update = body.into_inner().into_inner();
-    Ok(Json(
-        tools
-            .update(principal.user_id, path.into_inner(), update)
-            .await?,
-    ))
+    Ok(Json(tools.update(principal.user_id, path.into_inner(), update).await?))
 }
 
 /// Deletes one of the caller's tools and detaches it from every agent.

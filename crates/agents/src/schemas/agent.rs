@@ -7,9 +7,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{
-    self, default_temperature, metadata_keys, no_surrounding_whitespace, non_null, null_as_default,
-};
+use super::rules::{self, default_temperature, metadata_keys, no_surrounding_whitespace, non_null, null_as_default};
 use crate::entities::agent;
 
 /// A new agent. `provider` must be one of the configured LLM providers (`echo` always is);
@@ -80,12 +78,7 @@ pub struct AgentUpdate {
     /// New name, 1..=100 characters, no leading or trailing whitespace.
     #[serde(default, deserialize_with = "non_null")]
     #[garde(inner(length(chars, min = 1, max = rules::NAME_MAX), custom(no_surrounding_whitespace)))]
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^\S(?:[\s\S]*\S)?$"
-    )]
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = r"^\S(?:[\s\S]*\S)?$")]
     pub name: Option<String>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]

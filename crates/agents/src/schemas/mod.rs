@@ -47,18 +47,12 @@ mod tests {
         let create = spec::<AgentCreate>();
         assert_eq!(create["required"], json!(["name", "model"]));
         assert_eq!(create["properties"]["name"]["maxLength"], 100);
-        assert_eq!(
-            create["properties"]["model"]["pattern"],
-            "^[A-Za-z0-9._:/-]{1,100}$"
-        );
+        assert_eq!(create["properties"]["model"]["pattern"], "^[A-Za-z0-9._:/-]{1,100}$");
         assert_eq!(create["properties"]["temperature"]["default"], 0.7);
         assert_eq!(create["properties"]["max_tokens"]["maximum"], 200000);
         assert_eq!(create["properties"]["system_prompt"]["maxLength"], 32000);
         let tool = spec::<ToolCreate>();
-        assert_eq!(
-            tool["properties"]["name"]["pattern"],
-            "^[A-Za-z0-9_-]{1,64}$"
-        );
+        assert_eq!(tool["properties"]["name"]["pattern"], "^[A-Za-z0-9_-]{1,64}$");
         assert_eq!(tool["properties"]["parameters"]["type"], "object");
     }
 
@@ -68,10 +62,7 @@ mod tests {
         assert!(update.get("required").is_none());
         assert_eq!(update["properties"]["name"]["type"], "string");
         assert_eq!(update["properties"]["temperature"]["type"], "number");
-        assert_eq!(
-            update["properties"]["description"]["type"],
-            json!(["string", "null"])
-        );
+        assert_eq!(update["properties"]["description"]["type"], json!(["string", "null"]));
         let update = spec::<ToolUpdate>();
         assert!(update.get("required").is_none());
         assert_eq!(update["properties"]["parameters"]["type"], "object");

@@ -35,9 +35,7 @@ pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
 /// garde rule: at most [`METADATA_KEYS_MAX`] keys.
 pub(crate) fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
     if value.len() > METADATA_KEYS_MAX {
-        return Err(garde::Error::new(format!(
-            "must have at most {METADATA_KEYS_MAX} keys"
-        )));
+        return Err(garde::Error::new(format!("must have at most {METADATA_KEYS_MAX} keys")));
     }
     Ok(())
 }
@@ -45,25 +43,16 @@ pub(crate) fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result
 /// garde rule: a JSON Schema of an object (`{"type":"object",...}`) of at most 16 KiB.
 pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result {
     if value.get("type").and_then(Value::as_str) != Some("object") {
-        return Err(garde::Error::new(
-            r#"must be a JSON Schema with "type": "object""#,
-        ));
+        return Err(garde::Error::new(r#"must be a JSON Schema with "type": "object""#));
     }
     if value.get("properties").is_some_and(|p| !p.is_object()) {
         return Err(garde::Error::new(r#""properties" must be an object"#));
     }
-    let required_ok = |r: &Value| {
-        r.as_array()
-            .is_some_and(|items| items.iter().all(Value::is_string))
-    };
+    let required_ok = |r: &Value| r.as_array().is_some_and(|items| items.iter().all(Value::is_string));
     if value.get("required").is_some_and(|r| !required_ok(r)) {
-        return Err(garde::Error::new(
-            r#""required" must be an array of strings"#,
-        ));
+        return Err(garde::Error::new(r#""required" must be an array of strings"#));
     }
-    let size = serde_json::to_vec(value)
-        .map(|bytes| bytes.len())
-        .unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(value).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
     if size > PARAMETERS_BYTES_MAX {
         return Err(garde::Error::new(format!(
             "must be at most {PARAMETERS_BYTES_MAX} bytes serialized"

@@ -6,8 +6,8 @@ use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -54,9 +54,7 @@ impl AgentService {
     /// Creates an agent with its links, atomically; `422` naming every bad field.
     pub async fn create(&self, owner_id: Uuid, input: AgentCreate) -> Result<Agent> {
         check(&input)?;
-        let provider = input
-            .provider
-            .unwrap_or_else(|| self.providers.default.clone());
+        let provider = input.provider.unwrap_or_else(|| self.providers.default.clone());
         let mut errors = self.check_provider(&provider);
         errors.extend(links::check_tools(&self.db, owner_id, &input.tool_ids).await?);
         errors.extend(links::check_subagents(&self.db, owner_id, None, &input.subagent_ids).await?);
@@ -91,10 +89,7 @@ impl AgentService {
     /// The owner's live agent with this id, as clients see it (`404` otherwise). Two queries.
     pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
         let model = self.get_model(owner_id, id).await?;
-        let links = links::load(&self.db, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
+        let links = links::load(&self.db, &[id]).await?.remove(&id).unwrap_or_default();
         Ok(Agent::from_model(model, links.tools, links.subagents))
     }
 
@@ -110,12 +105,7 @@ impl AgentService {
 
     /// A page of the owner's live agents, newest first, optionally filtered by a name
     /// substring (any case). Three queries: count, page, and the links of the whole page.
-    pub async fn list(
-        &self,
-        owner_id: Uuid,
-        q: Option<&str>,
-        page: &PageParams,
-    ) -> Result<Page<Agent>> {
+    pub async fn list(&self, owner_id: Uuid, q: Option<&str>, page: &PageParams) -> Result<Page<Agent>> {
         let mut select = agent::Entity::find()
             .filter(agent::Column::OwnerId.eq(owner_id))
             .filter(agent::Column::DeletedAt.is_null());
@@ -195,12 +185,7 @@ impl AgentService {
             links::lock_owner_graph(&txn, owner_id).await?;
         }
         let mut changes = model.clone().into_active_model().reset_all();
-        (
-            changes.id,
-            changes.owner_id,
-            changes.created_at,
-            changes.deleted_at,
-        ) = (NotSet, NotSet, NotSet, NotSet);
+        (changes.id, changes.owner_id, changes.created_at, changes.deleted_at) = (NotSet, NotSet, NotSet, NotSet);
         let updated = agent::Entity::update_many()
             .set(changes)
             .filter(agent::Column::Id.eq(id))
@@ -221,10 +206,7 @@ impl AgentService {
             }
             links::replace_subagents(&txn, id, ids).await?;
         }
-        let links = links::load(&txn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
+        let links = links::load(&txn, &[id]).await?.remove(&id).unwrap_or_default();
         txn.commit().await?;
         Ok(Agent::from_model(model, links.tools, links.subagents))
     }
@@ -263,10 +245,7 @@ impl AgentService {
     pub async fn subagents_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Agent>> {
         self.get_model(owner_id, agent_id).await?;
         let subagents = agent::Entity::find()
-            .join(
-                JoinType::InnerJoin,
-                agent_subagent::Relation::Subagent.def().rev(),
-            )
+            .join(JoinType::InnerJoin, agent_subagent::Relation::Subagent.def().rev())
             .filter(agent_subagent::Column::AgentId.eq(agent_id))
             .filter(agent::Column::DeletedAt.is_null())
             .order_by_asc(agent_subagent::Column::Position)

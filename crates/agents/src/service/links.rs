@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use kernel::{FieldError, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -27,25 +27,16 @@ const SUBAGENT: i32 = 1;
 
 /// The links of every agent in `agent_ids`, in one query (tool links and links to live
 /// sub-agents, `UNION ALL`). Agents without links are absent from the map.
-pub(crate) async fn load<C: ConnectionTrait>(
-    db: &C,
-    agent_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Links>> {
+pub(crate) async fn load<C: ConnectionTrait>(db: &C, agent_ids: &[Uuid]) -> Result<HashMap<Uuid, Links>> {
     if agent_ids.is_empty() {
         return Ok(HashMap::new());
     }
     let ids = agent_ids.iter().copied();
     let mut tools = Query::select();
     tools
-        .expr_as(
-            Expr::col((agent_tool::Entity, agent_tool::Column::AgentId)),
-            "agent_id",
-        )
+        .expr_as(Expr::col((agent_tool::Entity, agent_tool::Column::AgentId)), "agent_id")
         .expr_as(Expr::cust(TOOL.to_string()), "kind")
-        .expr_as(
-            Expr::col((agent_tool::Entity, agent_tool::Column::ToolId)),
-            "target_id",
-        )
+        .expr_as(Expr::col((agent_tool::Entity, agent_tool::Column::ToolId)), "target_id")
         .expr_as(
             Expr::col((agent_tool::Entity, agent_tool::Column::Position)),
             "position",
@@ -99,11 +90,7 @@ pub(crate) async fn load<C: ConnectionTrait>(
 }
 
 /// Field errors for every id of `tool_ids` that is listed twice or is not one of the owner's tools.
-pub(crate) async fn check_tools<C: ConnectionTrait>(
-    db: &C,
-    owner_id: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<FieldError>> {
+pub(crate) async fn check_tools<C: ConnectionTrait>(db: &C, owner_id: Uuid, ids: &[Uuid]) -> Result<Vec<FieldError>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -118,10 +105,7 @@ pub(crate) async fn check_tools<C: ConnectionTrait>(
         .into_iter()
         .collect();
     Ok(check_list("tool_ids", ids, |id| {
-        owned
-            .contains(id)
-            .then_some(())
-            .ok_or("is not one of your tools")
+        owned.contains(id).then_some(()).ok_or("is not one of your tools")
     }))
 }
 
@@ -158,11 +142,7 @@ pub(crate) async fn check_subagents<C: ConnectionTrait>(
     }))
 }
 
-fn check_list(
-    field: &str,
-    ids: &[Uuid],
-    known: impl Fn(&Uuid) -> Result<(), &'static str>,
-) -> Vec<FieldError> {
+fn check_list(field: &str, ids: &[Uuid], known: impl Fn(&Uuid) -> Result<(), &'static str>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let problem = if ids[..i].contains(id) {
@@ -185,21 +165,14 @@ pub(crate) async fn find_cycle<C: ConnectionTrait>(
     subagent_ids: &[Uuid],
 ) -> Result<Option<FieldError>> {
     // Breadth-first, one query per level; each node remembers which entry it was reached from.
-    let mut origin: HashMap<Uuid, usize> = subagent_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, i))
-        .collect();
+    let mut origin: HashMap<Uuid, usize> = subagent_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut frontier: Vec<Uuid> = subagent_ids.to_vec();
     while !frontier.is_empty() {
         let edges: Vec<(Uuid, Uuid)> = agent_subagent::Entity::find()
             .select_only()
             .column(agent_subagent::Column::AgentId)
             .column(agent_subagent::Column::SubagentId)
-            .join(
-                JoinType::InnerJoin,
-                agent_subagent::Relation::Subagent.def(),
-            )
+            .join(JoinType::InnerJoin, agent_subagent::Relation::Subagent.def())
             .filter(agent_subagent::Column::AgentId.is_in(frontier.iter().copied()))
             .filter(agent::Column::DeletedAt.is_null())
             .into_tuple()
@@ -231,21 +204,13 @@ pub(crate) async fn lock_owner_graph<C: ConnectionTrait>(db: &C, owner_id: Uuid)
     }
     let (high, low) = owner_id.as_u64_pair();
     let key = i64::from_ne_bytes((high ^ low).to_ne_bytes());
-    let lock = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [key.into()],
-    );
+    let lock = Statement::from_sql_and_values(DbBackend::Postgres, "SELECT pg_advisory_xact_lock($1)", [key.into()]);
     db.query_one_raw(lock).await?;
     Ok(())
 }
 
 /// Replaces the agent's tool links with `ids`, in order.
-pub(crate) async fn replace_tools<C: ConnectionTrait>(
-    db: &C,
-    agent_id: Uuid,
-    ids: &[Uuid],
-) -> Result<()> {
+pub(crate) async fn replace_tools<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
     agent_tool::Entity::delete_many()
         .filter(agent_tool::Column::AgentId.eq(agent_id))
         .exec(db)
@@ -253,26 +218,17 @@ pub(crate) async fn replace_tools<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(());
     }
-    let rows = ids
-        .iter()
-        .zip(0..)
-        .map(|(id, position)| agent_tool::ActiveModel {
-            agent_id: Set(agent_id),
-            tool_id: Set(*id),
-            position: Set(position),
-        });
-    agent_tool::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    let rows = ids.iter().zip(0..).map(|(id, position)| agent_tool::ActiveModel {
+        agent_id: Set(agent_id),
+        tool_id: Set(*id),
+        position: Set(position),
+    });
+    agent_tool::Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
 }
 
 /// Replaces the agent's sub-agent links with `ids`, in order.
-pub(crate) async fn replace_subagents<C: ConnectionTrait>(
-    db: &C,
-    agent_id: Uuid,
-    ids: &[Uuid],
-) -> Result<()> {
+pub(crate) async fn replace_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
     agent_subagent::Entity::delete_many()
         .filter(agent_subagent::Column::AgentId.eq(agent_id))
         .exec(db)
@@ -280,14 +236,11 @@ pub(crate) async fn replace_subagents<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(());
     }
-    let rows = ids
-        .iter()
-        .zip(0..)
-        .map(|(id, position)| agent_subagent::ActiveModel {
-            agent_id: Set(agent_id),
-            subagent_id: Set(*id),
-            position: Set(position),
-        });
+    let rows = ids.iter().zip(0..).map(|(id, position)| agent_subagent::ActiveModel {
+        agent_id: Set(agent_id),
+        subagent_id: Set(*id),
+        position: Set(position),
+    });
     agent_subagent::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;

@@ -33,9 +33,7 @@ fn name_contains(column: impl ColumnTrait, q: Option<&str>) -> Option<SimpleExpr
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Fails with every collected field error, if there is any.

@@ -3,8 +3,8 @@
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Error, Page, PageParams, Result};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -60,12 +60,7 @@ impl ToolService {
     }
 
     /// A page of the owner's tools, newest first, optionally filtered by a name substring (any case).
-    pub async fn list(
-        &self,
-        owner_id: Uuid,
-        q: Option<&str>,
-        page: &PageParams,
-    ) -> Result<Page<Tool>> {
+    pub async fn list(&self, owner_id: Uuid, q: Option<&str>, page: &PageParams) -> Result<Page<Tool>> {
         let mut select = tool::Entity::find().filter(tool::Column::OwnerId.eq(owner_id));
         if let Some(filter) = name_contains(tool::Column::Name, q) {
             select = select.filter(filter);
@@ -124,12 +119,7 @@ impl ToolService {
     }
 
     /// `409` when another tool of the owner already has this name.
-    async fn ensure_name_free(
-        &self,
-        owner_id: Uuid,
-        name: &str,
-        except: Option<Uuid>,
-    ) -> Result<()> {
+    async fn ensure_name_free(&self, owner_id: Uuid, name: &str, except: Option<Uuid>) -> Result<()> {
         let mut taken = tool::Entity::find()
             .filter(tool::Column::OwnerId.eq(owner_id))
             .filter(tool::Column::Name.eq(name));
@@ -137,9 +127,7 @@ impl ToolService {
             taken = taken.filter(tool::Column::Id.ne(id));
         }
         if taken.count(&self.db).await? > 0 {
-            return Err(Error::Conflict(format!(
-                "you already have a tool named {name:?}"
-            )));
+            return Err(Error::Conflict(format!("you already have a tool named {name:?}")));
         }
         Ok(())
     }

@@ -46,9 +46,7 @@ async fn postgres(url: &str) -> DatabaseConnection {
         .set_schema_search_path(schema)
         .max_connections(4)
         .sqlx_logging(false);
-    Database::connect(options)
-        .await
-        .expect("connect to the test schema")
+    Database::connect(options).await.expect("connect to the test schema")
 }
 
 async fn drop_leftover_schemas(admin: &DatabaseConnection) {
@@ -105,10 +103,7 @@ pub fn services(db: &DatabaseConnection) -> (AgentService, ToolService) {
         allowed: vec!["openai".into()],
         default: "echo".into(),
     };
-    (
-        AgentService::new(db.clone(), providers),
-        ToolService::new(db.clone()),
-    )
+    (AgentService::new(db.clone(), providers), ToolService::new(db.clone()))
 }
 
 /// Parses a JSON literal into a request body.
