@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_users;
 mod m20261121_000002_create_auth_tokens;
 mod m20261121_000100_create_agents_and_tools;
+mod m20261121_000200_create_conversations;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_users::Migration),
             Box::new(m20261121_000002_create_auth_tokens::Migration),
             Box::new(m20261121_000100_create_agents_and_tools::Migration),
+            Box::new(m20261121_000200_create_conversations::Migration),
         ]
     }
 }

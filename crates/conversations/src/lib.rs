@@ -1,1 +1,13 @@
-//! Placeholder: this crate is being built.
+//! Conversations with agents: the `conversations` and `messages` tables, their DTOs,
+//! [`ConversationService`] (CRUD and the message log), [`ChatService`] (replies from the
+//! conversation's agent through the `llm` providers, whole or streamed) and (feature
+//! `http`) the `/api/v1/conversations` and `/api/v1/chat` routes with Server-Sent Events.
+
+pub mod entities;
+pub mod schemas;
+pub mod service;
+
+#[cfg(feature = "http")]
+pub mod router;
+
+pub use service::{ChatEvent, ChatService, ChatTarget, ConversationService, NewMessage};

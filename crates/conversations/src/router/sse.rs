@@ -1,0 +1,103 @@
+//! Server-Sent Events framing of a streamed reply.
+
+use std::convert::Infallible;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use kernel::context::RequestContext;
+use kernel::{Error, Problem};
+use serde::Serialize;
+
+use crate::ChatEvent;
+use crate::schemas::MessageDelta;
+
+/// The media type of an event stream.
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// Whether the client asked for an event stream with its `Accept` header.
+pub(super) fn wants_event_stream(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|range| range.split(';').next())
+        .any(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM))
+}
+
+/// A `200` event stream of `events`. Dropping the body (the client went away) drops
+/// `events`, which cancels the provider call before anything more is stored.
+pub(super) fn event_stream(events: BoxStream<'static, ChatEvent>) -> HttpResponse {
+    // Error events carry the request id; the request's context is only current here.
+    let context = RequestContext::current();
+    let body = events.map(move |event| Ok::<_, Infallible>(frame(event, context.as_ref())));
+    HttpResponse::Ok()
+        .content_type(EVENT_STREAM)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
+
+/// One event: an `event:` line, a `data:` line holding a JSON object, and a blank line.
+fn frame(event: ChatEvent, context: Option<&RequestContext>) -> Bytes {
+    let (name, data) = match event {
+        ChatEvent::Created(message) => ("message.created", json(&message)),
+        ChatEvent::Delta(delta) => ("message.delta", json(&MessageDelta { delta })),
+        ChatEvent::Completed(message) => ("message.completed", json(&message)),
+        ChatEvent::Failed(err) => ("error", json(&problem(&err, context))),
+    };
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+/// The problem object of a failure inside the stream, logged like a failed request.
+fn problem(err: &Error, context: Option<&RequestContext>) -> Problem {
+    let (instance, request_id) = context
+        .map(|c| (c.path.clone(), c.request_id.clone()))
+        .unwrap_or_default();
+    match err {
+        Error::Internal(cause) => {
+            tracing::error!(request_id = %request_id, error = ?cause, "streamed reply failed");
+        }
+        other => tracing::warn!(request_id = %request_id, error = %other, "streamed reply failed"),
+    }
+    Problem::from_error(err, instance, request_id)
+}
+
+/// JSON text of an event's data; serde_json escapes newlines, so it fits one `data:` line.
+fn json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn accept_ranges_are_matched_by_media_type() {
+        let asks = |accept: &str| {
+            wants_event_stream(
+                &TestRequest::default()
+                    .insert_header((header::ACCEPT, accept))
+                    .to_http_request(),
+            )
+        };
+        assert!(asks("text/event-stream"));
+        assert!(asks("application/json, Text/Event-Stream;q=0.9"));
+        assert!(!asks("application/json"));
+        assert!(!asks("*/*"));
+        assert!(!wants_event_stream(&TestRequest::default().to_http_request()));
+    }
+
+    #[test]
+    fn a_delta_is_one_event_with_one_data_line() {
+        let bytes = frame(ChatEvent::Delta("two\nlines".into()), None);
+        assert_eq!(
+            std::str::from_utf8(&bytes).unwrap(),
+            "event: message.delta\ndata: {\"delta\":\"two\\nlines\"}\n\n"
+        );
+    }
+}

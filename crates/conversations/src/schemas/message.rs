@@ -1,0 +1,130 @@
+//! Message bodies: [`MessageCreate`], [`ChatMessageCreate`], the [`Message`] response and
+//! the [`MessageDelta`] of a streamed reply.
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::rules;
+use crate::entities::message;
+
+/// A user message to a conversation; the answer is the assistant's reply.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct MessageCreate {
+    /// The text, 1..=100000 characters.
+    #[garde(length(chars, min = 1, max = rules::CONTENT_MAX))]
+    #[schema(min_length = 1, max_length = 100000, example = "What is the capital of France?")]
+    pub content: String,
+    /// Answer with a Server-Sent Events stream instead of one JSON message
+    /// (the same as sending `Accept: text/event-stream`).
+    #[serde(default)]
+    #[garde(skip)]
+    #[schema(default = false)]
+    pub stream: bool,
+}
+
+/// A user message, to an existing conversation or to a new one.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct ChatMessageCreate {
+    /// The text, 1..=100000 characters.
+    #[garde(length(chars, min = 1, max = rules::CONTENT_MAX))]
+    #[schema(min_length = 1, max_length = 100000, example = "Hello!")]
+    pub content: String,
+    /// One of the caller's conversations; absent: a new one is created, titled with the
+    /// first 50 characters of `content`.
+    #[garde(skip)]
+    pub conversation_id: Option<Uuid>,
+    /// The agent of a new conversation (one of the caller's live agents); with
+    /// `conversation_id` it must be that conversation's agent.
+    #[garde(skip)]
+    pub agent_id: Option<Uuid>,
+    /// Answer with a Server-Sent Events stream (the same as `Accept: text/event-stream`).
+    #[serde(default)]
+    #[garde(skip)]
+    #[schema(default = false)]
+    pub stream: bool,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageRole {
+    /// Instructions framing the conversation.
+    System,
+    /// The human side.
+    User,
+    /// The model's side.
+    Assistant,
+    /// A tool's result.
+    Tool,
+}
+
+impl From<message::Role> for MessageRole {
+    fn from(role: message::Role) -> Self {
+        match role {
+            message::Role::System => Self::System,
+            message::Role::User => Self::User,
+            message::Role::Assistant => Self::Assistant,
+            message::Role::Tool => Self::Tool,
+        }
+    }
+}
+
+/// Tokens spent on the call that produced a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenUsage {
+    /// Tokens of the input (system prompt and history).
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub completion_tokens: u32,
+}
+
+/// A stored message as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The conversation it belongs to.
+    pub conversation_id: Uuid,
+    /// Who wrote it.
+    pub role: MessageRole,
+    /// The text.
+    pub content: String,
+    /// The model that wrote it (assistant messages).
+    pub model: Option<String>,
+    /// Tokens spent producing it (assistant messages).
+    pub usage: Option<TokenUsage>,
+    /// Creation time (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<message::Model> for Message {
+    fn from(m: message::Model) -> Self {
+        let tokens = |t: i32| u32::try_from(t).unwrap_or(0);
+        let usage = match (m.prompt_tokens, m.completion_tokens) {
+            (Some(prompt), Some(completion)) => Some(TokenUsage {
+                prompt_tokens: tokens(prompt),
+                completion_tokens: tokens(completion),
+            }),
+            _ => None,
+        };
+        Self {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            role: m.role.into(),
+            content: m.content,
+            model: m.model,
+            usage,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// The data of a `message.delta` event: the next piece of the reply's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDelta {
+    /// Text to append; the pieces concatenate to the stored reply.
+    pub delta: String,
+}

@@ -1,0 +1,135 @@
+//! [`ConversationService`]: conversations of their owners, created, listed, read, updated, deleted.
+
+use agents::AgentService;
+use kernel::page::{KeysetColumns, fetch_page};
+use kernel::{Cursor, Error, Page, PageParams, Result};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::check;
+use crate::entities::conversation;
+use crate::schemas::{Conversation, ConversationCreate, ConversationUpdate};
+
+/// Creates, reads, updates and deletes the conversations of their owners, and keeps their
+/// message logs (see the `messages` half of this service).
+#[derive(Clone)]
+pub struct ConversationService {
+    pub(super) db: DatabaseConnection,
+    agents: AgentService,
+}
+
+impl ConversationService {
+    /// A service over `db`; `agents` answers whether an `agent_id` is the caller's live agent.
+    pub fn new(db: DatabaseConnection, agents: AgentService) -> Self {
+        Self { db, agents }
+    }
+
+    /// Creates a conversation; `422` naming `agent_id` when it is not the owner's live agent.
+    pub async fn create(&self, owner_id: Uuid, input: ConversationCreate) -> Result<Conversation> {
+        check(&input)?;
+        if let Some(agent_id) = input.agent_id {
+            self.check_agent(owner_id, agent_id).await?;
+        }
+        let model = new_conversation(owner_id, input.agent_id, input.title, input.metadata);
+        conversation::Entity::insert(model.clone().into_active_model())
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(model.into())
+    }
+
+    /// A page of the owner's conversations, newest first, optionally of one agent only.
+    pub async fn list(&self, owner_id: Uuid, agent_id: Option<Uuid>, page: &PageParams) -> Result<Page<Conversation>> {
+        let mut select = conversation::Entity::find().filter(conversation::Column::OwnerId.eq(owner_id));
+        if let Some(agent_id) = agent_id {
+            select = select.filter(conversation::Column::AgentId.eq(agent_id));
+        }
+        let columns = KeysetColumns {
+            created_at: conversation::Column::CreatedAt,
+            id: conversation::Column::Id,
+        };
+        let page = fetch_page(&self.db, select, columns, page, |c| Cursor {
+            created_at: c.created_at,
+            id: c.id,
+        })
+        .await?;
+        Ok(page.map(Conversation::from))
+    }
+
+    /// The owner's conversation with this id (`NotFound` when missing or someone else's).
+    pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Conversation> {
+        Ok(self.get_model(owner_id, id).await?.into())
+    }
+
+    /// The owner's conversation row with this id (`NotFound` when missing or someone else's).
+    pub async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<conversation::Model> {
+        conversation::Entity::find_by_id(id)
+            .filter(conversation::Column::OwnerId.eq(owner_id))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("conversation"))
+    }
+
+    /// Applies a partial update of `title` and `metadata`; `404` for a missing or foreign one.
+    pub async fn update(&self, owner_id: Uuid, id: Uuid, input: ConversationUpdate) -> Result<Conversation> {
+        check(&input)?;
+        let current = self.get_model(owner_id, id).await?;
+        let mut changes = current.into_active_model();
+        if let Some(title) = input.title {
+            changes.title = Set(title);
+        }
+        if let Some(metadata) = input.metadata {
+            changes.metadata = Set(Value::Object(metadata.unwrap_or_default()));
+        }
+        changes.updated_at = Set(kernel::clock::now());
+        // Only the changed columns are written, so a concurrent message count bump survives.
+        match changes.update(&self.db).await {
+            Ok(updated) => Ok(updated.into()),
+            Err(DbErr::RecordNotUpdated) => Err(Error::not_found("conversation")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Deletes the conversation and (by cascade) its messages; `404` for a missing or foreign one.
+    pub async fn delete(&self, owner_id: Uuid, id: Uuid) -> Result<()> {
+        let deleted = conversation::Entity::delete_many()
+            .filter(conversation::Column::Id.eq(id))
+            .filter(conversation::Column::OwnerId.eq(owner_id))
+            .exec(&self.db)
+            .await?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::not_found("conversation"));
+        }
+        Ok(())
+    }
+
+    /// `422` naming `agent_id` unless it is one of the owner's live agents.
+    async fn check_agent(&self, owner_id: Uuid, agent_id: Uuid) -> Result<()> {
+        match self.agents.get_model(owner_id, agent_id).await {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound(_)) => Err(Error::invalid("agent_id", "is not one of your agents")),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// A new, empty conversation row.
+pub(super) fn new_conversation(
+    owner_id: Uuid,
+    agent_id: Option<Uuid>,
+    title: Option<String>,
+    metadata: Map<String, Value>,
+) -> conversation::Model {
+    let now = kernel::clock::now();
+    conversation::Model {
+        id: kernel::ids::new_id(),
+        owner_id,
+        agent_id,
+        title,
+        metadata: Value::Object(metadata),
+        message_count: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}

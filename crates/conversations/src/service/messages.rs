@@ -1,0 +1,153 @@
+//! The message log half of [`ConversationService`]: appending, paging, and the history a
+//! reply is generated from.
+
+use kernel::page::{KeysetColumns, fetch_page};
+use kernel::{Cursor, Error, Page, PageParams, Result};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::ConversationService;
+use super::conversations::new_conversation;
+use crate::entities::{conversation, message};
+use crate::schemas::Message;
+
+/// A message to store in a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Who wrote it.
+    pub role: llm::Role,
+    /// Its text.
+    pub content: String,
+    /// The model that wrote it (assistant messages).
+    pub model: Option<String>,
+    /// Tokens spent producing it (assistant messages).
+    pub usage: Option<llm::Usage>,
+}
+
+impl NewMessage {
+    /// A message the user wrote.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: llm::Role::User,
+            content: content.into(),
+            model: None,
+            usage: None,
+        }
+    }
+
+    /// The stored row of this message in `conversation_id`.
+    fn into_model(self, conversation_id: Uuid) -> message::Model {
+        let tokens = |t: u32| i32::try_from(t).unwrap_or(i32::MAX);
+        message::Model {
+            id: kernel::ids::new_id(),
+            conversation_id,
+            role: self.role.into(),
+            content: self.content,
+            model: self.model,
+            prompt_tokens: self.usage.map(|u| tokens(u.prompt_tokens)),
+            completion_tokens: self.usage.map(|u| tokens(u.completion_tokens)),
+            created_at: kernel::clock::now(),
+        }
+    }
+}
+
+impl ConversationService {
+    /// Stores a message in the owner's conversation and moves its `message_count` and
+    /// `updated_at`, atomically; `NotFound` when the conversation is missing or someone else's.
+    pub async fn append_message(&self, owner_id: Uuid, conversation_id: Uuid, new: NewMessage) -> Result<Message> {
+        let model = new.into_model(conversation_id);
+        let txn = self.db.begin().await?;
+        // The update both checks ownership and takes the row's write lock first.
+        let bumped = conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::MessageCount,
+                Expr::col(conversation::Column::MessageCount).add(1),
+            )
+            .col_expr(conversation::Column::UpdatedAt, Expr::value(model.created_at))
+            .filter(conversation::Column::Id.eq(conversation_id))
+            .filter(conversation::Column::OwnerId.eq(owner_id))
+            .exec(&txn)
+            .await?;
+        if bumped.rows_affected == 0 {
+            return Err(Error::not_found("conversation"));
+        }
+        insert(&txn, &model).await?;
+        txn.commit().await?;
+        Ok(model.into())
+    }
+
+    /// Creates a conversation holding `first` as its only message, atomically.
+    pub(super) async fn start_with(
+        &self,
+        owner_id: Uuid,
+        agent_id: Option<Uuid>,
+        title: String,
+        first: NewMessage,
+    ) -> Result<Message> {
+        let mut conversation = new_conversation(owner_id, agent_id, Some(title), Default::default());
+        conversation.message_count = 1;
+        let model = first.into_model(conversation.id);
+        let txn = self.db.begin().await?;
+        conversation::Entity::insert(conversation.into_active_model())
+            .exec_without_returning(&txn)
+            .await?;
+        insert(&txn, &model).await?;
+        txn.commit().await?;
+        Ok(model.into())
+    }
+
+    /// A page of the owner's conversation's messages, in `page`'s direction; `NotFound`
+    /// when the conversation is missing or someone else's.
+    pub async fn messages(&self, owner_id: Uuid, conversation_id: Uuid, page: &PageParams) -> Result<Page<Message>> {
+        self.get_model(owner_id, conversation_id).await?;
+        let select = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
+        let columns = KeysetColumns {
+            created_at: message::Column::CreatedAt,
+            id: message::Column::Id,
+        };
+        let page = fetch_page(&self.db, select, columns, page, |m| Cursor {
+            created_at: m.created_at,
+            id: m.id,
+        })
+        .await?;
+        Ok(page.map(Message::from))
+    }
+
+    /// The last `limit` messages of the owner's conversation, oldest first, as the LLM
+    /// history; `NotFound` when the conversation is missing or someone else's.
+    pub async fn history(&self, owner_id: Uuid, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
+        self.get_model(owner_id, conversation_id).await?;
+        self.recent(conversation_id, limit).await
+    }
+
+    /// The last `limit` messages of a conversation already known to be the caller's.
+    pub(super) async fn recent(&self, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
+        let mut rows = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .order_by_desc(message::Column::CreatedAt)
+            .order_by_desc(message::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.reverse();
+        Ok(rows
+            .into_iter()
+            .map(|m| llm::ChatMessage {
+                role: m.role.into(),
+                content: m.content,
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            })
+            .collect())
+    }
+}
+
+async fn insert(db: &impl ConnectionTrait, model: &message::Model) -> Result<()> {
+    message::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Business rules of conversations: [`ConversationService`] (CRUD and the message log)
+//! and [`ChatService`] (replies from the conversation's agent through the LLM providers).
+
+mod chat;
+mod conversations;
+mod messages;
+
+pub use chat::{ChatEvent, ChatService, ChatTarget};
+pub use conversations::ConversationService;
+pub use messages::NewMessage;
+
+use garde::Validate;
+use kernel::{Error, FieldError, Result};
+
+/// Runs a body's garde rules, listing every failing field (the same rules the HTTP
+/// extractor runs, so library callers cannot skip them).
+fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
+    value.validate().map_err(|report| {
+        Error::Validation(
+            report
+                .iter()
+                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
+                .collect(),
+        )
+    })
+}
