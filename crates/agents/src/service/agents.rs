@@ -86,10 +86,11 @@ impl AgentService {
         Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids))
     }
 
-    /// The owner's live agent with this id, as clients see it (`404` otherwise). Two queries.
+    /// The owner's live agent with this id, as clients see it (`404` otherwise). One query.
     pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
-        let model = self.get_model(owner_id, id).await?;
-        let links = links::load(&self.db, &[id]).await?.remove(&id).unwrap_or_default();
+        let (model, links) = links::load_agent(&self.db, owner_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("agent"))?;
         Ok(Agent::from_model(model, links.tools, links.subagents))
     }
 

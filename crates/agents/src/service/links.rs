@@ -4,10 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use kernel::{FieldError, Result};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, JoinType,
+    QueryFilter, QuerySelect, RelationTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -25,12 +25,94 @@ pub(crate) struct Links {
 const TOOL: i32 = 0;
 const SUBAGENT: i32 = 1;
 
-/// The links of every agent in `agent_ids`, in one query (tool links and links to live
-/// sub-agents, `UNION ALL`). Agents without links are absent from the map.
+/// The links of every agent in `agent_ids`, in one query. Agents without links are absent from the map.
 pub(crate) async fn load<C: ConnectionTrait>(db: &C, agent_ids: &[Uuid]) -> Result<HashMap<Uuid, Links>> {
     if agent_ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let mut links: HashMap<Uuid, Vec<LinkRow>> = HashMap::new();
+    for row in db.query_all(&links_query(agent_ids)).await? {
+        let agent_id: Uuid = row.try_get("", "agent_id")?;
+        let link = LinkRow {
+            kind: row.try_get("", "kind")?,
+            position: row.try_get("", "position")?,
+            target: row.try_get("", "target_id")?,
+        };
+        links.entry(agent_id).or_default().push(link);
+    }
+    Ok(links
+        .into_iter()
+        .map(|(agent_id, rows)| (agent_id, Links::from_rows(rows)))
+        .collect())
+}
+
+/// The owner's live agent with its links, in one query (the hot path of `GET /agents/{id}`):
+/// the agent row left-joined with its link rows, so it repeats once per link.
+pub(crate) async fn load_agent<C: ConnectionTrait>(
+    db: &C,
+    owner_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(agent::Model, Links)>> {
+    let mut query = Query::select();
+    query
+        .columns(agent::Column::iter().map(|c| (agent::Entity, c)))
+        .expr_as(Expr::col((LINKS, "kind")), "link_kind")
+        .expr_as(Expr::col((LINKS, "position")), "link_position")
+        .expr_as(Expr::col((LINKS, "target_id")), "link_target")
+        .from(agent::Entity)
+        .join_subquery(
+            JoinType::LeftJoin,
+            links_query(&[id]),
+            LINKS,
+            Expr::col((LINKS, "agent_id")).equals((agent::Entity, agent::Column::Id)),
+        )
+        .and_where(Expr::col((agent::Entity, agent::Column::Id)).eq(id))
+        .and_where(Expr::col((agent::Entity, agent::Column::OwnerId)).eq(owner_id))
+        .and_where(Expr::col((agent::Entity, agent::Column::DeletedAt)).is_null());
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let model = agent::Model::from_query_result(first, "")?;
+    let mut links = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(kind) = row.try_get::<Option<i32>>("", "link_kind")? {
+            let position = row.try_get("", "link_position")?;
+            links.push(LinkRow {
+                kind,
+                position,
+                target: row.try_get("", "link_target")?,
+            });
+        }
+    }
+    Ok(Some((model, Links::from_rows(links))))
+}
+
+const LINKS: &str = "links";
+
+/// One link as read: which list, where in it, and what it points to.
+struct LinkRow {
+    kind: i32,
+    position: i32,
+    target: Uuid,
+}
+
+impl Links {
+    fn from_rows(mut rows: Vec<LinkRow>) -> Self {
+        rows.sort_unstable_by_key(|row| (row.kind, row.position));
+        let mut links = Self::default();
+        for row in rows {
+            if row.kind == TOOL {
+                links.tools.push(row.target)
+            } else {
+                links.subagents.push(row.target)
+            }
+        }
+        links
+    }
+}
+
+/// `(agent_id, kind, target_id, position)` of the tool links and of the links to live
+/// sub-agents of `agent_ids` (`UNION ALL`).
+fn links_query(agent_ids: &[Uuid]) -> SelectStatement {
     let ids = agent_ids.iter().copied();
     let mut tools = Query::select();
     tools
@@ -67,26 +149,7 @@ pub(crate) async fn load<C: ConnectionTrait>(db: &C, agent_ids: &[Uuid]) -> Resu
         .and_where(Expr::col((agent_subagent::Entity, agent_subagent::Column::AgentId)).is_in(ids))
         .and_where(Expr::col((agent::Entity, agent::Column::DeletedAt)).is_null());
     tools.union(UnionType::All, subagents);
-
-    let mut rows = Vec::new();
-    for row in db.query_all(&tools).await? {
-        let agent_id: Uuid = row.try_get("", "agent_id")?;
-        let kind: i32 = row.try_get("", "kind")?;
-        let target: Uuid = row.try_get("", "target_id")?;
-        let position: i32 = row.try_get("", "position")?;
-        rows.push((agent_id, kind, position, target));
-    }
-    rows.sort_unstable_by_key(|&(agent_id, kind, position, _)| (agent_id, kind, position));
-    let mut links: HashMap<Uuid, Links> = HashMap::new();
-    for (agent_id, kind, _, target) in rows {
-        let entry = links.entry(agent_id).or_default();
-        if kind == TOOL {
-            entry.tools.push(target)
-        } else {
-            entry.subagents.push(target)
-        }
-    }
-    Ok(links)
+    tools
 }
 
 /// Field errors for every id of `tool_ids` that is listed twice or is not one of the owner's tools.
