@@ -8,6 +8,7 @@ mod m20261121_000001_create_users;
 mod m20261121_000002_create_auth_tokens;
 mod m20261121_000100_create_agents_and_tools;
 mod m20261121_000200_create_conversations;
+mod m20261121_000300_create_executions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_auth_tokens::Migration),
             Box::new(m20261121_000100_create_agents_and_tools::Migration),
             Box::new(m20261121_000200_create_conversations::Migration),
+            Box::new(m20261121_000300_create_executions::Migration),
         ]
     }
 }

@@ -1,1 +1,25 @@
-//! Placeholder: this crate is being built.
+//! Background agent runs: the `executions` and `execution_events` tables, their DTOs,
+//! [`ExecutionService`] (start, read, list, cancel, watch), the [`Runner`] that claims
+//! queued executions and streams the agent's answer into the event log, the [`Broker`]
+//! that fans stored events out to live watchers (in process, and across replicas through
+//! PostgreSQL `LISTEN/NOTIFY`) and (feature `http`) the routes and the WebSocket stream.
+
+pub mod broker;
+pub mod config;
+pub mod entities;
+pub mod feed;
+pub mod runner;
+pub mod schemas;
+pub mod service;
+pub mod status;
+mod store;
+
+#[cfg(feature = "http")]
+pub mod router;
+
+pub use broker::Broker;
+pub use config::RunnerConfig;
+pub use feed::EventFeed;
+pub use runner::Runner;
+pub use service::ExecutionService;
+pub use status::ExecutionStatus;

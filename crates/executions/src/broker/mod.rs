@@ -1,0 +1,256 @@
+//! In-process fan-out of stored events, the registry of running executions' cancellation
+//! tokens, and the wake-up of idle workers. On PostgreSQL, [`postgres`] relays the events
+//! and wake-ups of the other replicas into it.
+
+pub(crate) mod postgres;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::schemas::ExecutionEvent;
+
+/// What a watcher of one execution receives.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// An event, already stored.
+    Event(Arc<ExecutionEvent>),
+    /// Events may have been missed: read the store after the last one seen.
+    Resync,
+}
+
+/// The fan-out hub of one process; cheap to clone.
+#[derive(Clone)]
+pub struct Broker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    entries: Mutex<HashMap<Uuid, Entry>>,
+    queue: Notify,
+    capacity: usize,
+}
+
+/// What this process knows of one execution: its watchers, its local run, the last seq seen.
+#[derive(Default)]
+struct Entry {
+    sender: Option<broadcast::Sender<Signal>>,
+    run: Option<CancellationToken>,
+    highest: i64,
+}
+
+impl Entry {
+    fn is_unused(&self) -> bool {
+        self.run.is_none() && self.sender.as_ref().is_none_or(|s| s.receiver_count() == 0)
+    }
+}
+
+impl Broker {
+    /// A hub buffering up to `capacity` signals per watched execution; a watcher further
+    /// behind is told to resynchronise from the store instead of growing a buffer.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                entries: Mutex::default(),
+                queue: Notify::new(),
+                capacity: capacity.max(1),
+            }),
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<Uuid, Entry>> {
+        // A panic while holding this lock leaves plain data behind; keep serving.
+        self.inner
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Starts receiving the live events of execution `id`.
+    pub fn subscribe(&self, id: Uuid) -> Subscription {
+        let mut entries = self.entries();
+        let entry = entries.entry(id).or_default();
+        let receiver = match &entry.sender {
+            Some(sender) => sender.subscribe(),
+            None => {
+                let (sender, receiver) = broadcast::channel(self.inner.capacity);
+                entry.sender = Some(sender);
+                receiver
+            }
+        };
+        Subscription {
+            receiver,
+            _guard: SubscriptionGuard {
+                broker: self.clone(),
+                id,
+            },
+        }
+    }
+
+    /// Hands a stored event to the watchers of its execution; a terminal event also
+    /// cancels the execution's local run, if any.
+    pub fn publish(&self, event: ExecutionEvent) {
+        let mut entries = self.entries();
+        let Some(entry) = entries.get_mut(&event.execution_id) else {
+            return;
+        };
+        entry.highest = entry.highest.max(event.seq);
+        if event.is_terminal()
+            && let Some(run) = &entry.run
+        {
+            run.cancel();
+        }
+        if let Some(sender) = &entry.sender {
+            // No receiver left is fine: the entry goes when its last guard drops.
+            let _ = sender.send(Signal::Event(Arc::new(event)));
+        }
+    }
+
+    /// Whether event `seq` of execution `id` matters here and has not been seen yet.
+    pub fn wants(&self, id: Uuid, seq: i64) -> bool {
+        self.entries().get(&id).is_some_and(|entry| seq > entry.highest)
+    }
+
+    /// Tells every watcher to re-read the store (after a lost connection to the notifier).
+    pub fn resync_all(&self) {
+        for entry in self.entries().values() {
+            if let Some(sender) = &entry.sender {
+                let _ = sender.send(Signal::Resync);
+            }
+        }
+    }
+
+    /// Registers the local run of execution `id`; the token is a child of `parent`.
+    pub fn register_run(&self, id: Uuid, parent: &CancellationToken) -> CancellationToken {
+        let token = parent.child_token();
+        self.entries().entry(id).or_default().run = Some(token.clone());
+        token
+    }
+
+    /// Forgets the local run of execution `id`.
+    pub fn unregister_run(&self, id: Uuid) {
+        let mut entries = self.entries();
+        if let Some(entry) = entries.get_mut(&id) {
+            entry.run = None;
+            if entry.is_unused() {
+                entries.remove(&id);
+            }
+        }
+    }
+
+    /// Cancels the local run of execution `id`, if there is one.
+    pub fn cancel_run(&self, id: Uuid) {
+        if let Some(run) = self.entries().get(&id).and_then(|e| e.run.as_ref()) {
+            run.cancel();
+        }
+    }
+
+    /// The executions running in this process.
+    pub fn local_runs(&self) -> Vec<Uuid> {
+        self.entries()
+            .iter()
+            .filter(|(_, e)| e.run.is_some())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Wakes one idle worker loop: an execution was queued.
+    pub fn wake_queue(&self) {
+        self.inner.queue.notify_one();
+    }
+
+    /// Resolves at the next [`Broker::wake_queue`] (or at once if one is pending).
+    pub async fn queue_woken(&self) {
+        self.inner.queue.notified().await;
+    }
+}
+
+/// Live signals of one execution; dropping it unsubscribes.
+pub struct Subscription {
+    // Declared before the guard: the receiver must be gone when the guard counts receivers.
+    receiver: broadcast::Receiver<Signal>,
+    _guard: SubscriptionGuard,
+}
+
+impl Subscription {
+    /// The next signal; falling behind the buffer yields [`Signal::Resync`].
+    pub async fn recv(&mut self) -> Signal {
+        match self.receiver.recv().await {
+            Ok(signal) => signal,
+            Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => Signal::Resync,
+        }
+    }
+}
+
+struct SubscriptionGuard {
+    broker: Broker,
+    id: Uuid,
+}
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        let mut entries = self.broker.entries();
+        if entries.get(&self.id).is_some_and(Entry::is_unused) {
+            entries.remove(&self.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: Uuid, seq: i64, kind: &str) -> ExecutionEvent {
+        ExecutionEvent {
+            seq,
+            execution_id: id,
+            event_type: kind.into(),
+            data: serde_json::json!({}),
+            created_at: kernel::clock::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn watchers_receive_and_entries_go_with_the_last_one() {
+        let broker = Broker::new(4);
+        let id = Uuid::now_v7();
+        let mut first = broker.subscribe(id);
+        let second = broker.subscribe(id);
+        broker.publish(event(id, 1, "message.delta"));
+        assert!(matches!(first.recv().await, Signal::Event(e) if e.seq == 1));
+        assert!(!broker.wants(id, 1) && broker.wants(id, 2));
+        drop(first);
+        assert!(broker.wants(id, 2));
+        drop(second);
+        assert!(!broker.wants(id, 2), "no watcher, no interest");
+    }
+
+    #[tokio::test]
+    async fn a_slow_watcher_is_told_to_resync() {
+        let broker = Broker::new(2);
+        let id = Uuid::now_v7();
+        let mut slow = broker.subscribe(id);
+        for seq in 1..=5 {
+            broker.publish(event(id, seq, "message.delta"));
+        }
+        assert!(matches!(slow.recv().await, Signal::Resync));
+    }
+
+    #[tokio::test]
+    async fn a_terminal_event_cancels_the_local_run() {
+        let broker = Broker::new(2);
+        let id = Uuid::now_v7();
+        let root = CancellationToken::new();
+        let run = broker.register_run(id, &root);
+        broker.publish(event(id, 2, "message.delta"));
+        assert!(!run.is_cancelled());
+        broker.publish(event(id, 3, "execution.cancelled"));
+        assert!(run.is_cancelled());
+        assert_eq!(broker.local_runs(), vec![id]);
+        broker.unregister_run(id);
+        assert!(broker.local_runs().is_empty());
+    }
+}

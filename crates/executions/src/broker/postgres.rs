@@ -1,0 +1,99 @@
+//! Cross-replica fan-out on PostgreSQL: a dedicated `LISTEN` connection relays the
+//! `NOTIFY`s of every replica (sent in the transactions that store events and queue
+//! executions) into the local [`Broker`]. A notification carries only `<id>:<seq>`; the
+//! event itself is read from the store, and only when a local watcher or run wants it.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::{PgListener, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::Broker;
+use crate::store::{EVENTS_CHANNEL, QUEUE_CHANNEL, Store};
+
+/// Relays notifications into `broker` until `stop` is cancelled, reconnecting as needed.
+pub(crate) async fn relay(store: Store, broker: Broker, stop: CancellationToken) {
+    let pool = store.db().get_postgres_connection_pool().clone();
+    loop {
+        let mut listener = match listen(&pool).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot LISTEN for execution events; retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        // Whatever was announced while nobody listened is re-read from the store.
+        broker.resync_all();
+        broker.wake_queue();
+        loop {
+            let next = tokio::select! {
+                () = stop.cancelled() => return,
+                next = listener.try_recv() => next,
+            };
+            match next {
+                Ok(Some(notification)) => {
+                    deliver(&store, &broker, notification.channel(), notification.payload()).await;
+                }
+                Ok(None) => {
+                    // The connection dropped and is re-established on the next call.
+                    broker.resync_all();
+                    broker.wake_queue();
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "execution event listener failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen_all([EVENTS_CHANNEL, QUEUE_CHANNEL]).await?;
+    Ok(listener)
+}
+
+async fn deliver(store: &Store, broker: &Broker, channel: &str, payload: &str) {
+    if channel == QUEUE_CHANNEL {
+        broker.wake_queue();
+        return;
+    }
+    let Some((id, seq)) = parse(payload) else {
+        tracing::warn!(payload, "malformed execution event notification");
+        return;
+    };
+    if !broker.wants(id, seq) {
+        return;
+    }
+    match store.events_after(id, seq - 1, 1).await {
+        Ok(events) => events.into_iter().for_each(|event| broker.publish(event)),
+        Err(err) => {
+            tracing::warn!(error = %err, %id, seq, "cannot read a notified event");
+            broker.resync_all();
+        }
+    }
+}
+
+/// `<uuid>:<seq>` → its parts.
+fn parse(payload: &str) -> Option<(Uuid, i64)> {
+    let (id, seq) = payload.split_once(':')?;
+    Some((Uuid::parse_str(id).ok()?, seq.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn payloads_parse() {
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(parse(&format!("{id}:7")), Some((id, 7)));
+        assert_eq!(parse("nope"), None);
+        assert_eq!(parse(&format!("{id}:x")), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! [`EventFeed`]: every event of one execution after a given `seq`, stored ones first and
+//! then live ones, each exactly once and in order, ending with the terminal event.
+//!
+//! The feed subscribes before it reads the store, so nothing published in between is
+//! lost; live events it already read from the store are skipped by `seq`, and a gap (an
+//! event published out of order, a lagging buffer, a lost notifier connection) is filled
+//! by reading the store again. Memory per watcher is bounded: one page of the store and
+//! the broker's fixed ring buffer shared by every watcher of the execution.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use kernel::Result;
+use uuid::Uuid;
+
+use crate::broker::{Signal, Subscription};
+use crate::schemas::ExecutionEvent;
+use crate::store::Store;
+
+/// Events read from the store at once.
+const PAGE: u64 = 500;
+/// How long the feed waits for a live event before checking the store anyway.
+const RECHECK: Duration = Duration::from_secs(30);
+
+/// The replay-then-live event stream of one execution.
+pub struct EventFeed {
+    store: Store,
+    execution_id: Uuid,
+    subscription: Subscription,
+    pending: VecDeque<ExecutionEvent>,
+    last: i64,
+    store_has_more: bool,
+    finished: bool,
+}
+
+impl EventFeed {
+    /// A feed of execution `execution_id` after `after`, over an already open subscription.
+    pub(crate) fn new(store: Store, execution_id: Uuid, subscription: Subscription, after: i64) -> Self {
+        Self {
+            store,
+            execution_id,
+            subscription,
+            pending: VecDeque::new(),
+            last: after,
+            store_has_more: true,
+            finished: false,
+        }
+    }
+
+    /// The `seq` of the last event handed out (or the starting point).
+    pub fn last_seq(&self) -> i64 {
+        self.last
+    }
+
+    /// The next event; `None` after the terminal event has been handed out.
+    ///
+    /// Cancel-safe: dropping the future loses no event.
+    pub async fn next(&mut self) -> Result<Option<ExecutionEvent>> {
+        loop {
+            if self.finished {
+                return Ok(None);
+            }
+            if let Some(event) = self.pending.pop_front() {
+                self.last = event.seq;
+                self.finished = event.is_terminal();
+                return Ok(Some(event));
+            }
+            if self.store_has_more {
+                self.read_store().await?;
+                continue;
+            }
+            let signal = tokio::select! {
+                signal = self.subscription.recv() => signal,
+                () = tokio::time::sleep(RECHECK) => Signal::Resync,
+            };
+            match signal {
+                Signal::Event(event) if event.seq <= self.last => {}
+                Signal::Event(event) if event.seq == self.last + 1 => self.pending.push_back((*event).clone()),
+                Signal::Event(_) | Signal::Resync => self.store_has_more = true,
+            }
+        }
+    }
+
+    async fn read_store(&mut self) -> Result<()> {
+        let events = self.store.events_after(self.execution_id, self.last, PAGE).await?;
+        self.store_has_more = events.len() as u64 == PAGE;
+        self.pending.extend(events);
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! Handlers of `POST /agents/{agent_id}/execute` and `/executions`.
+
+use actix_web::http::header;
+use actix_web::web::{self, Json, Query};
+use actix_web::{HttpResponse, get, post};
+use kernel::openapi as problems;
+use kernel::{Page, PageParams, Principal, Result, Valid};
+use uuid::Uuid;
+
+use crate::ExecutionService;
+use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, ExecuteRequest, Execution, ListQuery};
+use crate::service::ListFilter;
+
+/// Starts a run of one of the caller's agents in the background: answers at once with
+/// the stored, `queued` execution; follow it at `/ws/executions/{id}` or `/executions/{id}/events`.
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("agent_id" = Uuid, Path, description = "The agent to run")),
+    request_body = ExecuteRequest,
+    responses(
+        (status = 202, description = "The queued execution", body = Execution,
+            headers(("Location" = String, description = "URL of the execution"))),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[post("/agents/{agent_id}/execute")]
+pub(super) async fn execute_agent(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+    body: Valid<Json<ExecuteRequest>>,
+) -> Result<HttpResponse> {
+    let request = body.into_inner().into_inner();
+    let queued = executions.start(principal.user_id, path.into_inner(), request).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/executions/{}", queued.id)))
+        .json(queued))
+}
+
+/// Lists the caller's executions (sub-agent runs included), newest first.
+#[utoipa::path(
+    tag = "executions",
+    path = "",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of executions", body = Page<Execution>),
+        (status = 401, response = problems::Unauthorized),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[get("")]
+pub(super) async fn list_executions(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    query: Valid<Query<ListQuery>>,
+) -> Result<Json<Page<Execution>>> {
+    let query = query.into_inner().into_inner();
+    let page = PageParams::parse(query.limit, query.cursor.as_deref())?;
+    let filter = ListFilter {
+        agent_id: query.agent_id,
+        status: query.status,
+    };
+    Ok(Json(executions.list(principal.user_id, filter, &page).await?))
+}
+
+/// One of the caller's executions.
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("execution_id" = Uuid, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "The execution", body = Execution),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+    )
+)]
+#[get("/{execution_id}")]
+pub(super) async fn read_execution(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+) -> Result<Json<Execution>> {
+    Ok(Json(executions.get(principal.user_id, path.into_inner()).await?))
+}
+
+/// Cancels one of the caller's queued or running executions (its run stops promptly and
+/// `execution.cancelled` is recorded); an execution that already ended is returned unchanged.
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("execution_id" = Uuid, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "The execution, cancelled or unchanged", body = Execution),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+    )
+)]
+#[post("/{execution_id}/cancel")]
+pub(super) async fn cancel_execution(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+) -> Result<Json<Execution>> {
+    Ok(Json(executions.cancel(principal.user_id, path.into_inner()).await?))
+}
+
+/// The stored events of one of the caller's executions with `seq > after`, oldest first
+/// (at most `limit`; read on with `after` = the last `seq` returned).
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("execution_id" = Uuid, Path, description = "The execution's id"), EventsQuery),
+    responses(
+        (status = 200, description = "The events", body = EventList),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[get("/{execution_id}/events")]
+pub(super) async fn list_execution_events(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+    query: Valid<Query<EventsQuery>>,
+) -> Result<Json<EventList>> {
+    let query = query.into_inner().into_inner();
+    let (after, limit) = (query.after.unwrap_or(0), query.limit.unwrap_or(EVENTS_MAX));
+    let items = executions
+        .events(principal.user_id, path.into_inner(), after, limit)
+        .await?;
+    Ok(Json(EventList { items }))
+}

@@ -1,0 +1,21 @@
+//! The execution routes: thin handlers that extract, call [`crate::ExecutionService`], and
+//! answer; and the WebSocket stream of an execution's events.
+
+mod executions;
+mod ws;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers `POST /agents/{agent_id}/execute`, `/executions…` and `/ws/executions/{id}`
+/// (mount under `/api/v1`, before the agents' `/agents` scope, which would shadow the first).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(executions::execute_agent)
+        .service(
+            utoipa_actix_web::scope("/executions")
+                .service(executions::list_executions)
+                .service(executions::read_execution)
+                .service(executions::cancel_execution)
+                .service(executions::list_execution_events),
+        )
+        .service(ws::watch_execution);
+}

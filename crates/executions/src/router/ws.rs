@@ -1,0 +1,113 @@
+//! `GET /ws/executions/{id}`: an execution's events over a WebSocket.
+//!
+//! The handshake authenticates (an `Authorization: Bearer` header, or the `access_token`
+//! query parameter for browsers, which cannot set headers on a WebSocket) and checks
+//! ownership before upgrading, so failures are ordinary problem+json answers (`401`,
+//! `404`, `422`). Then every stored event after `?after=` is sent, then live ones, one
+//! JSON text frame each, and the socket is closed with code 1000 after the terminal event.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use kernel::extract::{parse_urlencoded, validate};
+use kernel::openapi as problems;
+use kernel::principal::bearer_token;
+use kernel::{Error, Result, TokenVerifier};
+use uuid::Uuid;
+
+use crate::ExecutionService;
+use crate::feed::EventFeed;
+use crate::schemas::WatchQuery;
+
+/// A watcher that cannot take a frame for this long is disconnected.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an idle socket is pinged, so dead peers are noticed.
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Streams the events of one of the caller's executions over a WebSocket: stored events
+/// with `seq > after`, then live ones, as JSON text frames (`ExecutionEvent`); closes with
+/// code 1000 after the terminal event. Send the access token as a bearer header or as `access_token`.
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("execution_id" = Uuid, Path, description = "The execution's id"), WatchQuery),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol; each text frame is an `ExecutionEvent`"),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[get("/ws/executions/{execution_id}")]
+pub(super) async fn watch_execution(
+    req: HttpRequest,
+    payload: web::Payload,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse> {
+    let query = parse_urlencoded::<WatchQuery>(req.query_string().as_bytes()).and_then(|q| validate(&q).map(|()| q));
+    let token = bearer_token(&req)
+        .map(str::to_owned)
+        .or_else(|| query.as_ref().ok().and_then(|q| q.access_token.clone()))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Unauthorized("an access token is required (bearer header or access_token)".into()))?;
+    let verifier = req
+        .app_data::<web::Data<dyn TokenVerifier>>()
+        .cloned()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no TokenVerifier registered as app data")))?;
+    let principal = verifier.verify(&token).await?;
+    let after = query?.after.unwrap_or(0);
+    let feed = executions.watch(principal.user_id, path.into_inner(), after).await?;
+    let (response, session, incoming) = actix_ws::handle(&req, payload)
+        .map_err(|e| Error::BadRequest(format!("a WebSocket upgrade is required: {e}")))?;
+    actix_web::rt::spawn(send_events(feed, session, incoming));
+    Ok(response)
+}
+
+/// Sends the feed's events until the terminal one, answering pings, until either side ends.
+async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: MessageStream) {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    loop {
+        tokio::select! {
+            next = feed.next() => match next {
+                Ok(Some(event)) => {
+                    let Ok(text) = serde_json::to_string(&event) else { return };
+                    match tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await {
+                        Ok(Ok(())) => {}
+                        // Gone, or too slow to keep up: drop it rather than buffer for it.
+                        _ => return,
+                    }
+                }
+                Ok(None) => {
+                    let reason = CloseReason { code: CloseCode::Normal, description: Some("execution finished".into()) };
+                    let _ = session.close(Some(reason)).await;
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read execution events for a watcher");
+                    let _ = session.close(Some(CloseReason { code: CloseCode::Error, description: None })).await;
+                    return;
+                }
+            },
+            message = incoming.recv() => match message {
+                Some(Ok(Message::Ping(bytes))) => {
+                    if session.pong(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => {
+                    let _ = session.close(None).await;
+                    return;
+                }
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if session.ping(b"").await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

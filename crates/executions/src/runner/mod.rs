@@ -1,0 +1,230 @@
+//! [`Runner`]: the background side of executions in one process.
+//!
+//! A dispatcher claims queued executions while it has free workers (woken by new
+//! executions here, by `NOTIFY` from other replicas, or by polling); each claimed one runs
+//! as a task under a lease that a heartbeat renews. The same periodic task fails the
+//! executions whose lease expired (their process died) and stops local runs that were
+//! cancelled or failed elsewhere. On PostgreSQL a relay feeds other replicas' events in.
+
+mod run;
+mod tools;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use agents::AgentService;
+use conversations::ConversationService;
+use llm::ProviderRegistry;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::broker::{Broker, postgres};
+use crate::config::RunnerConfig;
+use crate::entities::execution;
+use crate::store::Store;
+
+/// The error of executions whose process stopped under them.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// Runs queued executions in the background; cheap to clone, started once.
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+/// What every task of the runner shares.
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) broker: Broker,
+    pub(crate) agents: AgentService,
+    pub(crate) conversations: ConversationService,
+    pub(crate) providers: ProviderRegistry,
+    pub(crate) config: RunnerConfig,
+    pub(crate) worker_id: String,
+    /// Cancelled when this process must stop running executions at once.
+    pub(crate) interrupt: CancellationToken,
+    /// Cancelled when no more executions may be claimed.
+    stop_claiming: CancellationToken,
+    /// Cancelled when the heartbeat and the relay must stop.
+    background: CancellationToken,
+    /// The dispatcher and every run.
+    runs: TaskTracker,
+    started: AtomicBool,
+}
+
+impl Runner {
+    /// A runner over `db` (not started) publishing through `broker`.
+    pub fn new(
+        db: DatabaseConnection,
+        broker: Broker,
+        agents: AgentService,
+        conversations: ConversationService,
+        providers: ProviderRegistry,
+        config: RunnerConfig,
+    ) -> Self {
+        let worker_id = format!("{}-{}", std::process::id(), kernel::ids::new_id().simple());
+        Self {
+            inner: Arc::new(Inner {
+                store: Store::new(db),
+                broker,
+                agents,
+                conversations,
+                providers,
+                config,
+                worker_id,
+                interrupt: CancellationToken::new(),
+                stop_claiming: CancellationToken::new(),
+                background: CancellationToken::new(),
+                runs: TaskTracker::new(),
+                started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The id this process claims executions under.
+    pub fn worker_id(&self) -> &str {
+        &self.inner.worker_id
+    }
+
+    /// Starts the background tasks on the current Tokio runtime (once; later calls do nothing):
+    /// the recovery sweep and heartbeat, the PostgreSQL relay, and the dispatcher.
+    pub fn start(&self) {
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tokio::spawn(maintain(Arc::clone(&self.inner)));
+        if self.inner.store.is_postgres() {
+            let (store, broker) = (self.inner.store.clone(), self.inner.broker.clone());
+            tokio::spawn(postgres::relay(store, broker, self.inner.background.clone()));
+        }
+        if self.inner.config.workers > 0 {
+            self.inner.runs.spawn(dispatch(Arc::clone(&self.inner)));
+        }
+        tracing::info!(worker_id = %self.inner.worker_id, workers = self.inner.config.workers, "execution runner started");
+    }
+
+    /// Stops at once, like a crash: runs end without writing anything, and their executions
+    /// are failed as `interrupted` once their lease expires (by any replica).
+    pub fn stop(&self) {
+        self.inner.stop_claiming.cancel();
+        self.inner.interrupt.cancel();
+        self.inner.background.cancel();
+    }
+
+    /// Stops gracefully: claims nothing more, lets running executions finish within
+    /// `grace`, then fails those still running as `interrupted` and stops them.
+    pub async fn shutdown(&self, grace: Duration) {
+        let inner = &self.inner;
+        inner.stop_claiming.cancel();
+        inner.runs.close();
+        if tokio::time::timeout(grace, inner.runs.wait()).await.is_err() {
+            let mine = Condition::all().add(execution::Column::WorkerId.eq(inner.worker_id.as_str()));
+            match inner.store.fail_running(mine, INTERRUPTED).await {
+                Ok(events) => events.into_iter().for_each(|e| inner.broker.publish(e)),
+                Err(err) => tracing::warn!(error = %err, "cannot mark the interrupted executions"),
+            }
+            inner.interrupt.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(1), inner.runs.wait()).await;
+        }
+        inner.background.cancel();
+        tracing::info!(worker_id = %inner.worker_id, "execution runner stopped");
+    }
+}
+
+/// Claims queued executions while workers are free, and runs each in its own task.
+async fn dispatch(inner: Arc<Inner>) {
+    let workers = Arc::new(Semaphore::new(inner.config.workers));
+    loop {
+        let permit = tokio::select! {
+            () = inner.stop_claiming.cancelled() => return,
+            permit = Arc::clone(&workers).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+        };
+        let lease_until = lease_until(&inner.config);
+        match inner.store.claim(&inner.worker_id, lease_until).await {
+            Ok(Some((model, started))) => {
+                inner.broker.publish(started);
+                let job = Arc::clone(&inner);
+                inner.runs.spawn(async move {
+                    run::run_claimed(job, model).await;
+                    drop(permit);
+                });
+            }
+            Ok(None) => {
+                drop(permit);
+                tokio::select! {
+                    () = inner.stop_claiming.cancelled() => return,
+                    () = inner.broker.queue_woken() => {}
+                    () = tokio::time::sleep(inner.config.poll_interval) => {}
+                }
+            }
+            Err(err) => {
+                drop(permit);
+                tracing::warn!(error = %err, "cannot claim executions");
+                tokio::select! {
+                    () = inner.stop_claiming.cancelled() => return,
+                    () = tokio::time::sleep(inner.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Sweeps, heartbeats and cancellation checks, every third of the lease.
+async fn maintain(inner: Arc<Inner>) {
+    let mut first = true;
+    loop {
+        sweep(&inner, first).await;
+        first = false;
+        if let Err(err) = inner
+            .store
+            .heartbeat(&inner.worker_id, lease_until(&inner.config))
+            .await
+        {
+            tracing::warn!(error = %err, "cannot renew execution leases");
+        }
+        match inner.store.not_running(&inner.broker.local_runs()).await {
+            Ok(stopped) => stopped.into_iter().for_each(|id| inner.broker.cancel_run(id)),
+            Err(err) => tracing::warn!(error = %err, "cannot check local executions"),
+        }
+        tokio::select! {
+            () = inner.background.cancelled() => return,
+            () = tokio::time::sleep(inner.config.heartbeat_interval()) => {}
+        }
+    }
+}
+
+/// Fails the running executions of dead processes: those whose lease expired and, at
+/// start-up on SQLite (one process only), every one not run here.
+async fn sweep(inner: &Inner, at_start_up: bool) {
+    use execution::Column as C;
+    let orphaned = if at_start_up && !inner.store.is_postgres() {
+        Condition::any()
+            .add(C::WorkerId.ne(inner.worker_id.as_str()))
+            .add(C::WorkerId.is_null())
+    } else {
+        Condition::all().add(C::LeaseExpiresAt.lt(kernel::clock::now()))
+    };
+    match inner.store.fail_running(orphaned, INTERRUPTED).await {
+        Ok(events) => {
+            if !events.is_empty() {
+                tracing::warn!(
+                    count = events.len(),
+                    "failed executions interrupted by a stopped process"
+                );
+            }
+            events.into_iter().for_each(|e| inner.broker.publish(e));
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot sweep interrupted executions"),
+    }
+}
+
+fn lease_until(config: &RunnerConfig) -> chrono::DateTime<chrono::Utc> {
+    let lease = chrono::Duration::from_std(config.lease).unwrap_or(chrono::Duration::seconds(30));
+    kernel::clock::now() + lease
+}

@@ -1,0 +1,406 @@
+//! One execution's run: the agent's provider streamed into events, tool calls answered by
+//! sub-agents running as child executions, bounded by steps, depth and a deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use agents::schemas::Agent;
+use conversations::NewMessage;
+use futures_util::StreamExt;
+use kernel::Error;
+use llm::{ChatMessage, ChatRequest, ChatResponse, Role, StreamEvent, ToolCall};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::Inner;
+use super::tools::{SubagentTools, call_input};
+use crate::entities::execution;
+use crate::status::{ExecutionStatus, event_type};
+
+/// How a run ended, as far as the runner writes it down.
+enum Outcome {
+    /// The agent answered.
+    Completed { output: String, usage: Tokens },
+    /// It failed: provider error, timeout, step limit, a vanished agent.
+    Failed { error: String, usage: Tokens },
+    /// Its cancellation token fired (a cancel request, or the parent's end).
+    Cancelled { usage: Tokens },
+    /// It is no longer this process's to finish (finished elsewhere, or the process stops).
+    Abandoned,
+}
+
+/// Tokens spent by one execution's own calls.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tokens {
+    prompt: i64,
+    completion: i64,
+}
+
+impl Tokens {
+    fn add(&mut self, usage: llm::Usage) {
+        self.prompt += i64::from(usage.prompt_tokens);
+        self.completion += i64::from(usage.completion_tokens);
+    }
+}
+
+type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// Runs a freshly claimed top-level execution to its end and records the end.
+pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
+    let token = inner.broker.register_run(model.id, &inner.interrupt);
+    // A cancel may have landed between the claim and the registration.
+    if let Ok(Some(current)) = inner.store.find(model.id).await
+        && current.status != ExecutionStatus::Running
+    {
+        token.cancel();
+    }
+    let deadline = Instant::now() + inner.config.timeout;
+    let outcome = match inner.agents.get_for_owner(model.owner_id, model.agent_id).await {
+        Ok(agent) => {
+            Run {
+                inner: &inner,
+                model: &model,
+                agent,
+                token: &token,
+                deadline,
+            }
+            .execute()
+            .await
+        }
+        Err(Error::NotFound(_)) => Outcome::Failed {
+            error: "the agent no longer exists".into(),
+            usage: Tokens::default(),
+        },
+        Err(err) => Outcome::Failed {
+            error: format!("cannot load the agent: {err}"),
+            usage: Tokens::default(),
+        },
+    };
+    finish(&inner, &model, outcome).await;
+    inner.broker.unregister_run(model.id);
+}
+
+/// One execution being run by this process.
+struct Run<'a> {
+    inner: &'a Inner,
+    model: &'a execution::Model,
+    agent: Agent,
+    token: &'a CancellationToken,
+    deadline: Instant,
+}
+
+impl<'a> Run<'a> {
+    /// Runs to an outcome; boxed, since a sub-agent's run nests inside its parent's.
+    fn execute(self) -> Boxed<'a> {
+        Box::pin(async move {
+            let mut usage = Tokens::default();
+            match self.converse(&mut usage).await {
+                Ok(output) => Outcome::Completed { output, usage },
+                Err(Stop::Failed(error)) => Outcome::Failed { error, usage },
+                Err(Stop::Interrupted) if self.inner.interrupt.is_cancelled() => Outcome::Abandoned,
+                Err(Stop::Interrupted) => Outcome::Cancelled { usage },
+                Err(Stop::Lost) => Outcome::Abandoned,
+            }
+        })
+    }
+
+    /// The conversation with the model, step by step, until it answers without tool calls.
+    async fn converse(&self, usage: &mut Tokens) -> Result<String, Stop> {
+        let provider = self
+            .inner
+            .providers
+            .get(&self.agent.provider)
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let mut messages = self.context().await?;
+        let tools = self.tools().await?;
+        let max_steps = self.inner.config.max_steps.max(1);
+        for _ in 0..max_steps {
+            let request = ChatRequest {
+                model: self.agent.model.clone(),
+                system_prompt: self.agent.system_prompt.clone(),
+                messages: messages.clone(),
+                temperature: Some(self.agent.temperature as f32),
+                max_tokens: self.agent.max_tokens,
+                tools: tools.definitions(),
+            };
+            let response = self.stream(provider.stream(request)).await?;
+            usage.add(response.usage);
+            if response.tool_calls.is_empty() {
+                self.remember_answer(&response.text, *usage).await?;
+                return Ok(response.text);
+            }
+            messages.push(ChatMessage {
+                role: Role::Assistant,
+                content: response.text,
+                tool_calls: response.tool_calls.clone(),
+                tool_call_id: None,
+            });
+            for call in &response.tool_calls {
+                let result = self.call(&tools, call).await?;
+                messages.push(ChatMessage::tool_result(call.id.clone(), result));
+            }
+        }
+        Err(Stop::Failed(format!(
+            "the agent did not finish within {max_steps} steps"
+        )))
+    }
+
+    /// The history (a conversation's, with the input appended to it) and the input.
+    async fn context(&self) -> Result<Vec<ChatMessage>, Stop> {
+        let input = self.model.input.clone();
+        let Some(conversation_id) = self.model.conversation_id else {
+            return Ok(vec![ChatMessage::user(input)]);
+        };
+        let conversations = &self.inner.conversations;
+        let owner = self.model.owner_id;
+        let mut history = conversations
+            .history(owner, conversation_id, self.inner.config.history_limit)
+            .await
+            .map_err(|e| conversation_failure("read", e))?;
+        conversations
+            .append_message(owner, conversation_id, NewMessage::user(input.clone()))
+            .await
+            .map_err(|e| conversation_failure("append the input to", e))?;
+        history.push(ChatMessage::user(input));
+        Ok(history)
+    }
+
+    /// Stores the answer in the conversation, if the execution has one.
+    async fn remember_answer(&self, output: &str, usage: Tokens) -> Result<(), Stop> {
+        let Some(conversation_id) = self.model.conversation_id else {
+            return Ok(());
+        };
+        let clamp = |t: i64| u32::try_from(t).unwrap_or(u32::MAX);
+        let message = NewMessage {
+            role: Role::Assistant,
+            content: output.to_owned(),
+            model: Some(self.agent.model.clone()),
+            usage: Some(llm::Usage {
+                prompt_tokens: clamp(usage.prompt),
+                completion_tokens: clamp(usage.completion),
+            }),
+        };
+        self.inner
+            .conversations
+            .append_message(self.model.owner_id, conversation_id, message)
+            .await
+            .map(drop)
+            .map_err(|e| conversation_failure("append the output to", e))
+    }
+
+    /// The agent's live sub-agents as tools, unless delegating would exceed the depth limit.
+    async fn tools(&self) -> Result<SubagentTools, Stop> {
+        if u32::try_from(self.model.depth).unwrap_or(u32::MAX) >= self.inner.config.max_depth {
+            return Ok(SubagentTools::new(Vec::new()));
+        }
+        let subagents = self
+            .inner
+            .agents
+            .subagents_of(self.model.owner_id, self.agent.id)
+            .await
+            .map_err(|e| Stop::Failed(format!("cannot load the sub-agents: {e}")))?;
+        Ok(SubagentTools::new(subagents))
+    }
+
+    /// Drains one streamed answer, storing each text piece as a `message.delta` event.
+    async fn stream(
+        &self,
+        mut stream: futures_util::stream::BoxStream<'static, Result<StreamEvent, llm::LlmError>>,
+    ) -> Result<ChatResponse, Stop> {
+        loop {
+            let item = tokio::select! {
+                biased;
+                () = self.token.cancelled() => return Err(Stop::Interrupted),
+                () = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
+                item = stream.next() => item,
+            };
+            match item {
+                Some(Ok(StreamEvent::Delta(delta))) if delta.is_empty() => {}
+                Some(Ok(StreamEvent::Delta(delta))) => {
+                    self.emit(event_type::MESSAGE_DELTA, json!({ "delta": delta })).await?
+                }
+                Some(Ok(StreamEvent::Done(response))) => return Ok(response),
+                Some(Err(err)) => return Err(Stop::Failed(err.to_string())),
+                None => return Err(Stop::Failed("the provider's stream ended without an answer".into())),
+            }
+        }
+    }
+
+    /// Answers one tool call: runs the sub-agent as a child execution and returns its
+    /// output (or what went wrong) as the tool's result.
+    async fn call(&self, tools: &SubagentTools, call: &ToolCall) -> Result<String, Stop> {
+        let Some(subagent) = tools.find(&call.name) else {
+            return Ok(format!("error: there is no tool named `{}`", call.name));
+        };
+        let input = call_input(&call.arguments);
+        if input.trim().is_empty() {
+            return Ok("error: the `input` argument (the task) is required".into());
+        }
+        let child = self.child(subagent.id, input);
+        let started = self
+            .inner
+            .store
+            .insert_running(child.clone())
+            .await
+            .map_err(store_failure)?;
+        self.inner.broker.publish(started);
+        let ids = json!({ "agent_id": subagent.id, "execution_id": child.id });
+        self.emit(event_type::SUBAGENT_STARTED, ids.clone()).await?;
+
+        let token = self.inner.broker.register_run(child.id, self.token);
+        let run = Run {
+            inner: self.inner,
+            model: &child,
+            agent: subagent.clone(),
+            token: &token,
+            deadline: self.deadline,
+        };
+        let outcome = run.execute().await;
+        let (status, result) = match &outcome {
+            Outcome::Completed { output, .. } => ("completed", output.clone()),
+            Outcome::Failed { error, .. } => ("failed", format!("error: the sub-agent failed: {error}")),
+            Outcome::Cancelled { .. } => ("cancelled", "error: the sub-agent's execution was cancelled".into()),
+            Outcome::Abandoned => ("interrupted", String::new()),
+        };
+        finish(self.inner, &child, outcome).await;
+        self.inner.broker.unregister_run(child.id);
+        if self.token.is_cancelled() || status == "interrupted" {
+            return Err(Stop::Interrupted);
+        }
+        let mut data = ids;
+        data["status"] = Value::from(status);
+        self.emit(event_type::SUBAGENT_COMPLETED, data).await?;
+        Ok(result)
+    }
+
+    /// A child execution of this one for `agent_id`, already running under this process.
+    fn child(&self, agent_id: uuid::Uuid, input: String) -> execution::Model {
+        let now = kernel::clock::now();
+        let lease = chrono::Duration::from_std(self.inner.config.lease).unwrap_or(chrono::Duration::seconds(30));
+        execution::Model {
+            id: kernel::ids::new_id(),
+            owner_id: self.model.owner_id,
+            agent_id,
+            conversation_id: None,
+            parent_id: Some(self.model.id),
+            depth: self.model.depth + 1,
+            status: ExecutionStatus::Running,
+            input,
+            output: None,
+            error: None,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            last_seq: 1,
+            worker_id: Some(self.inner.worker_id.clone()),
+            lease_expires_at: Some(now + lease),
+            created_at: now,
+            started_at: Some(now),
+            completed_at: None,
+        }
+    }
+
+    /// Stores and publishes an event of this execution while this process holds it.
+    async fn emit(&self, kind: &str, data: Value) -> Result<(), Stop> {
+        let held = held_by(&self.inner.worker_id);
+        match self
+            .inner
+            .store
+            .append(self.model.id, held, Vec::new(), kind, data)
+            .await
+        {
+            Ok(Some(event)) => {
+                self.inner.broker.publish(event);
+                Ok(())
+            }
+            Ok(None) => Err(Stop::Lost),
+            Err(err) => Err(store_failure(err)),
+        }
+    }
+
+    fn timed_out(&self) -> Stop {
+        Stop::Failed(format!(
+            "the execution timed out after {} s",
+            self.inner.config.timeout.as_secs()
+        ))
+    }
+}
+
+/// Why a run stopped before the model answered.
+enum Stop {
+    /// It failed, for this reason.
+    Failed(String),
+    /// Its cancellation token fired.
+    Interrupted,
+    /// The execution is no longer held by this process.
+    Lost,
+}
+
+fn store_failure(err: Error) -> Stop {
+    tracing::warn!(error = %err, "cannot store an execution event");
+    Stop::Failed("the execution's progress could not be stored".into())
+}
+
+fn conversation_failure(action: &str, err: Error) -> Stop {
+    match err {
+        Error::NotFound(_) => Stop::Failed("the conversation no longer exists".into()),
+        other => Stop::Failed(format!("cannot {action} the conversation: {other}")),
+    }
+}
+
+/// The state guard of this process's writes: running, and held by `worker`.
+fn held_by(worker: &str) -> Condition {
+    Condition::all()
+        .add(execution::Column::Status.eq(ExecutionStatus::Running))
+        .add(execution::Column::WorkerId.eq(worker))
+}
+
+/// Records the end of a run (if this process still holds the execution) and publishes it.
+async fn finish(inner: &Inner, model: &execution::Model, outcome: Outcome) {
+    use execution::Column as C;
+    let (kind, data, status, usage, text) = match outcome {
+        Outcome::Completed { output, usage } => (
+            event_type::COMPLETED,
+            json!({ "output": output }),
+            ExecutionStatus::Completed,
+            usage,
+            Some((C::Output, output)),
+        ),
+        Outcome::Failed { error, usage } => (
+            event_type::FAILED,
+            json!({ "error": error }),
+            ExecutionStatus::Failed,
+            usage,
+            Some((C::Error, error)),
+        ),
+        Outcome::Cancelled { usage } => (
+            event_type::CANCELLED,
+            json!({}),
+            ExecutionStatus::Cancelled,
+            usage,
+            None,
+        ),
+        Outcome::Abandoned => return,
+    };
+    let mut changes = vec![
+        (C::Status, Expr::value(status)),
+        (C::CompletedAt, Expr::value(kernel::clock::now())),
+        (C::PromptTokens, Expr::value(usage.prompt)),
+        (C::CompletionTokens, Expr::value(usage.completion)),
+    ];
+    if let Some((column, value)) = text {
+        changes.push((column, Expr::value(value)));
+    }
+    match inner
+        .store
+        .append(model.id, held_by(&inner.worker_id), changes, kind, data)
+        .await
+    {
+        Ok(Some(event)) => inner.broker.publish(event),
+        Ok(None) => tracing::debug!(id = %model.id, "execution already finished elsewhere"),
+        Err(err) => tracing::warn!(id = %model.id, error = %err, "cannot record the end of an execution"),
+    }
+}

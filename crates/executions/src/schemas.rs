@@ -1,0 +1,194 @@
+//! Request and response bodies of the execution routes, with their validation rules
+//! (each garde rule mirrored in `#[schema]`/`#[param]` so generated clients know it).
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::entities::{execution, execution_event};
+use crate::status::ExecutionStatus;
+
+/// The longest input an execution accepts, in characters.
+pub const INPUT_MAX: usize = 100_000;
+/// The most events one read of the log returns.
+pub const EVENTS_MAX: u64 = 1000;
+
+/// Starts an agent run: the task, and optionally the caller's conversation giving context.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct ExecuteRequest {
+    /// The task for the agent, 1..=100000 characters.
+    #[garde(length(chars, min = 1, max = INPUT_MAX))]
+    #[schema(min_length = 1, max_length = 100000, example = "Summarise the release notes")]
+    pub input: String,
+    /// One of the caller's conversations: its history is the context, and the input and
+    /// the output are appended to it.
+    #[garde(skip)]
+    pub conversation_id: Option<Uuid>,
+}
+
+/// Tokens spent by an execution's own provider calls (sub-agents count in their own executions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionUsage {
+    /// Tokens of the inputs sent.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub completion_tokens: u64,
+}
+
+/// An execution as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Execution {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The agent that runs.
+    pub agent_id: Uuid,
+    /// The conversation it reads and appends to, if any.
+    pub conversation_id: Option<Uuid>,
+    /// The owning user.
+    pub owner_id: Uuid,
+    /// The execution that delegated this one to a sub-agent (`null` for a top-level run).
+    pub parent_id: Option<Uuid>,
+    /// Delegation depth, 0 for a top-level run.
+    pub depth: u32,
+    /// `queued` → `running` → `completed` | `failed` | `cancelled`.
+    pub status: ExecutionStatus,
+    /// The task given to the agent.
+    pub input: String,
+    /// The agent's final answer (completed executions).
+    pub output: Option<String>,
+    /// Why it failed (`interrupted` when its server stopped under it).
+    pub error: Option<String>,
+    /// Tokens spent so far.
+    pub usage: ExecutionUsage,
+    /// Creation time (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When a worker started it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached a terminal state.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<execution::Model> for Execution {
+    fn from(m: execution::Model) -> Self {
+        let tokens = |t: i64| u64::try_from(t).unwrap_or(0);
+        Self {
+            id: m.id,
+            agent_id: m.agent_id,
+            conversation_id: m.conversation_id,
+            owner_id: m.owner_id,
+            parent_id: m.parent_id,
+            depth: u32::try_from(m.depth).unwrap_or(0),
+            status: m.status,
+            input: m.input,
+            output: m.output,
+            error: m.error,
+            usage: ExecutionUsage {
+                prompt_tokens: tokens(m.prompt_tokens),
+                completion_tokens: tokens(m.completion_tokens),
+            },
+            created_at: m.created_at,
+            started_at: m.started_at,
+            completed_at: m.completed_at,
+        }
+    }
+}
+
+/// One stored step of an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "seq": 2,
+    "execution_id": "0193a4d2-7c1e-7b2a-9f1e-3c4d5e6f7a8b",
+    "type": "message.delta",
+    "data": {"delta": "echo: "},
+    "created_at": "2026-11-21T10:00:00.123456Z"
+}))]
+pub struct ExecutionEvent {
+    /// Position in the execution's log: 1, 2, 3…
+    pub seq: i64,
+    /// The execution it belongs to.
+    pub execution_id: Uuid,
+    /// `execution.started`, `message.delta`, `subagent.started`, `subagent.completed`,
+    /// `execution.completed`, `execution.failed` or `execution.cancelled`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The payload (`{"delta"}`, `{"output"}`, `{"error"}`, `{"agent_id","execution_id"}`, …).
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// When it was stored (RFC 3339, UTC, microseconds).
+    pub created_at: DateTime<Utc>,
+}
+
+impl ExecutionEvent {
+    /// Whether this is the last event of its execution.
+    pub fn is_terminal(&self) -> bool {
+        crate::status::event_type::is_terminal(&self.event_type)
+    }
+}
+
+impl From<execution_event::Model> for ExecutionEvent {
+    fn from(m: execution_event::Model) -> Self {
+        Self {
+            seq: m.seq,
+            execution_id: m.execution_id,
+            event_type: m.event_type,
+            data: m.data,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Events of one execution, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventList {
+    /// The events, by ascending `seq`.
+    pub items: Vec<ExecutionEvent>,
+}
+
+/// Filters and paging of the execution list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only executions of this agent.
+    #[garde(skip)]
+    pub agent_id: Option<Uuid>,
+    /// Only executions in this state.
+    #[garde(skip)]
+    pub status: Option<ExecutionStatus>,
+    /// Page size.
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    #[garde(skip)]
+    pub cursor: Option<String>,
+}
+
+/// Where to start reading an execution's log.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only events with a greater `seq` (the last one seen); default 0, every event.
+    #[garde(inner(range(min = 0)))]
+    #[param(minimum = 0, default = 0)]
+    pub after: Option<i64>,
+    /// At most this many events (read on with `after` = the last `seq` returned).
+    #[garde(inner(range(min = 1, max = EVENTS_MAX)))]
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
+    pub limit: Option<u64>,
+}
+
+/// The query of the WebSocket handshake.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WatchQuery {
+    /// Only events with a greater `seq` (the last one seen); default 0, every event.
+    #[garde(inner(range(min = 0)))]
+    #[param(minimum = 0, default = 0)]
+    pub after: Option<i64>,
+    /// The access token, for clients that cannot set an `Authorization` header (browsers).
+    #[garde(skip)]
+    pub access_token: Option<String>,
+}

@@ -1,0 +1,255 @@
+//! The SQL of executions: claiming, appending events under a state guard, leases.
+//!
+//! Every event is numbered by bumping `executions.last_seq` in the same transaction that
+//! inserts it, so any writer (the worker, a cancel request, the sweep of another replica)
+//! gets the next number, and the update's condition doubles as the state check: an event
+//! is only written while the execution is in the state the writer expects.
+
+use chrono::{DateTime, Utc};
+use kernel::Result;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, Order,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::entities::{execution, execution_event};
+use crate::schemas::ExecutionEvent;
+use crate::status::{ExecutionStatus, event_type};
+
+/// The PostgreSQL channel announcing stored events (payload `<execution id>:<seq>`).
+pub(crate) const EVENTS_CHANNEL: &str = "agentry_execution_events";
+/// The PostgreSQL channel announcing newly queued executions (payload: the id).
+pub(crate) const QUEUE_CHANNEL: &str = "agentry_executions_queued";
+
+/// Column changes applied together with an event.
+pub(crate) type Changes = Vec<(execution::Column, Expr)>;
+
+/// Reads and writes of the two tables.
+#[derive(Clone)]
+pub(crate) struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// A store over `db`.
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The connection.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Whether the database is PostgreSQL (several replicas may share it).
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Stores a queued execution and, on PostgreSQL, wakes the workers of every replica.
+    pub(crate) async fn insert_queued(&self, model: &execution::Model) -> Result<()> {
+        let txn = self.db.begin().await?;
+        execution::Entity::insert(model.clone().into_active_model())
+            .exec_without_returning(&txn)
+            .await?;
+        notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a sub-agent's execution already running under `worker`, with its first event.
+    pub(crate) async fn insert_running(&self, mut model: execution::Model) -> Result<ExecutionEvent> {
+        model.last_seq = 1;
+        let txn = self.db.begin().await?;
+        execution::Entity::insert(model.clone().into_active_model())
+            .exec_without_returning(&txn)
+            .await?;
+        let event = insert_event(&txn, model.id, 1, event_type::STARTED, started_data(&model)).await?;
+        txn.commit().await?;
+        Ok(event)
+    }
+
+    /// Claims the oldest queued execution for `worker` until `lease_until`, recording its
+    /// `execution.started` event. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent
+    /// workers of every replica pass each other; on SQLite the single statement is atomic.
+    pub(crate) async fn claim(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<(execution::Model, ExecutionEvent)>> {
+        use execution::Column as C;
+        let oldest = Query::select()
+            .column(C::Id)
+            .from(execution::Entity)
+            .and_where(C::Status.eq(ExecutionStatus::Queued))
+            .order_by(C::CreatedAt, Order::Asc)
+            .order_by(C::Id, Order::Asc)
+            .limit(1)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .to_owned();
+        let txn = self.db.begin().await?;
+        let claimed = execution::Entity::update_many()
+            .col_expr(C::Status, Expr::value(ExecutionStatus::Running))
+            .col_expr(C::WorkerId, Expr::value(worker))
+            .col_expr(C::LeaseExpiresAt, Expr::value(lease_until))
+            .col_expr(C::StartedAt, Expr::value(kernel::clock::now()))
+            .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+            .filter(C::Id.in_subquery(oldest))
+            .filter(C::Status.eq(ExecutionStatus::Queued))
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(model) = claimed.into_iter().next() else {
+            return Ok(None);
+        };
+        let event = insert_event(
+            &txn,
+            model.id,
+            model.last_seq,
+            event_type::STARTED,
+            started_data(&model),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Some((model, event)))
+    }
+
+    /// Appends an event to execution `id` if it meets `condition`, applying `changes` in
+    /// the same statement; `None` (nothing written) when it does not.
+    pub(crate) async fn append(
+        &self,
+        id: Uuid,
+        condition: Condition,
+        changes: Changes,
+        kind: &str,
+        data: Value,
+    ) -> Result<Option<ExecutionEvent>> {
+        use execution::Column as C;
+        let mut update = Query::update();
+        update
+            .table(execution::Entity)
+            .value(C::LastSeq, Expr::col(C::LastSeq).add(1));
+        for (column, value) in changes {
+            update.value(column, value);
+        }
+        update
+            .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
+            .returning_col(C::LastSeq);
+        let txn = self.db.begin().await?;
+        let Some(row) = txn.query_one(&update).await? else {
+            return Ok(None);
+        };
+        let seq: i64 = row.try_get("", "last_seq")?;
+        let event = insert_event(&txn, id, seq, kind, data).await?;
+        txn.commit().await?;
+        Ok(Some(event))
+    }
+
+    /// The execution with this id.
+    pub(crate) async fn find(&self, id: Uuid) -> Result<Option<execution::Model>> {
+        Ok(execution::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Up to `limit` events of execution `id` with `seq > after`, oldest first.
+    pub(crate) async fn events_after(&self, id: Uuid, after: i64, limit: u64) -> Result<Vec<ExecutionEvent>> {
+        let rows = execution_event::Entity::find()
+            .filter(execution_event::Column::ExecutionId.eq(id))
+            .filter(execution_event::Column::Seq.gt(after))
+            .order_by_asc(execution_event::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(ExecutionEvent::from).collect())
+    }
+
+    /// Extends the lease of every execution `worker` runs; the number renewed.
+    pub(crate) async fn heartbeat(&self, worker: &str, until: DateTime<Utc>) -> Result<u64> {
+        let renewed = execution::Entity::update_many()
+            .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
+            .filter(execution::Column::WorkerId.eq(worker))
+            .filter(execution::Column::Status.eq(ExecutionStatus::Running))
+            .exec(&self.db)
+            .await?;
+        Ok(renewed.rows_affected)
+    }
+
+    /// Those of `ids` that are no longer running (cancelled or failed by someone else).
+    pub(crate) async fn not_running(&self, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(execution::Entity::find()
+            .select_only()
+            .column(execution::Column::Id)
+            .filter(execution::Column::Id.is_in(ids.iter().copied()))
+            .filter(execution::Column::Status.ne(ExecutionStatus::Running))
+            .into_tuple::<Uuid>()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Fails, with error `reason`, every running execution matching `which`, each with its
+    /// `execution.failed` event; returns those events.
+    pub(crate) async fn fail_running(&self, which: Condition, reason: &str) -> Result<Vec<ExecutionEvent>> {
+        use execution::Column as C;
+        let txn = self.db.begin().await?;
+        let failed = execution::Entity::update_many()
+            .col_expr(C::Status, Expr::value(ExecutionStatus::Failed))
+            .col_expr(C::Error, Expr::value(reason))
+            .col_expr(C::CompletedAt, Expr::value(kernel::clock::now()))
+            .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+            .filter(C::Status.eq(ExecutionStatus::Running))
+            .filter(which)
+            .exec_with_returning(&txn)
+            .await?;
+        let mut events = Vec::with_capacity(failed.len());
+        for model in failed {
+            let data = serde_json::json!({ "error": reason });
+            events.push(insert_event(&txn, model.id, model.last_seq, event_type::FAILED, data).await?);
+        }
+        txn.commit().await?;
+        Ok(events)
+    }
+}
+
+/// The payload of `execution.started`.
+fn started_data(model: &execution::Model) -> Value {
+    serde_json::json!({ "agent_id": model.agent_id, "depth": model.depth })
+}
+
+/// Inserts event `seq` and, on PostgreSQL, announces it (delivered when the transaction commits).
+async fn insert_event(
+    txn: &impl ConnectionTrait,
+    execution_id: Uuid,
+    seq: i64,
+    kind: &str,
+    data: Value,
+) -> Result<ExecutionEvent> {
+    let model = execution_event::Model {
+        execution_id,
+        seq,
+        event_type: kind.to_owned(),
+        data,
+        created_at: kernel::clock::now(),
+    };
+    execution_event::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    notify(txn, EVENTS_CHANNEL, format!("{execution_id}:{seq}")).await?;
+    Ok(model.into())
+}
+
+/// `pg_notify(channel, payload)` on PostgreSQL; nothing elsewhere.
+async fn notify(txn: &impl ConnectionTrait, channel: &str, payload: String) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [channel.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
