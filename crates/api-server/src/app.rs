@@ -25,7 +25,8 @@ fn routes(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::router::configure)
             .configure(users::router::configure)
-            .configure(agents::router::configure),
+            .configure(agents::router::configure)
+            .configure(conversations::router::configure),
     );
 }
 
@@ -75,6 +76,8 @@ pub fn build(
         .app_data(web::Data::new(state.auth.clone()))
         .app_data(web::Data::new(state.agents.clone()))
         .app_data(web::Data::new(state.tools.clone()))
+        .app_data(web::Data::new(state.conversations.clone()))
+        .app_data(web::Data::new(state.chat.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(BodyLimit(limit))

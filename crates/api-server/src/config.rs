@@ -127,6 +127,12 @@ pub struct Config {
     /// `LLM_MAX_RETRIES`: retries on 429/5xx before the first byte.
     #[serde(default = "defaults::llm_retries")]
     pub llm_max_retries: u32,
+    /// `CHAT_HISTORY_LIMIT`: how many of a conversation's last messages a reply is generated from.
+    #[serde(default = "defaults::chat_history_limit")]
+    pub chat_history_limit: u64,
+    /// `ECHO_WORD_DELAY_MS`: pause of the `echo` provider before each streamed word (demos, load tests).
+    #[serde(default)]
+    pub echo_word_delay_ms: u64,
     /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
     #[serde(default = "defaults::shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
@@ -188,6 +194,9 @@ mod defaults {
     }
     pub fn llm_retries() -> u32 {
         2
+    }
+    pub fn chat_history_limit() -> u64 {
+        20
     }
 }
 
@@ -262,6 +271,9 @@ impl Config {
         }
         if self.auth_rate_limit_per_minute == 0 {
             return Err(ConfigError { variable: "AUTH_RATE_LIMIT_PER_MINUTE", problem: "must be at least 1".into() });
+        }
+        if self.chat_history_limit == 0 {
+            return Err(ConfigError { variable: "CHAT_HISTORY_LIMIT", problem: "must be at least 1".into() });
         }
         if self.database_pool_size == 0 {
             return Err(ConfigError { variable: "DATABASE_POOL_SIZE", problem: "must be at least 1".into() });

@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "The caller's account and user administration"),
         (name = "agents", description = "Configurable AI agents: provider, model, prompt, tools and sub-agents"),
         (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
+        (name = "conversations", description = "Conversations with an agent and their messages; replies whole or streamed (Server-Sent Events)"),
+        (name = "chat", description = "Send a message to a new or existing conversation and get the reply, whole or streamed"),
     )
 )]
 pub struct BaseDoc;

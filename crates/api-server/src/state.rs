@@ -1,6 +1,7 @@
 //! Everything built once at start-up and shared by the HTTP workers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use auth::{AuthService, AuthSettings, BcryptHasher, JwtKeys, LogMailer, Mailer, SmtpMailer};
@@ -29,6 +30,10 @@ pub struct AppState {
     pub agents: agents::AgentService,
     /// Tools agents may call.
     pub tools: agents::ToolService,
+    /// Conversations and their messages.
+    pub conversations: conversations::ConversationService,
+    /// Replies in conversations, whole or streamed.
+    pub chat: conversations::ChatService,
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
@@ -57,9 +62,15 @@ impl AppState {
         };
         let auth = AuthService::new(db.clone(), users.clone(), JwtKeys::new(config.jwt_secret().as_bytes()), mailer, settings);
         let llm = llm::ProviderRegistry::from_config(&config.llm()).map_err(|e| anyhow::anyhow!("LLM providers: {e}"))?;
+        let llm = match config.echo_word_delay_ms {
+            0 => llm,
+            ms => llm.with_provider("echo", Arc::new(llm::EchoProvider::new().with_word_delay(Duration::from_millis(ms)))),
+        };
         let provider_names = agents::ProviderNames { allowed: llm.names(), default: llm.default_provider().to_owned() };
         let agents = agents::AgentService::new(db.clone(), provider_names);
         let tools = agents::ToolService::new(db.clone());
+        let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
+        let chat = conversations::ChatService::new(conversations.clone(), agents.clone(), llm.clone(), config.chat_history_limit);
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -76,6 +87,8 @@ impl AppState {
             llm,
             agents,
             tools,
+            conversations,
+            chat,
             metrics,
             openapi: Arc::new(openapi),
             routes,
