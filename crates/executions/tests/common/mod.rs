@@ -1,0 +1,307 @@
+//! Shared set-up of the service tests: a fresh migrated database (SQLite in memory, or a
+//! fresh schema on the PostgreSQL server of `TEST_DATABASE_URL`), users, agents, the
+//! services and runner, and a scripted LLM provider.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agents::schemas::AgentCreate;
+use agents::{AgentService, ProviderNames};
+use conversations::ConversationService;
+use executions::schemas::{ExecuteRequest, Execution, ExecutionEvent};
+use executions::{Broker, ExecutionService, ExecutionStatus, Runner, RunnerConfig};
+use futures_util::stream::BoxStream;
+use llm::{
+    ChatRequest, ChatResponse, EchoProvider, FinishReason, LlmConfig, LlmError, Provider, ProviderRegistry,
+    StreamEvent, ToolCall, Usage,
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+const SCHEMA_PREFIX: &str = "executions_test_";
+
+/// A fresh, migrated database.
+pub async fn database() -> DatabaseConnection {
+    let db = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => postgres(&url).await,
+        _ => {
+            // `:memory:` is one database per connection: exactly one, never recycled.
+            let mut options = ConnectOptions::new("sqlite::memory:");
+            options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .sqlx_logging(false)
+                .map_sqlx_sqlite_opts(|o| o.foreign_keys(true));
+            Database::connect(options).await.expect("connect to sqlite")
+        }
+    };
+    Migrator::up(&db, None).await.expect("migrate");
+    db
+}
+
+async fn postgres(url: &str) -> DatabaseConnection {
+    static CLEANED: OnceCell<()> = OnceCell::const_new();
+    let admin = Database::connect(url).await.expect("connect to postgres");
+    CLEANED.get_or_init(|| drop_leftover_schemas(&admin)).await;
+    let schema = format!("{SCHEMA_PREFIX}{}", Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    let mut options = ConnectOptions::new(url);
+    options
+        .set_schema_search_path(schema)
+        .max_connections(6)
+        .sqlx_logging(false);
+    Database::connect(options).await.expect("connect to the test schema")
+}
+
+async fn drop_leftover_schemas(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            format!("SELECT nspname FROM pg_namespace WHERE nspname LIKE '{SCHEMA_PREFIX}%'"),
+        ))
+        .await
+        .expect("list schemas");
+    for row in rows {
+        let name: String = row.try_get("", "nspname").expect("a schema name");
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+            .await
+            .expect("drop schema");
+    }
+}
+
+/// Inserts a user row the way the users crate would, and returns its id.
+pub async fn user(db: &DatabaseConnection, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    let insert = Query::insert()
+        .into_table("users")
+        .columns([
+            "id",
+            "email",
+            "username",
+            "password_hash",
+            "is_active",
+            "is_superuser",
+            "created_at",
+            "updated_at",
+        ])
+        .values_panic([
+            id.into(),
+            format!("{name}@example.com").into(),
+            name.into(),
+            "x".into(),
+            true.into(),
+            false.into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.expect("insert user");
+    id
+}
+
+/// Everything a test drives.
+pub struct Harness {
+    pub db: DatabaseConnection,
+    pub agents: AgentService,
+    pub conversations: ConversationService,
+    pub executions: ExecutionService,
+    pub runner: Runner,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.runner.stop();
+    }
+}
+
+/// Test defaults: two workers, a short lease and poll, everything else as configured by default.
+pub fn config() -> RunnerConfig {
+    RunnerConfig {
+        workers: 2,
+        lease: Duration::from_secs(3),
+        poll_interval: Duration::from_millis(100),
+        ..RunnerConfig::default()
+    }
+}
+
+/// The services over `db`, with `echo`, a slow echo (`slow`, 50 ms per word) and `extra`
+/// providers; the runner is not started.
+pub fn harness_on(db: DatabaseConnection, extra: Vec<(&str, Arc<dyn Provider>)>, config: RunnerConfig) -> Harness {
+    let mut registry = ProviderRegistry::from_config(&LlmConfig::default())
+        .expect("registry")
+        .with_provider(
+            "slow",
+            Arc::new(EchoProvider::new().with_word_delay(Duration::from_millis(50))),
+        );
+    for (name, provider) in extra {
+        registry = registry.with_provider(name, provider);
+    }
+    let names = ProviderNames {
+        allowed: registry.names(),
+        default: "echo".into(),
+    };
+    let agents = AgentService::new(db.clone(), names);
+    let conversations = ConversationService::new(db.clone(), agents.clone());
+    let broker = Broker::new(config.fanout_capacity);
+    let executions = ExecutionService::new(db.clone(), broker.clone(), agents.clone(), conversations.clone());
+    let runner = Runner::new(
+        db.clone(),
+        broker,
+        agents.clone(),
+        conversations.clone(),
+        registry,
+        config,
+    );
+    Harness {
+        db,
+        agents,
+        conversations,
+        executions,
+        runner,
+    }
+}
+
+/// A fresh database and started runner with the given extra providers and settings.
+pub async fn harness(extra: Vec<(&str, Arc<dyn Provider>)>, config: RunnerConfig) -> Harness {
+    let harness = harness_on(database().await, extra, config);
+    harness.runner.start();
+    harness
+}
+
+impl Harness {
+    /// Creates an agent of `owner` from a JSON body.
+    pub async fn agent(&self, owner: Uuid, body: Value) -> Uuid {
+        let input: AgentCreate = serde_json::from_value(body).expect("an agent body");
+        self.agents.create(owner, input).await.expect("create agent").id
+    }
+
+    /// Starts an execution of `agent` with `input`.
+    pub async fn start(&self, owner: Uuid, agent: Uuid, input: &str) -> Execution {
+        let request: ExecuteRequest = serde_json::from_value(json!({ "input": input })).expect("a request");
+        self.executions.start(owner, agent, request).await.expect("start")
+    }
+
+    /// Waits (up to 10 s) until the execution is in a terminal state and returns it.
+    pub async fn finished(&self, owner: Uuid, id: Uuid) -> Execution {
+        self.until(owner, id, |e| e.status.is_terminal()).await
+    }
+
+    /// Waits (up to 10 s) until `done` holds for the execution and returns it.
+    pub async fn until(&self, owner: Uuid, id: Uuid, done: impl Fn(&Execution) -> bool) -> Execution {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let execution = self.executions.get(owner, id).await.expect("get");
+            if done(&execution) {
+                return execution;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "gave up waiting: {execution:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every stored event of the execution.
+    pub async fn events(&self, owner: Uuid, id: Uuid) -> Vec<ExecutionEvent> {
+        self.executions.events(owner, id, 0, 1000).await.expect("events")
+    }
+}
+
+/// The types of `events`, in order.
+pub fn types(events: &[ExecutionEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+/// Asserts the execution ended in `status`.
+pub fn assert_status(execution: &Execution, status: ExecutionStatus) {
+    assert_eq!(execution.status, status, "{execution:?}");
+}
+
+/// A provider answering from a script of responses (then echoing), recording each request.
+#[derive(Default)]
+pub struct Scripted {
+    script: Mutex<VecDeque<ChatResponse>>,
+    requests: Mutex<Vec<ChatRequest>>,
+}
+
+impl Scripted {
+    /// A provider giving these answers first.
+    pub fn new(script: Vec<ChatResponse>) -> Arc<Self> {
+        Arc::new(Self {
+            script: Mutex::new(script.into()),
+            requests: Mutex::default(),
+        })
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<ChatRequest> {
+        self.requests.lock().expect("lock").clone()
+    }
+}
+
+/// An answer calling tool `name` with `{"input": input}`.
+pub fn tool_call(name: &str, input: &str) -> ChatResponse {
+    ChatResponse {
+        text: String::new(),
+        tool_calls: vec![ToolCall {
+            id: format!("call-{name}"),
+            name: name.into(),
+            arguments: json!({ "input": input }),
+        }],
+        usage: Usage {
+            prompt_tokens: 3,
+            completion_tokens: 2,
+        },
+        finish_reason: FinishReason::ToolCalls,
+        model: "scripted".into(),
+    }
+}
+
+/// A plain text answer.
+pub fn answer(text: &str) -> ChatResponse {
+    ChatResponse {
+        text: text.into(),
+        tool_calls: Vec::new(),
+        usage: Usage {
+            prompt_tokens: 5,
+            completion_tokens: 1,
+        },
+        finish_reason: FinishReason::Stop,
+        model: "scripted".into(),
+    }
+}
+
+impl Provider for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn complete(&self, req: ChatRequest) -> kernel::BoxFuture<'_, Result<ChatResponse, LlmError>> {
+        Box::pin(async move { EchoProvider::new().complete(req).await })
+    }
+
+    fn stream(&self, req: ChatRequest) -> BoxStream<'static, Result<StreamEvent, LlmError>> {
+        self.requests.lock().expect("lock").push(req.clone());
+        match self.script.lock().expect("lock").pop_front() {
+            Some(response) => Box::pin(async_stream::stream! {
+                if !response.text.is_empty() {
+                    yield Ok(StreamEvent::Delta(response.text.clone()));
+                }
+                yield Ok(StreamEvent::Done(response));
+            }),
+            None => EchoProvider::new().stream(req),
+        }
+    }
+}
