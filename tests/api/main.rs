@@ -2,7 +2,9 @@
 //! fresh database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod agents;
+mod chat;
 mod conventions;
+mod conversations;
 mod health;
 mod openapi;
 mod tools;
