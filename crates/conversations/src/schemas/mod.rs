@@ -57,3 +57,39 @@ pub struct MessageListQuery {
     #[garde(skip)]
     pub cursor: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    fn spec<T: PartialSchema>() -> Value {
+        serde_json::to_value(T::schema()).expect("a schema serializes")
+    }
+
+    #[test]
+    fn limits_are_mirrored_in_the_openapi_schema() {
+        for content in [
+            spec::<MessageCreate>()["properties"]["content"].clone(),
+            spec::<ChatMessageCreate>()["properties"]["content"].clone(),
+        ] {
+            assert_eq!(
+                (content["minLength"].clone(), content["maxLength"].clone()),
+                (json!(1), json!(100000))
+            );
+        }
+        assert_eq!(spec::<ChatMessageCreate>()["required"], json!(["content"]));
+        assert_eq!(spec::<ConversationCreate>()["properties"]["title"]["maxLength"], 200);
+        assert_eq!(
+            spec::<ConversationUpdate>()["properties"]["title"]["type"],
+            json!(["string", "null"])
+        );
+        assert_eq!(spec::<MessageOrder>()["enum"], json!(["asc", "desc"]));
+        assert_eq!(
+            spec::<MessageRole>()["enum"],
+            json!(["system", "user", "assistant", "tool"])
+        );
+    }
+}
