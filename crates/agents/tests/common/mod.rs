@@ -33,10 +33,11 @@ pub async fn database() -> DatabaseConnection {
 }
 
 async fn postgres(url: &str) -> DatabaseConnection {
+    // Leftovers of earlier runs are dropped once per test process.
     static CLEANED: OnceCell<()> = OnceCell::const_new();
     let admin = Database::connect(url).await.expect("connect to postgres");
     CLEANED.get_or_init(|| drop_leftover_schemas(&admin)).await;
-    let schema = format!("{SCHEMA_PREFIX}{}", Uuid::new_v4().simple());
+    let schema = format!("{SCHEMA_PREFIX}{}_{}", std::process::id(), Uuid::new_v4().simple());
     admin
         .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
         .await
@@ -59,10 +60,18 @@ async fn drop_leftover_schemas(admin: &DatabaseConnection) {
         .expect("list schemas");
     for row in rows {
         let name: String = row.try_get("", "nspname").expect("a schema name");
-        admin
-            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-            .await
-            .expect("drop schema");
+        // Only schemas of test processes that are gone: another test binary may be running.
+        let pid = name
+            .trim_start_matches(SCHEMA_PREFIX)
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        if !pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await
+                .expect("drop schema");
+        }
     }
 }
 
