@@ -2,9 +2,12 @@
 //! fresh database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod agents;
+mod auth;
 mod chat;
 mod conventions;
 mod conversations;
 mod health;
 mod openapi;
+mod tokens;
 mod tools;
+mod users;

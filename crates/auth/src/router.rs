@@ -57,7 +57,7 @@ async fn register(auth: web::Data<AuthService>, body: Valid<Json<RegisterRequest
         (LoginRequest = "application/json"),
     )),
     responses(
-        (status = 200, description = "A new session", body = TokenPair),
+        (status = 200, description = "A new session", body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 401, response = problems::Unauthorized),
         (status = 403, response = problems::Forbidden),
         (status = 413, response = problems::PayloadTooLarge),
@@ -67,7 +67,7 @@ async fn register(auth: web::Data<AuthService>, body: Valid<Json<RegisterRequest
     )
 )]
 #[post("/login")]
-async fn login(auth: web::Data<AuthService>, req: HttpRequest, mut payload: web::Payload) -> Result<Json<TokenPair>> {
+async fn login(auth: web::Data<AuthService>, req: HttpRequest, mut payload: web::Payload) -> Result<HttpResponse> {
     let credentials: LoginRequest = if is_form(&req) {
         parse_urlencoded(&read_body(&req, &mut payload).await?)?
     } else if is_json(&req) {
@@ -78,7 +78,15 @@ async fn login(auth: web::Data<AuthService>, req: HttpRequest, mut payload: web:
         ));
     };
     validate(&credentials)?;
-    Ok(Json(auth.login(&credentials.username, credentials.password).await?))
+    let pair = auth.login(&credentials.username, credentials.password).await?;
+    Ok(token_response(pair))
+}
+
+/// A `200` carrying tokens; such a response must never be stored by a cache (RFC 6749 §5.1).
+fn token_response(pair: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .json(pair)
 }
 
 /// Exchanges a refresh token for a new pair; the presented token is spent.
@@ -87,7 +95,7 @@ async fn login(auth: web::Data<AuthService>, req: HttpRequest, mut payload: web:
     tag = "auth",
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A rotated token pair", body = TokenPair),
+        (status = 200, description = "A rotated token pair", body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 401, response = problems::Unauthorized),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
@@ -95,8 +103,8 @@ async fn login(auth: web::Data<AuthService>, req: HttpRequest, mut payload: web:
     )
 )]
 #[post("/refresh")]
-async fn refresh(auth: web::Data<AuthService>, body: Valid<Json<RefreshRequest>>) -> Result<Json<TokenPair>> {
-    Ok(Json(auth.refresh(&body.refresh_token).await?))
+async fn refresh(auth: web::Data<AuthService>, body: Valid<Json<RefreshRequest>>) -> Result<HttpResponse> {
+    Ok(token_response(auth.refresh(&body.refresh_token).await?))
 }
 
 /// Ends the session of this refresh token (its whole family); idempotent.

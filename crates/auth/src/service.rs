@@ -132,6 +132,12 @@ impl AuthService {
             tracing::warn!(user_id = %row.user_id, family_id = %row.family_id, "refresh token reuse: family revoked");
             return Err(bad_refresh());
         }
+        // A token issued by an exchange that raced with a replay or a logout can miss its
+        // family's revocation; it dies with the family when presented.
+        if self.family_revoked(row.family_id).await? {
+            self.revoke_family(row.family_id).await?;
+            return Err(bad_refresh());
+        }
         let user = self.users.find(row.user_id).await?.ok_or_else(bad_refresh)?;
         let revoked_by_user = user.sessions_revoked_at.is_some_and(|at| at >= row.created_at);
         if !user.is_active || revoked_by_user {
@@ -252,6 +258,15 @@ impl AuthService {
             refresh_token,
             refresh_expires_in: self.settings.refresh_ttl_secs,
         })
+    }
+
+    async fn family_revoked(&self, family_id: Uuid) -> Result<bool> {
+        let revoked = refresh::Entity::find()
+            .filter(refresh::Column::FamilyId.eq(family_id))
+            .filter(refresh::Column::RevokedAt.is_not_null())
+            .one(&self.db)
+            .await?;
+        Ok(revoked.is_some())
     }
 
     async fn revoke_family(&self, family_id: Uuid) -> Result<()> {

@@ -41,7 +41,10 @@ impl AuthRateLimiter {
         if req.method() != Method::POST {
             return Ok(());
         }
-        let Some(route) = LIMITED_ROUTES.iter().find(|r| **r == req.path()) else {
+        // The path as the router matches it (percent-decoded): the raw `req.path()` would let
+        // `/api/v1/auth/%6Cogin` reach the login handler without being counted.
+        let path = req.match_info().as_str();
+        let Some(route) = LIMITED_ROUTES.iter().find(|r| **r == path) else {
             return Ok(());
         };
         let ip = self.client_ip(req);
