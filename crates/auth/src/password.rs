@@ -1,26 +1,58 @@
-//! bcrypt hashing on the blocking pool, bounded to the number of cores.
+//! bcrypt hashing on a dedicated, low-priority blocking pool.
+//!
+//! bcrypt is deliberately slow CPU work. It runs on its own threads, one per core, never on
+//! the async workers; a login storm queues here (each login then finishes in about one hash
+//! time, instead of all of them together at the end). The threads run at a lower scheduling
+//! priority (nice 10), so they use every idle cycle but yield to the request workers at
+//! once: a burst of logins does not slow down the rest of the API.
 
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use kernel::{BoxFuture, Error, PasswordHasher, Result};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 
-/// bcrypt with a configurable cost. At most one hash per core runs at a time: a login
-/// storm queues here instead of starving the blocking pool, and each login finishes in
-/// about one hash time instead of all of them finishing together at the end.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// bcrypt with a configurable cost.
 #[derive(Clone)]
 pub struct BcryptHasher {
     cost: u32,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// Hash of a random password, verified against when the account does not exist.
     dummy: Arc<OnceCell<String>>,
 }
 
+/// Nice value of the hashing threads (0 is normal, 19 the lowest priority).
+const HASHING_NICENESS: i32 = 10;
+
 impl BcryptHasher {
-    /// A hasher with this bcrypt cost (4..=31).
+    /// A hasher with this bcrypt cost (4..=31) and one hashing thread per core.
     pub fn new(cost: u32) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { cost, permits: Arc::new(Semaphore::new(cores)), dummy: Arc::new(OnceCell::new()) }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new().name(format!("bcrypt-{n}")).spawn(move || {
+                lower_priority();
+                loop {
+                    // The lock is held only while waiting for the next job, not while hashing.
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // every hasher is gone
+                    }
+                }
+            });
+            if let Err(err) = spawned {
+                tracing::error!(error = %err, "could not start a bcrypt thread");
+            }
+        }
+        Self { cost, jobs, dummy: Arc::new(OnceCell::new()) }
     }
 
     /// The configured cost.
@@ -29,8 +61,12 @@ impl BcryptHasher {
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.into()))?;
-        tokio::task::spawn_blocking(job).await.map_err(|e| Error::Internal(e.into()))
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(job());
+        });
+        self.jobs.send(job).map_err(|_| Error::Internal(anyhow::anyhow!("the bcrypt pool is gone")))?;
+        result.await.map_err(|_| Error::Internal(anyhow::anyhow!("a bcrypt job was dropped")))
     }
 
     async fn dummy_hash(&self) -> Result<String> {
@@ -42,6 +78,19 @@ impl BcryptHasher {
             })
             .await
             .cloned()
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: `setpriority` on a thread id
+/// affects that thread only). Failure only costs latency fairness, so it is logged.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority only reads its integer arguments.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHING_NICENESS) };
+        if rc != 0 {
+            tracing::debug!("could not lower the priority of a bcrypt thread");
+        }
     }
 }
 
@@ -79,5 +128,15 @@ mod tests {
         assert!(!hasher.verify("wrong horse".into(), Some(hash)).await.unwrap());
         assert!(!hasher.verify("correct horse".into(), None).await.unwrap());
         assert!(!hasher.verify("x".into(), Some("not a hash".into())).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn concurrent_hashes_all_complete() {
+        let hasher = BcryptHasher::new(4);
+        let jobs: Vec<_> = (0..16).map(|i| hasher.hash(format!("password-{i}"))).collect();
+        for (i, hash) in futures_util::future::join_all(jobs).await.into_iter().enumerate() {
+            let hash = hash.unwrap();
+            assert!(hasher.verify(format!("password-{i}"), Some(hash)).await.unwrap());
+        }
     }
 }
