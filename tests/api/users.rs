@@ -194,6 +194,9 @@ async fn patch_me_with_invalid_fields_is_422_naming_them() {
         (json!({"full_name": "x".repeat(201)}), vec!["full_name"]),
         (json!({"full_name": 5}), vec!["full_name"]),
         (json!({"email": "nope", "username": "!"}), vec!["email", "username"]),
+        // Required fields may be absent from a PATCH, but not cleared.
+        (json!({"email": null}), vec!["email"]),
+        (json!({"username": null}), vec!["username"]),
     ];
     for (body, fields) in cases {
         let problem = assert_problem(app.patch_as(&alice, ME, &body).send().await.unwrap(), 422).await;

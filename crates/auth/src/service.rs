@@ -215,15 +215,23 @@ impl AuthService {
         if row.used_at.is_some() || row.expires_at <= now {
             return Err(invalid());
         }
-        let spent = reset::Entity::update_many()
+        // Claim this very token first: of two concurrent resets exactly one wins.
+        let claimed = reset::Entity::update_many()
+            .col_expr(reset::Column::UsedAt, Expr::value(now))
+            .filter(reset::Column::Id.eq(row.id))
+            .filter(reset::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if claimed.rows_affected == 0 {
+            return Err(invalid());
+        }
+        // Every other outstanding reset link of the user dies with it.
+        reset::Entity::update_many()
             .col_expr(reset::Column::UsedAt, Expr::value(now))
             .filter(reset::Column::UserId.eq(row.user_id))
             .filter(reset::Column::UsedAt.is_null())
             .exec(&self.db)
             .await?;
-        if spent.rows_affected == 0 {
-            return Err(invalid());
-        }
         let user = self.users.find(row.user_id).await?.ok_or_else(invalid)?;
         self.users.set_password(user, new_password).await?;
         refresh::Entity::update_many()

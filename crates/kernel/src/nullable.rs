@@ -11,3 +11,16 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+
+/// Deserializes an optional field that may be absent but not `null`; pair it with
+/// `#[serde(default)]`. A `null` is a `422` naming the field ("must not be null").
+pub fn reject_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null")),
+    }
+}

@@ -53,10 +53,12 @@ pub struct UserUpdateMe {
     /// New email address.
     #[garde(inner(email, length(max = 320)))]
     #[schema(format = Email, max_length = 320)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
     #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
     #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]
@@ -105,10 +107,12 @@ pub struct UserUpdate {
     /// New email address.
     #[garde(inner(email, length(max = 320)))]
     #[schema(format = Email, max_length = 320)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
     #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
     #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]
@@ -118,12 +122,15 @@ pub struct UserUpdate {
     /// New password (revokes the user's refresh tokens).
     #[garde(inner(length(bytes, min = 8, max = 72)))]
     #[schema(min_length = 8, max_length = 72, format = Password)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub password: Option<String>,
     /// Activate or deactivate the account.
     #[garde(skip)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub is_active: Option<bool>,
     /// Grant or withdraw superuser rights.
     #[garde(skip)]
+    #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub is_superuser: Option<bool>,
 }
 
