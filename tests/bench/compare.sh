@@ -51,6 +51,16 @@ touch "$out/rss.on"; peak_rss $rust_pid "$out/rss" &
 OUT="$out/rust.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >"$out/rust.txt"
 LOGIN_CONNECTIONS=4 LOGIN_DURATION=10 SCENARIOS=login OUT="$out/rust_login.json" \
     "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null
+log "GET /api/v1/users/me with a valid token"
+me_user="me_$RANDOM$RANDOM"
+curl -fsS -o /dev/null -H 'content-type: application/json' \
+    -d "{\"email\":\"$me_user@example.com\",\"username\":\"$me_user\",\"password\":\"bench-password-123\"}" \
+    "http://127.0.0.1:$RUST_PORT/api/v1/auth/register"
+me_token=$(curl -fsS -d "username=$me_user&password=bench-password-123" "http://127.0.0.1:$RUST_PORT/api/v1/auth/login" \
+    | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
+wrk -t1 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $me_token" "http://127.0.0.1:$RUST_PORT/api/v1/users/me" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $me_token" \
+    "http://127.0.0.1:$RUST_PORT/api/v1/users/me" >"$out/users_me.txt"
 log "login storm (c=32) with GET /agents/{id} (c=32) at the same time"
 LOGIN_DURATION=12 SCENARIOS=login OUT="$out/rust_storm_login.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null &
 storm=$!
@@ -97,6 +107,13 @@ print(f"\nbcrypt cost {os.environ.get('BCRYPT_COST','12')}: {hash_ms:.0f} ms/has
 storm = load("rust_storm_get.json").get("get_agent")
 if storm:
     print(f"GET /agents/{{id}} during a c=32 login storm: {storm['req_per_s']:.0f} req/s, p50 {storm['p50_ms']:.2f} ms, p99 {storm['p99_ms']:.2f} ms, non2xx {storm['non2xx']}")
+me = os.path.join(out, "users_me.txt")
+if os.path.exists(me):
+    text = open(me).read()
+    rps = next((l.split()[1] for l in text.splitlines() if l.startswith("Requests/sec")), "?")
+    p50 = next((l.split()[1] for l in text.splitlines() if l.strip().startswith("50%")), "?")
+    p99 = next((l.split()[1] for l in text.splitlines() if l.strip().startswith("99%")), "?")
+    print(f"GET /api/v1/users/me (valid token, c={os.environ.get('CONNECTIONS','32')}): {rps} req/s, p50 {p50}, p99 {p99}")
 rss = open(os.path.join(out, "rss")).read().strip() if os.path.exists(os.path.join(out, "rss")) else "0"
 print(f"agentry peak RSS under load: {int(rss)/1024:.1f} MiB")
 PY
