@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod conventions;
 mod conversations;
+mod executions;
 mod health;
 mod openapi;
 mod tokens;

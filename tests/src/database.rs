@@ -14,6 +14,8 @@ pub struct TestDatabase {
 enum Cleanup {
     File(std::path::PathBuf),
     Postgres { admin_url: String, name: String },
+    /// Owned by another handle, which removes it.
+    Shared,
 }
 
 static LEFTOVERS_DROPPED: OnceCell<()> = OnceCell::const_new();
@@ -28,6 +30,11 @@ impl TestDatabase {
                 Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(path) }
             }
         }
+    }
+
+    /// A handle on a database another [`TestDatabase`] owns (and removes).
+    pub fn shared(url: &str) -> Self {
+        Self { url: url.to_owned(), cleanup: Cleanup::Shared }
     }
 
     async fn postgres(admin_url: String) -> Self {
@@ -75,6 +82,7 @@ fn replace_database(url: &str, name: &str) -> String {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Shared => {}
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

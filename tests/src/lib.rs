@@ -59,7 +59,16 @@ impl TestApp {
 
     /// A server with the test defaults adjusted by `adjust`.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let database = TestDatabase::create().await;
+        Self::spawn_in(TestDatabase::create().await, adjust).await
+    }
+
+    /// Another server (a second replica) over the same database as `other`, adjusted by
+    /// `adjust`; drop it before `other`, which owns the database.
+    pub async fn spawn_on(other: &TestApp, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_in(TestDatabase::shared(&other._database.url), adjust).await
+    }
+
+    async fn spawn_in(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config {
             app_env: AppEnv::Test,
             database_url: database.url.clone(),
@@ -170,6 +179,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // Stop running executions too, as a crashed process would.
+        self.state.runner.stop();
         let handle = self.handle.clone();
         // Stop accepting at once; the database guard drops the database after.
         drop(tokio::spawn(async move { handle.stop(false).await }));

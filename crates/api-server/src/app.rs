@@ -25,6 +25,8 @@ fn routes(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::router::configure)
             .configure(users::router::configure)
+            // Before the agents' `/agents` scope, which would shadow `/agents/{id}/execute`.
+            .configure(executions::router::configure)
             .configure(agents::router::configure)
             .configure(conversations::router::configure),
     );
@@ -78,6 +80,7 @@ pub fn build(
         .app_data(web::Data::new(state.tools.clone()))
         .app_data(web::Data::new(state.conversations.clone()))
         .app_data(web::Data::new(state.chat.clone()))
+        .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(BodyLimit(limit))

@@ -133,6 +133,24 @@ pub struct Config {
     /// `ECHO_WORD_DELAY_MS`: pause of the `echo` provider before each streamed word (demos, load tests).
     #[serde(default)]
     pub echo_word_delay_ms: u64,
+    /// `EXECUTION_WORKERS`: executions this process runs at once (0: serve the API only).
+    #[serde(default = "defaults::execution_workers")]
+    pub execution_workers: usize,
+    /// `EXECUTION_MAX_DEPTH`: deepest sub-agent delegation (a top-level run has depth 0).
+    #[serde(default = "defaults::execution_max_depth")]
+    pub execution_max_depth: u32,
+    /// `EXECUTION_MAX_STEPS`: provider calls one execution may make (tool round trips included).
+    #[serde(default = "defaults::execution_max_steps")]
+    pub execution_max_steps: u32,
+    /// `EXECUTION_TIMEOUT_SECS`: longest run of a top-level execution with its sub-agents.
+    #[serde(default = "defaults::execution_timeout")]
+    pub execution_timeout_secs: u64,
+    /// `EXECUTION_LEASE_SECS`: how long a claim outlives its last heartbeat (sent every third of it).
+    #[serde(default = "defaults::execution_lease")]
+    pub execution_lease_secs: u64,
+    /// `EXECUTION_POLL_MS`: how often idle workers look for queued executions without a wake-up.
+    #[serde(default = "defaults::execution_poll_ms")]
+    pub execution_poll_ms: u64,
     /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
     #[serde(default = "defaults::shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
@@ -197,6 +215,24 @@ mod defaults {
     }
     pub fn chat_history_limit() -> u64 {
         20
+    }
+    pub fn execution_workers() -> usize {
+        4
+    }
+    pub fn execution_max_depth() -> u32 {
+        3
+    }
+    pub fn execution_max_steps() -> u32 {
+        8
+    }
+    pub fn execution_timeout() -> u64 {
+        300
+    }
+    pub fn execution_lease() -> u64 {
+        30
+    }
+    pub fn execution_poll_ms() -> u64 {
+        1000
     }
 }
 
@@ -275,6 +311,16 @@ impl Config {
         if self.chat_history_limit == 0 {
             return Err(ConfigError { variable: "CHAT_HISTORY_LIMIT", problem: "must be at least 1".into() });
         }
+        for (variable, value) in [
+            ("EXECUTION_MAX_STEPS", u64::from(self.execution_max_steps)),
+            ("EXECUTION_TIMEOUT_SECS", self.execution_timeout_secs),
+            ("EXECUTION_LEASE_SECS", self.execution_lease_secs),
+            ("EXECUTION_POLL_MS", self.execution_poll_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError { variable, problem: "must be at least 1".into() });
+            }
+        }
         if self.database_pool_size == 0 {
             return Err(ConfigError { variable: "DATABASE_POOL_SIZE", problem: "must be at least 1".into() });
         }
@@ -317,6 +363,20 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+
+    /// The execution runner's settings.
+    pub fn executions(&self) -> executions::RunnerConfig {
+        executions::RunnerConfig {
+            workers: self.execution_workers,
+            max_depth: self.execution_max_depth,
+            max_steps: self.execution_max_steps,
+            timeout: Duration::from_secs(self.execution_timeout_secs),
+            lease: Duration::from_secs(self.execution_lease_secs),
+            poll_interval: Duration::from_millis(self.execution_poll_ms),
+            history_limit: self.chat_history_limit,
+            ..executions::RunnerConfig::default()
+        }
     }
 
     /// The LLM provider settings.

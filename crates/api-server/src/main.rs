@@ -50,9 +50,10 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection) -> anyhow::Res
     let port = config.port;
     let state = AppState::build(config, conn, None)?;
     server::prepare(&state).await?;
-    let (running, addr) = server::start(state, (&host, port))?;
+    let (running, addr) = server::start(state.clone(), (&host, port))?;
     tracing::info!("listening on http://{addr} (Swagger UI at http://{addr}/docs/)");
     running.await.context("server error")?;
+    server::stop(&state).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
         (name = "conversations", description = "Conversations with an agent and their messages; replies whole or streamed (Server-Sent Events)"),
         (name = "chat", description = "Send a message to a new or existing conversation and get the reply, whole or streamed"),
+        (name = "executions", description = "Background agent runs: start, follow live over a WebSocket or replay their events, cancel"),
     )
 )]
 pub struct BaseDoc;

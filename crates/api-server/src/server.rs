@@ -40,13 +40,22 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
             limiter.forget_idle();
         }
     });
+    let runner = state.runner.clone();
     let server = HttpServer::new(move || crate::app::build(state.clone()))
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
         .bind(addr)
         .with_context(|| format!("binding {}:{}", addr.0, addr.1))?;
     let bound = *server.addrs().first().context("the server bound no address")?;
+    // Queued executions (left by a previous run too) are picked up from here on.
+    runner.start();
     Ok((server.run(), bound))
+}
+
+/// Stops the background work after the HTTP server stopped: running executions get the
+/// shutdown grace period to finish, then are failed as `interrupted`.
+pub async fn stop(state: &AppState) {
+    state.runner.shutdown(state.config.shutdown_timeout()).await;
 }
 
 /// A handle to stop a server started with [`start`].

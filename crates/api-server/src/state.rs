@@ -34,6 +34,10 @@ pub struct AppState {
     pub conversations: conversations::ConversationService,
     /// Replies in conversations, whole or streamed.
     pub chat: conversations::ChatService,
+    /// Background agent runs: start, read, cancel, watch.
+    pub executions: executions::ExecutionService,
+    /// Claims and runs queued executions (started by `server::start`).
+    pub runner: executions::Runner,
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
@@ -71,6 +75,12 @@ impl AppState {
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
         let chat = conversations::ChatService::new(conversations.clone(), agents.clone(), llm.clone(), config.chat_history_limit);
+        let runner_config = config.executions();
+        let broker = executions::Broker::new(runner_config.fanout_capacity);
+        let executions =
+            executions::ExecutionService::new(db.clone(), broker.clone(), agents.clone(), conversations.clone());
+        let runner =
+            executions::Runner::new(db.clone(), broker, agents.clone(), conversations.clone(), llm.clone(), runner_config);
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -89,6 +99,8 @@ impl AppState {
             tools,
             conversations,
             chat,
+            executions,
+            runner,
             metrics,
             openapi: Arc::new(openapi),
             routes,

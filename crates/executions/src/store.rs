@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use kernel::Result;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, Order,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -52,68 +52,81 @@ impl Store {
     /// Stores a queued execution and, on PostgreSQL, wakes the workers of every replica.
     pub(crate) async fn insert_queued(&self, model: &execution::Model) -> Result<()> {
         let txn = self.db.begin().await?;
-        execution::Entity::insert(model.clone().into_active_model())
-            .exec_without_returning(&txn)
-            .await?;
-        notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await?;
-        txn.commit().await?;
-        Ok(())
+        let written = async {
+            execution::Entity::insert(model.clone().into_active_model())
+                .exec_without_returning(&txn)
+                .await?;
+            notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await.map(Some)
+        }
+        .await;
+        settle(txn, written).await.map(drop)
     }
 
     /// Stores a sub-agent's execution already running under `worker`, with its first event.
     pub(crate) async fn insert_running(&self, mut model: execution::Model) -> Result<ExecutionEvent> {
         model.last_seq = 1;
         let txn = self.db.begin().await?;
-        execution::Entity::insert(model.clone().into_active_model())
-            .exec_without_returning(&txn)
-            .await?;
-        let event = insert_event(&txn, model.id, 1, event_type::STARTED, started_data(&model)).await?;
-        txn.commit().await?;
-        Ok(event)
+        let written = async {
+            execution::Entity::insert(model.clone().into_active_model())
+                .exec_without_returning(&txn)
+                .await?;
+            insert_event(&txn, model.id, 1, event_type::STARTED, started_data(&model))
+                .await
+                .map(Some)
+        }
+        .await;
+        settle(txn, written)
+            .await?
+            .ok_or_else(|| kernel::Error::Internal(anyhow::anyhow!("no event was written")))
     }
 
     /// Claims the oldest queued execution for `worker` until `lease_until`, recording its
     /// `execution.started` event. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent
-    /// workers of every replica pass each other; on SQLite the single statement is atomic.
+    /// workers of every replica pass each other; everywhere the update re-checks `queued`.
+    ///
+    /// The row is picked by its own statement: inside an `UPDATE … WHERE id IN (SELECT …
+    /// LIMIT 1 FOR UPDATE SKIP LOCKED)` PostgreSQL may run the sub-select more than once
+    /// and so claim several rows.
     pub(crate) async fn claim(
         &self,
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<(execution::Model, ExecutionEvent)>> {
         use execution::Column as C;
-        let oldest = Query::select()
-            .column(C::Id)
-            .from(execution::Entity)
-            .and_where(C::Status.eq(ExecutionStatus::Queued))
-            .order_by(C::CreatedAt, Order::Asc)
-            .order_by(C::Id, Order::Asc)
-            .limit(1)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .to_owned();
         let txn = self.db.begin().await?;
-        let claimed = execution::Entity::update_many()
-            .col_expr(C::Status, Expr::value(ExecutionStatus::Running))
-            .col_expr(C::WorkerId, Expr::value(worker))
-            .col_expr(C::LeaseExpiresAt, Expr::value(lease_until))
-            .col_expr(C::StartedAt, Expr::value(kernel::clock::now()))
-            .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
-            .filter(C::Id.in_subquery(oldest))
-            .filter(C::Status.eq(ExecutionStatus::Queued))
-            .exec_with_returning(&txn)
-            .await?;
-        let Some(model) = claimed.into_iter().next() else {
-            return Ok(None);
-        };
-        let event = insert_event(
-            &txn,
-            model.id,
-            model.last_seq,
-            event_type::STARTED,
-            started_data(&model),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(Some((model, event)))
+        let claimed = async {
+            let oldest: Option<Uuid> = execution::Entity::find()
+                .select_only()
+                .column(C::Id)
+                .filter(C::Status.eq(ExecutionStatus::Queued))
+                .order_by_asc(C::CreatedAt)
+                .order_by_asc(C::Id)
+                .limit(1)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_tuple()
+                .one(&txn)
+                .await?;
+            let Some(id) = oldest else { return Ok(None) };
+            let claimed = execution::Entity::update_many()
+                .col_expr(C::Status, Expr::value(ExecutionStatus::Running))
+                .col_expr(C::WorkerId, Expr::value(worker))
+                .col_expr(C::LeaseExpiresAt, Expr::value(lease_until))
+                .col_expr(C::StartedAt, Expr::value(kernel::clock::now()))
+                .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+                .filter(C::Id.eq(id))
+                .filter(C::Status.eq(ExecutionStatus::Queued))
+                .exec_with_returning(&txn)
+                .await?;
+            // Empty when another process took it between the two statements (SQLite).
+            let Some(model) = claimed.into_iter().next() else {
+                return Ok(None);
+            };
+            let data = started_data(&model);
+            let event = insert_event(&txn, model.id, model.last_seq, event_type::STARTED, data).await?;
+            Ok(Some((model, event)))
+        }
+        .await;
+        settle(txn, claimed).await
     }
 
     /// Appends an event to execution `id` if it meets `condition`, applying `changes` in
@@ -138,13 +151,15 @@ impl Store {
             .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
             .returning_col(C::LastSeq);
         let txn = self.db.begin().await?;
-        let Some(row) = txn.query_one(&update).await? else {
-            return Ok(None);
-        };
-        let seq: i64 = row.try_get("", "last_seq")?;
-        let event = insert_event(&txn, id, seq, kind, data).await?;
-        txn.commit().await?;
-        Ok(Some(event))
+        let appended = async {
+            let Some(row) = txn.query_one(&update).await? else {
+                return Ok(None);
+            };
+            let seq: i64 = row.try_get("", "last_seq")?;
+            insert_event(&txn, id, seq, kind, data).await.map(Some)
+        }
+        .await;
+        settle(txn, appended).await
     }
 
     /// The execution with this id.
@@ -164,10 +179,15 @@ impl Store {
         Ok(rows.into_iter().map(ExecutionEvent::from).collect())
     }
 
-    /// Extends the lease of every execution `worker` runs; the number renewed.
-    pub(crate) async fn heartbeat(&self, worker: &str, until: DateTime<Utc>) -> Result<u64> {
+    /// Extends the lease of those of `ids` that `worker` still runs; the number renewed.
+    /// Only live runs are renewed: one whose task ended without recording its end expires.
+    pub(crate) async fn heartbeat(&self, worker: &str, ids: &[Uuid], until: DateTime<Utc>) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
         let renewed = execution::Entity::update_many()
             .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
+            .filter(execution::Column::Id.is_in(ids.iter().copied()))
             .filter(execution::Column::WorkerId.eq(worker))
             .filter(execution::Column::Status.eq(ExecutionStatus::Running))
             .exec(&self.db)
@@ -195,22 +215,49 @@ impl Store {
     pub(crate) async fn fail_running(&self, which: Condition, reason: &str) -> Result<Vec<ExecutionEvent>> {
         use execution::Column as C;
         let txn = self.db.begin().await?;
-        let failed = execution::Entity::update_many()
-            .col_expr(C::Status, Expr::value(ExecutionStatus::Failed))
-            .col_expr(C::Error, Expr::value(reason))
-            .col_expr(C::CompletedAt, Expr::value(kernel::clock::now()))
-            .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
-            .filter(C::Status.eq(ExecutionStatus::Running))
-            .filter(which)
-            .exec_with_returning(&txn)
-            .await?;
-        let mut events = Vec::with_capacity(failed.len());
-        for model in failed {
-            let data = serde_json::json!({ "error": reason });
-            events.push(insert_event(&txn, model.id, model.last_seq, event_type::FAILED, data).await?);
+        let written = async {
+            let failed = execution::Entity::update_many()
+                .col_expr(C::Status, Expr::value(ExecutionStatus::Failed))
+                .col_expr(C::Error, Expr::value(reason))
+                .col_expr(C::CompletedAt, Expr::value(kernel::clock::now()))
+                .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+                .filter(C::Status.eq(ExecutionStatus::Running))
+                .filter(which)
+                .exec_with_returning(&txn)
+                .await?;
+            let mut events = Vec::with_capacity(failed.len());
+            for model in failed {
+                let data = serde_json::json!({ "error": reason });
+                events.push(insert_event(&txn, model.id, model.last_seq, event_type::FAILED, data).await?);
+            }
+            Ok(Some(events))
         }
-        txn.commit().await?;
-        Ok(events)
+        .await;
+        Ok(settle(txn, written).await?.unwrap_or_default())
+    }
+}
+
+/// Ends a transaction explicitly: commits what wrote something, rolls back the rest.
+///
+/// A dropped transaction only queues its `ROLLBACK` until its pooled connection is used
+/// again, and keeps its row locks meanwhile (a `FOR UPDATE` that lost a race keeps the
+/// row it re-checked locked), so no transaction here is left to `Drop`.
+async fn settle<T>(txn: DatabaseTransaction, outcome: Result<Option<T>>) -> Result<Option<T>> {
+    match outcome {
+        Ok(Some(value)) => {
+            txn.commit().await?;
+            Ok(Some(value))
+        }
+        Ok(None) => {
+            txn.rollback().await?;
+            Ok(None)
+        }
+        Err(err) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "cannot roll back a failed transaction");
+            }
+            Err(err)
+        }
     }
 }
 

@@ -89,6 +89,11 @@ impl Runner {
         &self.inner.worker_id
     }
 
+    /// The executions this process is running right now (sub-agent runs included).
+    pub fn local_runs(&self) -> Vec<uuid::Uuid> {
+        self.inner.broker.local_runs()
+    }
+
     /// Starts the background tasks on the current Tokio runtime (once; later calls do nothing):
     /// the recovery sweep and heartbeat, the PostgreSQL relay, and the dispatcher.
     pub fn start(&self) {
@@ -181,14 +186,15 @@ async fn maintain(inner: Arc<Inner>) {
     loop {
         sweep(&inner, first).await;
         first = false;
+        let local = inner.broker.local_runs();
         if let Err(err) = inner
             .store
-            .heartbeat(&inner.worker_id, lease_until(&inner.config))
+            .heartbeat(&inner.worker_id, &local, lease_until(&inner.config))
             .await
         {
             tracing::warn!(error = %err, "cannot renew execution leases");
         }
-        match inner.store.not_running(&inner.broker.local_runs()).await {
+        match inner.store.not_running(&local).await {
             Ok(stopped) => stopped.into_iter().for_each(|id| inner.broker.cancel_run(id)),
             Err(err) => tracing::warn!(error = %err, "cannot check local executions"),
         }

@@ -1,0 +1,145 @@
+//! Several servers on one PostgreSQL database behave as one service: each execution is
+//! claimed once, events reach watchers connected to any replica (LISTEN/NOTIFY), a cancel
+//! sent to any replica stops the run, and a live replica's runs are never swept.
+//! On SQLite (one process by design) these tests only say they were skipped.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use agentry_tests::TestApp;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::websocket::{Auth, connect, drain};
+use super::{echo_agent, events, finished, start, types, wait_for, words};
+
+fn on_postgres() -> bool {
+    let pg = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
+    if !pg {
+        eprintln!("skipped: several replicas need PostgreSQL (set TEST_DATABASE_URL)");
+    }
+    pg
+}
+
+#[tokio::test]
+async fn a_watcher_on_one_replica_follows_a_run_on_another_that_outlives_the_lease() {
+    if !on_postgres() {
+        return;
+    }
+    // Runs take longer than the 2 s lease: the API-only replica sweeps every ~0.7 s and must
+    // leave them alone while the running replica's heartbeat renews them.
+    let worker = TestApp::spawn_with(|c| {
+        c.echo_word_delay_ms = 25;
+        c.execution_lease_secs = 2;
+    })
+    .await;
+    let api = TestApp::spawn_on(&worker, |c| {
+        c.execution_workers = 0;
+        c.execution_lease_secs = 2;
+    })
+    .await;
+    let ada = api.register("ada").await;
+    let agent = echo_agent(&api, &ada, "Slow").await;
+    let id = start(&api, &ada, &agent, &words(140)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut socket = connect(&api, &id, None, Auth::Query(&ada.access_token)).await.unwrap();
+    let (received, code) = drain(&mut socket, usize::MAX).await;
+    assert_eq!(code, Some(CloseCode::Normal));
+    assert_eq!(
+        received,
+        events(&api, &ada, &id, 0).await,
+        "every event, in order, across replicas"
+    );
+    let done = finished(&api, &ada, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(worker.state.runner.local_runs().is_empty() && api.state.runner.local_runs().is_empty());
+}
+
+#[tokio::test]
+async fn a_cancel_sent_to_another_replica_stops_the_run_promptly() {
+    if !on_postgres() {
+        return;
+    }
+    // A 30 s lease: the periodic check (every 10 s) is too slow to explain a prompt stop.
+    let worker = TestApp::spawn_with(|c| c.echo_word_delay_ms = 40).await;
+    let api = TestApp::spawn_on(&worker, |c| c.execution_workers = 0).await;
+    let ada = api.register("ada").await;
+    let agent = echo_agent(&api, &ada, "Slow").await;
+    let id = start(&api, &ada, &agent, &words(500)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(&api, &ada, &id, |e| e["status"] == "running").await;
+    assert_eq!(worker.state.runner.local_runs().len(), 1);
+
+    let res = api
+        .post_as(&ada, &format!("/api/v1/executions/{id}/cancel"), &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !worker.state.runner.local_runs().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run on the other replica did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        types(&events(&api, &ada, &id, 0).await).last(),
+        Some(&"execution.cancelled")
+    );
+}
+
+#[tokio::test]
+async fn each_execution_is_claimed_by_exactly_one_replica() {
+    if !on_postgres() {
+        return;
+    }
+    let first = TestApp::spawn_with(|c| c.execution_poll_ms = 50).await;
+    let second = TestApp::spawn_on(&first, |c| c.execution_poll_ms = 50).await;
+    let ada = first.register("ada").await;
+    let agent = echo_agent(&first, &ada, "Echo").await;
+    let mut ids = Vec::new();
+    for n in 0..24 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        ids.push(
+            start(app, &ada, &agent, &format!("task {n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let done = finished(&second, &ada, id).await;
+        assert_eq!(done["output"], format!("echo: task {n}"));
+        let all = events(&first, &ada, id, 0).await;
+        let started = types(&all).iter().filter(|t| **t == "execution.started").count();
+        assert_eq!(started, 1, "{id} ran once");
+        let seqs: Vec<i64> = all.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
+    }
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &first.db,
+        sea_orm::Statement::from_string(
+            first.db.get_database_backend(),
+            "SELECT DISTINCT worker_id FROM executions",
+        ),
+    )
+    .await
+    .unwrap();
+    let workers: HashSet<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "worker_id").unwrap())
+        .collect();
+    let ours: HashSet<String> = [
+        first.state.runner.worker_id().to_owned(),
+        second.state.runner.worker_id().to_owned(),
+    ]
+    .into();
+    assert!(workers.is_subset(&ours), "{workers:?}");
+}
