@@ -32,3 +32,7 @@ ci:
 # Release build on PostgreSQL vs the FastAPI reference, side by side (installs wrk if missing).
 bench:
     tests/bench/compare.sh
+
+# Streamed chat under load: 1000 concurrent SSE replies from echo; time to first delta, server RSS.
+bench-chat:
+    tests/bench/chat.sh

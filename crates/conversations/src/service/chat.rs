@@ -60,6 +60,20 @@ struct Exchange {
     request: ChatRequest,
 }
 
+impl Exchange {
+    /// The provider call of `settings` over `history` (oldest first, ending with `user_message`).
+    fn new(owner_id: Uuid, user_message: Message, settings: ReplySettings, history: Vec<llm::ChatMessage>) -> Self {
+        let ReplySettings { provider, mut request } = settings;
+        request.messages = history;
+        Self {
+            owner_id,
+            user_message,
+            provider,
+            request,
+        }
+    }
+}
+
 /// What produces a conversation's replies.
 struct ReplySettings {
     provider: Arc<dyn Provider>,
@@ -178,7 +192,9 @@ impl ChatService {
                     .conversations
                     .start_with(owner_id, agent_id, title, NewMessage::user(content))
                     .await?;
-                return self.exchange(owner_id, stored, settings).await;
+                // The new message is the whole history: no need to read it back.
+                let history = vec![llm::ChatMessage::user(stored.content.clone())];
+                return Ok(Exchange::new(owner_id, stored, settings, history));
             }
         };
         let settings =
@@ -195,22 +211,8 @@ impl ChatService {
             .conversations
             .append_message(owner_id, conversation.id, NewMessage::user(content))
             .await?;
-        self.exchange(owner_id, stored, settings).await
-    }
-
-    /// The provider call answering the stored `user_message`, over the conversation's history.
-    async fn exchange(&self, owner_id: Uuid, user_message: Message, settings: ReplySettings) -> Result<Exchange> {
-        let ReplySettings { provider, mut request } = settings;
-        request.messages = self
-            .conversations
-            .recent(user_message.conversation_id, self.history_limit)
-            .await?;
-        Ok(Exchange {
-            owner_id,
-            user_message,
-            provider,
-            request,
-        })
+        let history = self.conversations.recent(conversation.id, self.history_limit).await?;
+        Ok(Exchange::new(owner_id, stored, settings, history))
     }
 
     /// The agent's provider, model, system prompt, temperature and token limit — or the
