@@ -36,3 +36,7 @@ bench:
 # Streamed chat under load: 1000 concurrent SSE replies from echo; time to first delta, server RSS.
 bench-chat:
     tests/bench/chat.sh
+
+# Execution WebSocket fan-out: 5000 watchers of one run; store-to-socket latency p50/p99, server RSS.
+bench-ws:
+    tests/bench/ws.sh

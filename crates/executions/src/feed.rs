@@ -8,6 +8,7 @@
 //! the broker's fixed ring buffer shared by every watcher of the execution.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::Result;
@@ -22,12 +23,30 @@ const PAGE: u64 = 500;
 /// How long the feed waits for a live event before checking the store anyway.
 const RECHECK: Duration = Duration::from_secs(30);
 
+/// A stored event and its JSON text, shared by every watcher it is sent to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFrame {
+    /// The event.
+    pub event: ExecutionEvent,
+    /// `event` as a JSON object, the text frame sent to watchers.
+    pub json: String,
+}
+
+impl EventFrame {
+    /// Serializes `event` once.
+    pub fn new(event: ExecutionEvent) -> Self {
+        // Strings, numbers, a timestamp and a JSON value: serialization cannot fail.
+        let json = serde_json::to_string(&event).expect("an event always serializes");
+        Self { event, json }
+    }
+}
+
 /// The replay-then-live event stream of one execution.
 pub struct EventFeed {
     store: Store,
     execution_id: Uuid,
     subscription: Subscription,
-    pending: VecDeque<ExecutionEvent>,
+    pending: VecDeque<Arc<EventFrame>>,
     last: i64,
     store_has_more: bool,
     finished: bool,
@@ -55,15 +74,15 @@ impl EventFeed {
     /// The next event; `None` after the terminal event has been handed out.
     ///
     /// Cancel-safe: dropping the future loses no event.
-    pub async fn next(&mut self) -> Result<Option<ExecutionEvent>> {
+    pub async fn next(&mut self) -> Result<Option<Arc<EventFrame>>> {
         loop {
             if self.finished {
                 return Ok(None);
             }
-            if let Some(event) = self.pending.pop_front() {
-                self.last = event.seq;
-                self.finished = event.is_terminal();
-                return Ok(Some(event));
+            if let Some(frame) = self.pending.pop_front() {
+                self.last = frame.event.seq;
+                self.finished = frame.event.is_terminal();
+                return Ok(Some(frame));
             }
             if self.store_has_more {
                 self.read_store().await?;
@@ -74,8 +93,8 @@ impl EventFeed {
                 () = tokio::time::sleep(RECHECK) => Signal::Resync,
             };
             match signal {
-                Signal::Event(event) if event.seq <= self.last => {}
-                Signal::Event(event) if event.seq == self.last + 1 => self.pending.push_back((*event).clone()),
+                Signal::Event(frame) if frame.event.seq <= self.last => {}
+                Signal::Event(frame) if frame.event.seq == self.last + 1 => self.pending.push_back(frame),
                 Signal::Event(_) | Signal::Resync => self.store_has_more = true,
             }
         }
@@ -84,7 +103,8 @@ impl EventFeed {
     async fn read_store(&mut self) -> Result<()> {
         let events = self.store.events_after(self.execution_id, self.last, PAGE).await?;
         self.store_has_more = events.len() as u64 == PAGE;
-        self.pending.extend(events);
+        self.pending
+            .extend(events.into_iter().map(|event| Arc::new(EventFrame::new(event))));
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ pub mod router;
 
 pub use broker::Broker;
 pub use config::RunnerConfig;
-pub use feed::EventFeed;
+pub use feed::{EventFeed, EventFrame};
 pub use runner::Runner;
 pub use service::ExecutionService;
 pub use status::ExecutionStatus;

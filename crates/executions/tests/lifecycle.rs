@@ -68,7 +68,7 @@ async fn a_feed_replays_then_follows_live_and_ends_after_the_terminal_event() {
         .unwrap()
         .unwrap()
     {
-        seen.push(event);
+        seen.push(event.event.clone());
     }
     let stored = h.events(owner, started.id).await;
     assert_eq!(seen, stored[1..].to_vec(), "every event after 1, once, in order");
@@ -80,7 +80,10 @@ async fn a_feed_replays_then_follows_live_and_ends_after_the_terminal_event() {
         .watch(owner, started.id, stored.len() as i64 - 1)
         .await
         .unwrap();
-    assert_eq!(replay.next().await.unwrap().as_ref(), stored.last());
+    assert_eq!(
+        replay.next().await.unwrap().map(|f| f.event.clone()).as_ref(),
+        stored.last()
+    );
     assert!(replay.next().await.unwrap().is_none());
 }
 
@@ -283,4 +286,28 @@ async fn lists_filter_by_agent_and_status_newest_first() {
         h.executions.list(owner, none, &Default::default()).await.unwrap().total,
         0
     );
+}
+
+#[tokio::test]
+async fn a_watcher_falling_behind_the_buffer_catches_up_from_the_store() {
+    let tiny = executions::RunnerConfig {
+        fanout_capacity: 1,
+        ..config()
+    };
+    let h = harness(vec![], tiny).await;
+    let owner = user(&h.db, "alice").await;
+    let agent = echo_agent(&h, owner, "slow").await;
+    let started = h.start(owner, agent, &vec!["word"; 30].join(" ")).await;
+    let mut feed = h.executions.watch(owner, started.id, 0).await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(frame) = tokio::time::timeout(Duration::from_secs(10), feed.next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        // Slower than the run: the one-slot buffer overflows again and again.
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        seen.push(frame.event.clone());
+    }
+    assert_eq!(seen, h.events(owner, started.id).await, "every event once, in order");
 }

@@ -11,13 +11,14 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::feed::EventFrame;
 use crate::schemas::ExecutionEvent;
 
 /// What a watcher of one execution receives.
 #[derive(Debug, Clone)]
 pub enum Signal {
-    /// An event, already stored.
-    Event(Arc<ExecutionEvent>),
+    /// An event, already stored, with its JSON (serialized once for every watcher).
+    Event(Arc<EventFrame>),
     /// Events may have been missed: read the store after the last one seen.
     Resync,
 }
@@ -103,9 +104,9 @@ impl Broker {
         {
             run.cancel();
         }
-        if let Some(sender) = &entry.sender {
-            // No receiver left is fine: the entry goes when its last guard drops.
-            let _ = sender.send(Signal::Event(Arc::new(event)));
+        if let Some(sender) = entry.sender.as_ref().filter(|s| s.receiver_count() > 0) {
+            // A receiver leaving meanwhile is fine: the entry goes when its last guard drops.
+            let _ = sender.send(Signal::Event(Arc::new(EventFrame::new(event))));
         }
     }
 
@@ -220,7 +221,7 @@ mod tests {
         let mut first = broker.subscribe(id);
         let second = broker.subscribe(id);
         broker.publish(event(id, 1, "message.delta"));
-        assert!(matches!(first.recv().await, Signal::Event(e) if e.seq == 1));
+        assert!(matches!(first.recv().await, Signal::Event(e) if e.event.seq == 1));
         assert!(!broker.wants(id, 1) && broker.wants(id, 2));
         drop(first);
         assert!(broker.wants(id, 2));

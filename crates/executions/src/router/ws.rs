@@ -72,9 +72,8 @@ async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: Me
     loop {
         tokio::select! {
             next = feed.next() => match next {
-                Ok(Some(event)) => {
-                    let Ok(text) = serde_json::to_string(&event) else { return };
-                    match tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await {
+                Ok(Some(frame)) => {
+                    match tokio::time::timeout(SEND_TIMEOUT, session.text(frame.json.clone())).await {
                         Ok(Ok(())) => {}
                         // Gone, or too slow to keep up: drop it rather than buffer for it.
                         _ => return,
