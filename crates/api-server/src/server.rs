@@ -16,10 +16,9 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
     }
     if let (Some(email), Some(password)) =
         (state.config.first_superuser_email.as_deref(), state.config.first_superuser_password.as_deref())
+        && state.users.ensure_superuser(email, password).await.context("creating the first superuser")?
     {
-        if state.users.ensure_superuser(email, password).await.context("creating the first superuser")? {
-            tracing::info!(%email, "first superuser created");
-        }
+        tracing::info!(%email, "first superuser created");
     }
     Ok(())
 }
