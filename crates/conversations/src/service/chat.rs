@@ -54,7 +54,6 @@ pub struct ChatService {
 
 /// A stored user message and the provider call that answers it.
 struct Exchange {
-    owner_id: Uuid,
     user_message: Message,
     provider: Arc<dyn Provider>,
     request: ChatRequest,
@@ -62,11 +61,10 @@ struct Exchange {
 
 impl Exchange {
     /// The provider call of `settings` over `history` (oldest first, ending with `user_message`).
-    fn new(owner_id: Uuid, user_message: Message, settings: ReplySettings, history: Vec<llm::ChatMessage>) -> Self {
+    fn new(user_message: Message, settings: ReplySettings, history: Vec<llm::ChatMessage>) -> Self {
         let ReplySettings { provider, mut request } = settings;
         request.messages = history;
         Self {
-            owner_id,
             user_message,
             provider,
             request,
@@ -122,7 +120,6 @@ impl ChatService {
         content: String,
     ) -> Result<BoxStream<'static, ChatEvent>> {
         let Exchange {
-            owner_id,
             user_message,
             provider,
             request,
@@ -194,7 +191,7 @@ impl ChatService {
                     .await?;
                 // The new message is the whole history: no need to read it back.
                 let history = vec![llm::ChatMessage::user(stored.content.clone())];
-                return Ok(Exchange::new(owner_id, stored, settings, history));
+                return Ok(Exchange::new(stored, settings, history));
             }
         };
         let settings =
@@ -212,7 +209,7 @@ impl ChatService {
             .append_message(owner_id, conversation.id, NewMessage::user(content))
             .await?;
         let history = self.conversations.recent(conversation.id, self.history_limit).await?;
-        Ok(Exchange::new(owner_id, stored, settings, history))
+        Ok(Exchange::new(stored, settings, history))
     }
 
     /// The agent's provider, model, system prompt, temperature and token limit — or the
