@@ -6,6 +6,7 @@
 //! executions whose lease expired (their process died) and stops local runs that were
 //! cancelled or failed elsewhere. On PostgreSQL a relay feeds other replicas' events in.
 
+mod outcome;
 mod run;
 mod tools;
 

@@ -1,0 +1,91 @@
+//! The end of a run: its [`Outcome`], and recording it under the state guard.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition};
+use serde_json::json;
+
+use super::Inner;
+use crate::entities::execution;
+use crate::status::{ExecutionStatus, event_type};
+
+/// How a run ended, as far as the runner writes it down.
+pub(super) enum Outcome {
+    /// The agent answered.
+    Completed { output: String, usage: Tokens },
+    /// It failed: provider error, timeout, step limit, a vanished agent.
+    Failed { error: String, usage: Tokens },
+    /// Its cancellation token fired (a cancel request, or the parent's end).
+    Cancelled { usage: Tokens },
+    /// It is no longer this process's to finish (finished elsewhere, or the process stops).
+    Abandoned,
+}
+
+/// Tokens spent by one execution's own calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Tokens {
+    /// Tokens of the inputs sent.
+    pub(super) prompt: i64,
+    /// Tokens generated.
+    pub(super) completion: i64,
+}
+
+impl Tokens {
+    pub(super) fn add(&mut self, usage: llm::Usage) {
+        self.prompt += i64::from(usage.prompt_tokens);
+        self.completion += i64::from(usage.completion_tokens);
+    }
+}
+
+/// The state guard of this process's writes: running, and held by `worker`.
+pub(super) fn held_by(worker: &str) -> Condition {
+    Condition::all()
+        .add(execution::Column::Status.eq(ExecutionStatus::Running))
+        .add(execution::Column::WorkerId.eq(worker))
+}
+
+/// Records the end of a run (if this process still holds the execution) and publishes it.
+pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Outcome) {
+    use execution::Column as C;
+    let (kind, data, status, usage, text) = match outcome {
+        Outcome::Completed { output, usage } => (
+            event_type::COMPLETED,
+            json!({ "output": output }),
+            ExecutionStatus::Completed,
+            usage,
+            Some((C::Output, output)),
+        ),
+        Outcome::Failed { error, usage } => (
+            event_type::FAILED,
+            json!({ "error": error }),
+            ExecutionStatus::Failed,
+            usage,
+            Some((C::Error, error)),
+        ),
+        Outcome::Cancelled { usage } => (
+            event_type::CANCELLED,
+            json!({}),
+            ExecutionStatus::Cancelled,
+            usage,
+            None,
+        ),
+        Outcome::Abandoned => return,
+    };
+    let mut changes = vec![
+        (C::Status, Expr::value(status)),
+        (C::CompletedAt, Expr::value(kernel::clock::now())),
+        (C::PromptTokens, Expr::value(usage.prompt)),
+        (C::CompletionTokens, Expr::value(usage.completion)),
+    ];
+    if let Some((column, value)) = text {
+        changes.push((column, Expr::value(value)));
+    }
+    match inner
+        .store
+        .append(model.id, held_by(&inner.worker_id), changes, kind, data)
+        .await
+    {
+        Ok(Some(event)) => inner.broker.publish(event),
+        Ok(None) => tracing::debug!(id = %model.id, "execution already finished elsewhere"),
+        Err(err) => tracing::warn!(id = %model.id, error = %err, "cannot record the end of an execution"),
+    }
+}
