@@ -192,3 +192,50 @@ pub struct WatchQuery {
     #[garde(skip)]
     pub access_token: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use utoipa::{IntoParams, PartialSchema};
+
+    use super::*;
+
+    #[test]
+    fn limits_are_mirrored_in_the_openapi_schema() {
+        let request = serde_json::to_value(ExecuteRequest::schema()).expect("a schema serializes");
+        assert_eq!(request["required"], json!(["input"]));
+        assert_eq!(
+            (
+                request["properties"]["input"]["minLength"].as_u64(),
+                request["properties"]["input"]["maxLength"].as_u64()
+            ),
+            (Some(1), Some(100_000))
+        );
+        let params = EventsQuery::into_params(|| None);
+        let params: Vec<Value> = params
+            .iter()
+            .map(|p| serde_json::to_value(p).expect("a parameter serializes"))
+            .collect();
+        assert_eq!(params[0]["name"], "after");
+        assert_eq!(params[0]["schema"]["minimum"], 0);
+        assert_eq!(params[1]["schema"]["maximum"], 1000);
+    }
+
+    #[test]
+    fn events_serialize_their_type_as_type() {
+        let event = ExecutionEvent {
+            seq: 1,
+            execution_id: uuid::Uuid::nil(),
+            event_type: "execution.started".into(),
+            data: json!({}),
+            created_at: kernel::clock::now(),
+        };
+        let value = serde_json::to_value(&event).expect("an event serializes");
+        assert_eq!(value["type"], "execution.started");
+        assert!(value.get("event_type").is_none());
+        assert_eq!(
+            serde_json::to_value(ExecutionStatus::Cancelled).expect("serializes"),
+            "cancelled"
+        );
+    }
+}

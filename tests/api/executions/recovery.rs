@@ -20,7 +20,9 @@ async fn cancel_stops_a_running_execution_and_a_second_cancel_changes_nothing() 
         .unwrap()
         .to_owned();
     wait_for(&app, &ada, &id, |e| e["status"] == "running").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    while !types(&events(&app, &ada, &id, 0).await).contains(&"message.delta") {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let res = app
         .post_as(&ada, &format!("/api/v1/executions/{id}/cancel"), &json!({}))
