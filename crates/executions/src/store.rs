@@ -237,11 +237,8 @@ impl Store {
     }
 }
 
-/// Ends a transaction explicitly: commits what wrote something, rolls back the rest.
-///
-/// A dropped transaction only queues its `ROLLBACK` until its pooled connection is used
-/// again, and keeps its row locks meanwhile (a `FOR UPDATE` that lost a race keeps the
-/// row it re-checked locked), so no transaction here is left to `Drop`.
+/// Ends a transaction explicitly: commits what wrote something, rolls back the rest, so
+/// its row locks go at once instead of when the pool cleans the dropped connection up.
 async fn settle<T>(txn: DatabaseTransaction, outcome: Result<Option<T>>) -> Result<Option<T>> {
     match outcome {
         Ok(Some(value)) => {
