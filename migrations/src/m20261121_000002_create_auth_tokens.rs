@@ -62,7 +62,13 @@ impl MigrationTrait for Migration {
             ("ix_refresh_tokens_user_id", RefreshTokens::UserId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(RefreshTokens::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(RefreshTokens::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager
@@ -97,7 +103,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(PasswordResetTokens::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(RefreshTokens::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(PasswordResetTokens::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
+            .await
     }
 }

@@ -332,7 +332,7 @@ async fn a_client_leaving_mid_stream_leaves_no_reply() {
     // Longer than the whole reply would take (41 words × 40 ms).
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let stored = messages(&app, &ada, &conversation_id).await;
-    assert_eq!(stored, [created.clone()], "only the user's message");
+    assert_eq!(stored, std::slice::from_ref(created), "only the user's message");
     assert_eq!(conversation(&app, &ada, &conversation_id).await["message_count"], 1);
 }
 

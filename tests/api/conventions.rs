@@ -13,7 +13,13 @@ async fn every_response_has_request_id_and_process_time() {
     let took: f64 = res.headers()["x-process-time"].to_str().unwrap().parse().unwrap();
     assert!(took >= 0.0);
 
-    let res = app.client.get(app.url("/nowhere")).header("x-request-id", "trace-abc-123").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/nowhere"))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-abc-123");
     let problem = assert_problem(res, 404).await;
     assert_eq!(problem["request_id"], "trace-abc-123");
@@ -24,7 +30,13 @@ async fn every_response_has_request_id_and_process_time() {
 async fn an_unusable_client_request_id_is_replaced() {
     let app = TestApp::spawn().await;
     let long = "x".repeat(200);
-    let res = app.client.get(app.url("/health")).header("x-request-id", &long).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", &long)
+        .send()
+        .await
+        .unwrap();
     assert_ne!(res.headers()["x-request-id"], long.as_str());
 }
 
@@ -45,7 +57,12 @@ async fn wrong_method_is_405_with_allow() {
 async fn body_over_the_limit_is_413_and_nothing_is_stored() {
     let app = TestApp::spawn_with(|c| c.body_limit_bytes = 1024).await;
     let body = json!({"email": "big@example.com", "username": "big", "password": "password-big", "full_name": "x".repeat(2000)});
-    let res = app.request(Method::POST, "/api/v1/auth/register").json(&body).send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/register")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let problem = assert_problem(res, 413).await;
     assert_eq!(problem["code"], "payload_too_large");
     assert!(app.state.users.find_by_login("big").await.unwrap().is_none());
@@ -62,7 +79,12 @@ async fn non_json_body_is_415() {
         .await
         .unwrap();
     assert_problem(res, 415).await;
-    let res = app.request(Method::POST, "/api/v1/auth/register").body("{}").send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/register")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_problem(res, 415).await;
 }
 
@@ -79,7 +101,10 @@ async fn malformed_json_is_422_with_an_empty_error_list() {
             .unwrap();
         let problem = assert_problem(res, 422).await;
         assert_eq!(problem["errors"], json!([]), "{body}: {problem}");
-        assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("not valid JSON"),
+            "{problem}"
+        );
     }
 }
 
@@ -89,12 +114,23 @@ async fn wrong_types_and_missing_fields_name_the_field() {
     let cases = [
         (json!({"email": 5, "username": "abc", "password": "password1"}), "email"),
         (json!({"email": "a@example.com", "password": "password1"}), "username"),
-        (json!({"email": "a@example.com", "username": "abc", "password": ["x"]}), "password"),
-        (json!({"email": "a@example.com", "username": "abc", "password": "password1", "full_name": 3}), "full_name"),
+        (
+            json!({"email": "a@example.com", "username": "abc", "password": ["x"]}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "username": "abc", "password": "password1", "full_name": 3}),
+            "full_name",
+        ),
         (json!([1, 2]), ""),
     ];
     for (body, field) in cases {
-        let res = app.request(Method::POST, "/api/v1/auth/register").json(&body).send().await.unwrap();
+        let res = app
+            .request(Method::POST, "/api/v1/auth/register")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let problem = assert_problem(res, 422).await;
         assert_eq!(field_names(&problem), [field], "{body}: {problem}");
     }
@@ -104,7 +140,12 @@ async fn wrong_types_and_missing_fields_name_the_field() {
 async fn every_rule_violation_is_listed_at_once() {
     let app = TestApp::spawn().await;
     let body = json!({"email": "not-an-email", "username": "a b", "password": "short"});
-    let res = app.request(Method::POST, "/api/v1/auth/register").json(&body).send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/register")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let problem = assert_problem(res, 422).await;
     let mut fields = field_names(&problem);
     fields.sort();
@@ -115,7 +156,12 @@ async fn every_rule_violation_is_listed_at_once() {
 async fn unknown_fields_are_ignored() {
     let app = TestApp::spawn().await;
     let body = json!({"email": "x@example.com", "username": "xavier", "password": "password-x", "is_superuser": true, "id": "nope", "color": "red"});
-    let res = app.request(Method::POST, "/api/v1/auth/register").json(&body).send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/register")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     let stored = app.state.users.find_by_login("xavier").await.unwrap().unwrap();
     assert!(!stored.is_superuser);
@@ -135,6 +181,12 @@ async fn cors_allows_configured_origins_only() {
     assert!(res.status().is_success(), "{}", res.status());
     assert_eq!(res.headers()["access-control-allow-origin"], "https://app.example.com");
 
-    let res = app.client.get(app.url("/health")).header("origin", "https://evil.example.com").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }

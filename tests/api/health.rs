@@ -44,10 +44,25 @@ async fn metrics_count_requests_by_route_pattern() {
     let app = TestApp::spawn().await;
     let user = app.register("mia").await;
     app.get_as(&user, "/api/v1/users/me").send().await.unwrap();
-    app.client.get(app.url(&format!("/api/v1/users/{}", user.id))).send().await.unwrap();
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    app.client
+        .get(app.url(&format!("/api/v1/users/{}", user.id)))
+        .send()
+        .await
+        .unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("agentry_http_requests_total"), "{text}");
-    assert!(text.contains(r#"endpoint="/api/v1/users/me",method="GET",status="200""#), "{text}");
+    assert!(
+        text.contains(r#"endpoint="/api/v1/users/me",method="GET",status="200""#),
+        "{text}"
+    );
     // Ids never become label values: the route pattern is used.
     assert!(text.contains(r#"endpoint="/api/v1/users/{user_id}""#), "{text}");
     assert!(!text.contains(&user.id.to_string()));
@@ -60,7 +75,12 @@ async fn swagger_ui_is_served_from_vendored_assets() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    let res = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("/openapi.json"));
 }

@@ -10,7 +10,13 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// Fills `{param}` segments with a syntactically valid id.
 fn concrete(path: &str) -> String {
     path.split('/')
-        .map(|seg| if seg.starts_with('{') { "00000000-0000-7000-8000-000000000000" } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') {
+                "00000000-0000-7000-8000-000000000000"
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -25,7 +31,11 @@ async fn spec(app: &TestApp) -> Value {
 async fn document_is_openapi_3_1_with_login_flow_and_problem_schema() {
     let app = TestApp::spawn().await;
     let doc = spec(&app).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/login");
@@ -44,7 +54,10 @@ async fn every_documented_operation_is_served() {
     for (path, item) in paths {
         for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
             let res = app
-                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &concrete(path))
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    &concrete(path),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -52,7 +65,10 @@ async fn every_documented_operation_is_served() {
             let body: Value = res.json().await.unwrap_or(Value::Null);
             let unrouted = status == 405
                 || (status == 404 && body["detail"].as_str().is_some_and(|d| d.starts_with("no route for")));
-            assert!(!unrouted, "{method} {path} is documented but not served: {status} {body}");
+            assert!(
+                !unrouted,
+                "{method} {path} is documented but not served: {status} {body}"
+            );
         }
     }
 }
@@ -64,7 +80,10 @@ async fn undocumented_methods_are_not_served() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in METHODS.iter().filter(|m| item.get(**m).is_none()) {
             let res = app
-                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &concrete(path))
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    &concrete(path),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -72,7 +91,13 @@ async fn undocumented_methods_are_not_served() {
         }
     }
     // Neighbours of documented paths that are not documented are not served either.
-    for path in ["/api/v1", "/api/v1/auth", "/api/v1/users/me/other", "/health/live", "/api/v2/users/me"] {
+    for path in [
+        "/api/v1",
+        "/api/v1/auth",
+        "/api/v1/users/me/other",
+        "/health/live",
+        "/api/v2/users/me",
+    ] {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
@@ -109,10 +134,12 @@ async fn every_operation_documents_its_errors_as_problems() {
         }
     }
     let responses = doc["components"]["responses"].as_object().unwrap();
-    assert!(responses["NotFound"]["content"]["application/problem+json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap()
-        .ends_with("/Problem"));
+    assert!(
+        responses["NotFound"]["content"]["application/problem+json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with("/Problem")
+    );
 }
 
 #[tokio::test]

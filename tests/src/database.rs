@@ -13,7 +13,10 @@ pub struct TestDatabase {
 
 enum Cleanup {
     File(std::path::PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
     /// Owned by another handle, which removes it.
     Shared,
 }
@@ -27,23 +30,37 @@ impl TestDatabase {
             Some(admin_url) => Self::postgres(admin_url).await,
             None => {
                 let path = std::env::temp_dir().join(format!("agentry-test-{}.db", uuid::Uuid::new_v4()));
-                Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(path) }
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
             }
         }
     }
 
     /// A handle on a database another [`TestDatabase`] owns (and removes).
     pub fn shared(url: &str) -> Self {
-        Self { url: url.to_owned(), cleanup: Cleanup::Shared }
+        Self {
+            url: url.to_owned(),
+            cleanup: Cleanup::Shared,
+        }
     }
 
     async fn postgres(admin_url: String) -> Self {
-        let admin = Database::connect(admin_url.as_str()).await.expect("connect to TEST_DATABASE_URL");
+        let admin = Database::connect(admin_url.as_str())
+            .await
+            .expect("connect to TEST_DATABASE_URL");
         LEFTOVERS_DROPPED.get_or_init(|| drop_leftovers(&admin)).await;
         let name = format!("test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
         let _ = admin.close().await;
-        Self { url: replace_database(&admin_url, &name), cleanup: Cleanup::Postgres { admin_url, name } }
+        Self {
+            url: replace_database(&admin_url, &name),
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }
     }
 }
 
@@ -57,11 +74,15 @@ async fn drop_leftovers(admin: &sea_orm::DatabaseConnection) {
         .await
         .unwrap_or_default();
     for row in rows {
-        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
         let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
         }
     }
 }
@@ -92,10 +113,14 @@ impl Drop for TestDatabase {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop needs async work: do it on a private runtime in a plain thread.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                        return;
+                    };
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = admin
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .await;
                             let _ = admin.close().await;
                         }
                     });
@@ -112,8 +137,14 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(replace_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(replace_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            replace_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
         assert_eq!(replace_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
 }

@@ -81,10 +81,14 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let db = api_server::db::connect(&config).await.expect("connect to the test database");
+        let db = api_server::db::connect(&config)
+            .await
+            .expect("connect to the test database");
         let mailer = Arc::new(MemoryMailer::default());
         let state = AppState::build(config, db.clone(), Some(mailer.clone())).expect("build the app state");
-        api_server::server::prepare(&state).await.expect("migrate the test database");
+        api_server::server::prepare(&state)
+            .await
+            .expect("migrate the test database");
         let (server, addr) = api_server::server::start(state.clone(), ("127.0.0.1", 0)).expect("start the server");
         let handle = server.handle();
         tokio::spawn(server);
@@ -95,7 +99,15 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("build the HTTP client");
-        Self { base: format!("http://{addr}"), client, db, mailer, state, handle, _database: database }
+        Self {
+            base: format!("http://{addr}"),
+            client,
+            db,
+            mailer,
+            state,
+            handle,
+            _database: database,
+        }
     }
 
     /// The absolute URL of `path`.
@@ -115,12 +127,16 @@ impl TestApp {
 
     /// POST JSON to `path` as `user`.
     pub fn post_as(&self, user: &TestUser, path: &str, body: &Value) -> RequestBuilder {
-        self.request(Method::POST, path).bearer_auth(&user.access_token).json(body)
+        self.request(Method::POST, path)
+            .bearer_auth(&user.access_token)
+            .json(body)
     }
 
     /// PATCH JSON to `path` as `user`.
     pub fn patch_as(&self, user: &TestUser, path: &str, body: &Value) -> RequestBuilder {
-        self.request(Method::PATCH, path).bearer_auth(&user.access_token).json(body)
+        self.request(Method::PATCH, path)
+            .bearer_auth(&user.access_token)
+            .json(body)
     }
 
     /// DELETE `path` as `user`.
@@ -138,9 +154,17 @@ impl TestApp {
             .send()
             .await
             .expect("register");
-        assert_eq!(res.status(), 201, "register {name}: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            201,
+            "register {name}: {}",
+            res.text().await.unwrap_or_default()
+        );
         let created: Value = res.json().await.expect("user body");
-        let id = created["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()).expect("user id");
+        let id = created["id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .expect("user id");
         self.login_user(id, name, &email, &password).await
     }
 
@@ -148,8 +172,18 @@ impl TestApp {
     pub async fn superuser(&self, name: &str) -> TestUser {
         let email = format!("{name}@example.com");
         let password = format!("password-{name}");
-        self.state.users.ensure_superuser(&email, &password).await.expect("create superuser");
-        let user = self.state.users.find_by_login(&email).await.expect("find").expect("superuser exists");
+        self.state
+            .users
+            .ensure_superuser(&email, &password)
+            .await
+            .expect("create superuser");
+        let user = self
+            .state
+            .users
+            .find_by_login(&email)
+            .await
+            .expect("find")
+            .expect("superuser exists");
         self.login_user(user.id, &user.username, &email, &password).await
     }
 

@@ -7,8 +7,18 @@ use serde_json::Value;
 /// header and which leaks nothing internal; returns the body.
 pub async fn assert_problem(res: Response, status: u16) -> Value {
     let actual = res.status().as_u16();
-    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let request_id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let text = res.text().await.expect("problem body");
     assert_eq!(actual, status, "status; body: {text}");
     assert_eq!(content_type, "application/problem+json", "content type; body: {text}");
@@ -30,6 +40,11 @@ pub async fn assert_problem(res: Response, status: u16) -> Value {
 pub fn field_names(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

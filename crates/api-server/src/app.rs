@@ -34,7 +34,11 @@ fn routes(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
 pub fn openapi() -> OpenApi {
-    let (_, doc) = App::new().into_utoipa_app().openapi(crate::openapi::base()).configure(routes).split_for_parts();
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::base())
+        .configure(routes)
+        .split_for_parts();
     doc
 }
 
@@ -44,7 +48,12 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .block_on_origin_mismatch(false)
         .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::HeaderName::from_static("x-request-id")])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-request-id"),
+        ])
         .expose_headers([
             header::LOCATION,
             header::RETRY_AFTER,
@@ -53,7 +62,11 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .max_age(3600);
     for origin in origins {
-        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
     }
     cors
 }

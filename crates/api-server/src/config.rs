@@ -260,7 +260,10 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("openai_base_url", &self.openai_base_url)
             .field("openai_api_key", &self.openai_api_key.as_ref().map(|_| "<redacted>"))
-            .field("anthropic_api_key", &self.anthropic_api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "anthropic_api_key",
+                &self.anthropic_api_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("llm_default_provider", &self.llm_default_provider)
             .finish_non_exhaustive()
     }
@@ -303,13 +306,22 @@ impl Config {
     pub fn check(&self) -> Result<Vec<String>, ConfigError> {
         let mut warnings = Vec::new();
         if !(4..=31).contains(&self.bcrypt_cost) {
-            return Err(ConfigError { variable: "BCRYPT_COST", problem: "must be between 4 and 31".into() });
+            return Err(ConfigError {
+                variable: "BCRYPT_COST",
+                problem: "must be between 4 and 31".into(),
+            });
         }
         if self.auth_rate_limit_per_minute == 0 {
-            return Err(ConfigError { variable: "AUTH_RATE_LIMIT_PER_MINUTE", problem: "must be at least 1".into() });
+            return Err(ConfigError {
+                variable: "AUTH_RATE_LIMIT_PER_MINUTE",
+                problem: "must be at least 1".into(),
+            });
         }
         if self.chat_history_limit == 0 {
-            return Err(ConfigError { variable: "CHAT_HISTORY_LIMIT", problem: "must be at least 1".into() });
+            return Err(ConfigError {
+                variable: "CHAT_HISTORY_LIMIT",
+                problem: "must be at least 1".into(),
+            });
         }
         for (variable, value) in [
             ("EXECUTION_MAX_STEPS", u64::from(self.execution_max_steps)),
@@ -318,11 +330,17 @@ impl Config {
             ("EXECUTION_POLL_MS", self.execution_poll_ms),
         ] {
             if value == 0 {
-                return Err(ConfigError { variable, problem: "must be at least 1".into() });
+                return Err(ConfigError {
+                    variable,
+                    problem: "must be at least 1".into(),
+                });
             }
         }
         if self.database_pool_size == 0 {
-            return Err(ConfigError { variable: "DATABASE_POOL_SIZE", problem: "must be at least 1".into() });
+            return Err(ConfigError {
+                variable: "DATABASE_POOL_SIZE",
+                problem: "must be at least 1".into(),
+            });
         }
         let secret_problem = match self.jwt_secret.as_deref() {
             None => Some("is not set".to_owned()),
@@ -332,12 +350,18 @@ impl Config {
         };
         if let Some(problem) = secret_problem {
             if self.app_env == AppEnv::Production {
-                return Err(ConfigError { variable: "JWT_SECRET", problem: format!("{problem} (e.g. `openssl rand -hex 32`)") });
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    problem: format!("{problem} (e.g. `openssl rand -hex 32`)"),
+                });
             }
             warnings.push(format!("JWT_SECRET {problem}; using an insecure development secret"));
         }
         if self.app_env == AppEnv::Production && self.bcrypt_cost < 10 {
-            return Err(ConfigError { variable: "BCRYPT_COST", problem: "must be at least 10 in production".into() });
+            return Err(ConfigError {
+                variable: "BCRYPT_COST",
+                problem: "must be at least 10 in production".into(),
+            });
         }
         if self.app_env == AppEnv::Production && self.cors_allowed_origins.as_deref() == Some("*") {
             warnings.push("CORS_ALLOWED_ORIGINS is `*`: any web origin may call the API".into());
@@ -430,7 +454,9 @@ mod tests {
     fn production_refuses_missing_or_short_secret_naming_the_variable() {
         let err = config(&[("APP_ENV", "production")]).check().unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
-        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).check().unwrap_err();
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")])
+            .check()
+            .unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
         let ok = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]).check();
         assert!(ok.is_ok());
@@ -450,7 +476,10 @@ mod tests {
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
         assert_eq!(redact_url("sqlite://data/a.db"), "sqlite://data/a.db");
     }
 }

@@ -33,7 +33,10 @@ pub struct Readiness {
 #[utoipa::path(tag = "health", responses((status = 200, description = "The server is up", body = Health)))]
 #[get("/health")]
 pub async fn live() -> web::Json<Health> {
-    web::Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+    web::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 /// Readiness: the database answers within two seconds.
@@ -48,10 +51,19 @@ pub async fn live() -> web::Json<Health> {
 )]
 #[get("/health/ready")]
 pub async fn ready(db: web::Data<DatabaseConnection>) -> HttpResponse {
-    let up = matches!(tokio::time::timeout(Duration::from_secs(2), db.ping()).await, Ok(Ok(())));
+    let up = matches!(
+        tokio::time::timeout(Duration::from_secs(2), db.ping()).await,
+        Ok(Ok(()))
+    );
     if up {
-        HttpResponse::Ok().json(Readiness { status: "ok", database: "ok" })
+        HttpResponse::Ok().json(Readiness {
+            status: "ok",
+            database: "ok",
+        })
     } else {
-        HttpResponse::ServiceUnavailable().json(Readiness { status: "unavailable", database: "unavailable" })
+        HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "unavailable",
+            database: "unavailable",
+        })
     }
 }

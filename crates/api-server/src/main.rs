@@ -37,8 +37,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateSuperuser { email, password } => {
             db::migrate(&conn).await?;
             let state = AppState::build(config, conn, None)?;
-            let created = state.users.ensure_superuser(&email, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{}", if created { "superuser created" } else { "a user with this email already exists" });
+            let created = state
+                .users
+                .ensure_superuser(&email, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}",
+                if created {
+                    "superuser created"
+                } else {
+                    "a user with this email already exists"
+                }
+            );
             Ok(())
         }
         Command::Openapi => Ok(()),

@@ -37,7 +37,12 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "oauth2",
@@ -53,7 +58,9 @@ struct ProblemResponses;
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
-        let extra = ComponentsBuilder::new().responses_from_iter(kernel::openapi::problem_responses()).build();
+        let extra = ComponentsBuilder::new()
+            .responses_from_iter(kernel::openapi::problem_responses())
+            .build();
         let components = openapi.components.get_or_insert_with(Default::default);
         components.responses.extend(extra.responses);
     }

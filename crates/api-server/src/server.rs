@@ -14,9 +14,14 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
     if state.config.auto_migrate {
         crate::db::migrate(&state.db).await?;
     }
-    if let (Some(email), Some(password)) =
-        (state.config.first_superuser_email.as_deref(), state.config.first_superuser_password.as_deref())
-        && state.users.ensure_superuser(email, password).await.context("creating the first superuser")?
+    if let (Some(email), Some(password)) = (
+        state.config.first_superuser_email.as_deref(),
+        state.config.first_superuser_password.as_deref(),
+    ) && state
+        .users
+        .ensure_superuser(email, password)
+        .await
+        .context("creating the first superuser")?
     {
         tracing::info!(%email, "first superuser created");
     }

@@ -64,23 +64,47 @@ impl AppState {
             reset_ttl_secs: config.password_reset_ttl_secs,
             reset_url: config.password_reset_url(),
         };
-        let auth = AuthService::new(db.clone(), users.clone(), JwtKeys::new(config.jwt_secret().as_bytes()), mailer, settings);
-        let llm = llm::ProviderRegistry::from_config(&config.llm()).map_err(|e| anyhow::anyhow!("LLM providers: {e}"))?;
+        let auth = AuthService::new(
+            db.clone(),
+            users.clone(),
+            JwtKeys::new(config.jwt_secret().as_bytes()),
+            mailer,
+            settings,
+        );
+        let llm =
+            llm::ProviderRegistry::from_config(&config.llm()).map_err(|e| anyhow::anyhow!("LLM providers: {e}"))?;
         let llm = match config.echo_word_delay_ms {
             0 => llm,
-            ms => llm.with_provider("echo", Arc::new(llm::EchoProvider::new().with_word_delay(Duration::from_millis(ms)))),
+            ms => llm.with_provider(
+                "echo",
+                Arc::new(llm::EchoProvider::new().with_word_delay(Duration::from_millis(ms))),
+            ),
         };
-        let provider_names = agents::ProviderNames { allowed: llm.names(), default: llm.default_provider().to_owned() };
+        let provider_names = agents::ProviderNames {
+            allowed: llm.names(),
+            default: llm.default_provider().to_owned(),
+        };
         let agents = agents::AgentService::new(db.clone(), provider_names);
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
-        let chat = conversations::ChatService::new(conversations.clone(), agents.clone(), llm.clone(), config.chat_history_limit);
+        let chat = conversations::ChatService::new(
+            conversations.clone(),
+            agents.clone(),
+            llm.clone(),
+            config.chat_history_limit,
+        );
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
         let executions =
             executions::ExecutionService::new(db.clone(), broker.clone(), agents.clone(), conversations.clone());
-        let runner =
-            executions::Runner::new(db.clone(), broker, agents.clone(), conversations.clone(), llm.clone(), runner_config);
+        let runner = executions::Runner::new(
+            db.clone(),
+            broker,
+            agents.clone(),
+            conversations.clone(),
+            llm.clone(),
+            runner_config,
+        );
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -89,7 +113,10 @@ impl AppState {
         let openapi = crate::app::openapi();
         let routes = Arc::new(RouteTable::from_openapi(&openapi));
         Ok(Self {
-            rate_limiter: Arc::new(AuthRateLimiter::new(config.auth_rate_limit_per_minute, config.trust_forwarded_for)),
+            rate_limiter: Arc::new(AuthRateLimiter::new(
+                config.auth_rate_limit_per_minute,
+                config.trust_forwarded_for,
+            )),
             config: Arc::new(config),
             db,
             users,

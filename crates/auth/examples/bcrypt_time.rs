@@ -6,7 +6,10 @@
 use std::time::Instant;
 
 fn main() {
-    let cost = std::env::var("BCRYPT_COST").ok().and_then(|c| c.parse().ok()).unwrap_or(12);
+    let cost = std::env::var("BCRYPT_COST")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(12);
     let rounds = 5;
     let started = Instant::now();
     for _ in 0..rounds {

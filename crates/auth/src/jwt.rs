@@ -34,13 +34,22 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     /// A signed access token for `user_id`, valid for `ttl_secs`.
     pub fn issue(&self, user_id: Uuid, ttl_secs: i64) -> Result<String> {
         let now = Utc::now().timestamp();
-        let claims = AccessClaims { sub: user_id, iat: now, exp: now + ttl_secs, typ: "access".into() };
+        let claims = AccessClaims {
+            sub: user_id,
+            iat: now,
+            exp: now + ttl_secs,
+            typ: "access".into(),
+        };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| Error::Internal(e.into()))
     }
 

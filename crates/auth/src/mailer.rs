@@ -61,7 +61,9 @@ impl SmtpMailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| Error::Internal(anyhow::anyhow!("SMTP_URL is not usable: {e}")))?
             .build();
-        let from = from.parse().map_err(|e| Error::Internal(anyhow::anyhow!("MAIL_FROM is not an address: {e}")))?;
+        let from = from
+            .parse()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("MAIL_FROM is not an address: {e}")))?;
         Ok(Self { transport, from })
     }
 }
@@ -69,14 +71,20 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     fn send(&self, mail: Mail) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let to: Mailbox = mail.to.parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad recipient: {e}")))?;
+            let to: Mailbox = mail
+                .to
+                .parse()
+                .map_err(|e| Error::Internal(anyhow::anyhow!("bad recipient: {e}")))?;
             let message = Message::builder()
                 .from(self.from.clone())
                 .to(to)
                 .subject(mail.subject)
                 .body(mail.body)
                 .map_err(|e| Error::Internal(e.into()))?;
-            self.transport.send(message).await.map_err(|e| Error::Internal(e.into()))?;
+            self.transport
+                .send(message)
+                .await
+                .map_err(|e| Error::Internal(e.into()))?;
             Ok(())
         })
     }

@@ -52,7 +52,11 @@ impl BcryptHasher {
                 tracing::error!(error = %err, "could not start a bcrypt thread");
             }
         }
-        Self { cost, jobs, dummy: Arc::new(OnceCell::new()) }
+        Self {
+            cost,
+            jobs,
+            dummy: Arc::new(OnceCell::new()),
+        }
     }
 
     /// The configured cost.
@@ -65,8 +69,12 @@ impl BcryptHasher {
         let job: Job = Box::new(move || {
             let _ = done.send(job());
         });
-        self.jobs.send(job).map_err(|_| Error::Internal(anyhow::anyhow!("the bcrypt pool is gone")))?;
-        result.await.map_err(|_| Error::Internal(anyhow::anyhow!("a bcrypt job was dropped")))
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the bcrypt pool is gone")))?;
+        result
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("a bcrypt job was dropped")))
     }
 
     async fn dummy_hash(&self) -> Result<String> {
@@ -74,7 +82,9 @@ impl BcryptHasher {
             .get_or_try_init(|| async {
                 let cost = self.cost;
                 let password = crate::secrets::new_token();
-                self.run(move || bcrypt::hash(password, cost)).await?.map_err(|e| Error::Internal(e.into()))
+                self.run(move || bcrypt::hash(password, cost))
+                    .await?
+                    .map_err(|e| Error::Internal(e.into()))
             })
             .await
             .cloned()
@@ -98,7 +108,9 @@ impl PasswordHasher for BcryptHasher {
     fn hash(&self, password: String) -> BoxFuture<'_, Result<String>> {
         Box::pin(async move {
             let cost = self.cost;
-            self.run(move || bcrypt::hash(password, cost)).await?.map_err(|e| Error::Internal(e.into()))
+            self.run(move || bcrypt::hash(password, cost))
+                .await?
+                .map_err(|e| Error::Internal(e.into()))
         })
     }
 
@@ -109,7 +121,9 @@ impl PasswordHasher for BcryptHasher {
                 None => (self.dummy_hash().await?, false),
             };
             // A malformed stored hash or an over-long password simply does not verify.
-            let matched = self.run(move || bcrypt::verify(password, &hash).unwrap_or(false)).await?;
+            let matched = self
+                .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
+                .await?;
             Ok(real && matched)
         })
     }

@@ -10,7 +10,9 @@ use users::schemas::User;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AuthService;
-use crate::schemas::{LoginRequest, PasswordRecoveryRequest, RefreshRequest, RegisterRequest, ResetPasswordRequest, TokenPair};
+use crate::schemas::{
+    LoginRequest, PasswordRecoveryRequest, RefreshRequest, RegisterRequest, ResetPasswordRequest, TokenPair,
+};
 
 /// Registers the `/auth` routes (mount under `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {

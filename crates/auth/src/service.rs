@@ -64,7 +64,13 @@ impl AuthService {
         mailer: Arc<dyn Mailer>,
         settings: AuthSettings,
     ) -> Self {
-        Self { db, users, keys, mailer, settings }
+        Self {
+            db,
+            users,
+            keys,
+            mailer,
+            settings,
+        }
     }
 
     /// The access-token keys.
@@ -190,7 +196,11 @@ impl AuthService {
         }
         .insert(&self.db)
         .await?;
-        let separator = if self.settings.reset_url.contains('?') { '&' } else { '?' };
+        let separator = if self.settings.reset_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         self.send_in_background(Mail {
             to: user.email,
             subject: "Reset your Agentry password".into(),

@@ -11,7 +11,10 @@ impl TokenVerifier for AuthService {
             // The user is loaded on every request: a deleted or deactivated account's
             // token stops working at once, not when it expires.
             match self.users().find(claims.sub).await? {
-                Some(user) if user.is_active => Ok(Principal { user_id: user.id, is_superuser: user.is_superuser }),
+                Some(user) if user.is_active => Ok(Principal {
+                    user_id: user.id,
+                    is_superuser: user.is_superuser,
+                }),
                 _ => Err(Error::Unauthorized("the access token is invalid or expired".into())),
             }
         })

@@ -19,7 +19,10 @@ pub struct FieldError {
 impl FieldError {
     /// A failure of the named field.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -81,12 +81,19 @@ pub fn parse_urlencoded<T: DeserializeOwned>(input: &[u8]) -> Result<T> {
 fn field_error(path: &str, message: &str) -> Error {
     let path = if path == "." { "" } else { path };
     let message = message.split(" at line ").next().unwrap_or(message).to_owned();
-    let field = match message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+    let field = match message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
         Some(missing) if path.is_empty() => missing.to_owned(),
         Some(missing) => format!("{path}.{missing}"),
         None => path.to_owned(),
     };
-    let message = if message.starts_with("missing field") { "is required".to_owned() } else { message };
+    let message = if message.starts_with("missing field") {
+        "is required".to_owned()
+    } else {
+        message
+    };
     Error::Validation(vec![FieldError::new(field, message)])
 }
 
@@ -158,7 +165,9 @@ where
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json(&req) {
-                return Err(Error::UnsupportedMediaType("the body must be JSON (Content-Type: application/json)".into()));
+                return Err(Error::UnsupportedMediaType(
+                    "the body must be JSON (Content-Type: application/json)".into(),
+                ));
             }
             let body = read_body(&req, &mut payload).await?;
             let value: T = parse_json(&body)?;
@@ -218,11 +227,13 @@ pub fn path_config() -> web::PathConfig {
 
 /// actix's own form extractor, failing with problem+json.
 pub fn form_config(limit: usize) -> web::FormConfig {
-    web::FormConfig::default().limit(limit).error_handler(move |err, _| match err {
-        UrlencodedError::Overflow { .. } => Error::PayloadTooLarge { limit }.into(),
-        UrlencodedError::ContentType => Error::UnsupportedMediaType("the body must be a form".into()).into(),
-        other => field_error("", &other.to_string()).into(),
-    })
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _| match err {
+            UrlencodedError::Overflow { .. } => Error::PayloadTooLarge { limit }.into(),
+            UrlencodedError::ContentType => Error::UnsupportedMediaType("the body must be a form".into()).into(),
+            other => field_error("", &other.to_string()).into(),
+        })
 }
 
 #[cfg(test)]

@@ -3,15 +3,20 @@
 //! Operations reference these by name (`(status = 404, response = kernel::openapi::NotFound)`);
 //! `api-server` registers them all as components with [`problem_responses`].
 
-use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder, Ref};
 use utoipa::ToResponse;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::problem::PROBLEM_JSON;
 
 fn problem_response(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)
-        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
         .build()
         .into()
 }

@@ -5,8 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{IntoCondition, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,7 +32,11 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Converts every item, keeping cursor and total.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            total: self.total,
+        }
     }
 }
 
@@ -94,7 +97,11 @@ impl PageParams {
             return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let cursor = cursor.filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
-        Ok(Self { limit, cursor, direction: Direction::NewestFirst })
+        Ok(Self {
+            limit,
+            cursor,
+            direction: Direction::NewestFirst,
+        })
     }
 
     /// The same parameters, listing oldest first.
@@ -147,7 +154,11 @@ where
     } else {
         None
     };
-    Ok(Page { items: rows, next_cursor, total })
+    Ok(Page {
+        items: rows,
+        next_cursor,
+        total,
+    })
 }
 
 fn after_cursor<C: ColumnTrait>(columns: &KeysetColumns<C>, cursor: Cursor, descending: bool) -> Condition {
@@ -158,7 +169,11 @@ fn after_cursor<C: ColumnTrait>(columns: &KeysetColumns<C>, cursor: Cursor, desc
     };
     Condition::any()
         .add(time_past)
-        .add(Condition::all().add(columns.created_at.eq(cursor.created_at)).add(id_past))
+        .add(
+            Condition::all()
+                .add(columns.created_at.eq(cursor.created_at))
+                .add(id_past),
+        )
         .into_condition()
 }
 
@@ -168,13 +183,21 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        let cursor = Cursor { created_at: crate::clock::now(), id: crate::ids::new_id() };
+        let cursor = Cursor {
+            created_at: crate::clock::now(),
+            id: crate::ids::new_id(),
+        };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
     }
 
     #[test]
     fn garbage_cursor_is_a_422_on_cursor() {
-        for bad in ["x", "!!!", &URL_SAFE_NO_PAD.encode("12|not-a-uuid"), &URL_SAFE_NO_PAD.encode("nope")] {
+        for bad in [
+            "x",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("12|not-a-uuid"),
+            &URL_SAFE_NO_PAD.encode("nope"),
+        ] {
             match Cursor::decode(bad) {
                 Err(Error::Validation(errors)) => assert_eq!(errors[0].field, "cursor"),
                 other => panic!("{bad}: {other:?}"),

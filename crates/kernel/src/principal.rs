@@ -45,7 +45,10 @@ mod extractor {
     pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
     }
 
     impl FromRequest for Principal {
@@ -57,9 +60,8 @@ mod extractor {
             let verifier = req.app_data::<web::Data<dyn TokenVerifier>>().cloned();
             Box::pin(async move {
                 let token = token.ok_or_else(|| Error::Unauthorized("a bearer access token is required".into()))?;
-                let verifier = verifier.ok_or_else(|| {
-                    Error::Internal(anyhow::anyhow!("no TokenVerifier registered as app data"))
-                })?;
+                let verifier = verifier
+                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("no TokenVerifier registered as app data")))?;
                 verifier.verify(&token).await
             })
         }

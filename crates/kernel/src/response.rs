@@ -3,9 +3,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::Error;
 use crate::context::RequestContext;
 use crate::problem::{PROBLEM_JSON, Problem};
-use crate::Error;
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
@@ -14,9 +14,7 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let ctx = RequestContext::current();
-        let (instance, request_id) = ctx
-            .map(|c| (c.path, c.request_id))
-            .unwrap_or_default();
+        let (instance, request_id) = ctx.map(|c| (c.path, c.request_id)).unwrap_or_default();
         if let Error::Internal(err) = self {
             tracing::error!(request_id = %request_id, error = ?err, "internal error");
         }

@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use futures_util::stream::BoxStream;
 
-use crate::{
-    ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, Usage,
-};
+use crate::{ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, Usage};
 
 /// The model name echo reports when the request names none.
 pub const ECHO_MODEL: &str = "echo-1";
@@ -42,10 +40,7 @@ impl Provider for EchoProvider {
 
     fn stream(&self, req: ChatRequest) -> BoxStream<'static, Result<StreamEvent, LlmError>> {
         let response = reply(req);
-        let pieces: Vec<String> = word_pieces(&response.text)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let pieces: Vec<String> = word_pieces(&response.text).into_iter().map(str::to_owned).collect();
         let delay = self.word_delay;
         Box::pin(async_stream::stream! {
             for piece in pieces {
@@ -63,11 +58,7 @@ fn reply(req: ChatRequest) -> ChatResponse {
     let last_user = req.messages.iter().rev().find(|m| m.role == Role::User);
     let text = format!("echo: {}", last_user.map_or("", |m| m.content.as_str()));
     let prompt_tokens = req.system_prompt.as_deref().map_or(0, count_tokens)
-        + req
-            .messages
-            .iter()
-            .map(|m| count_tokens(&m.content))
-            .sum::<u32>();
+        + req.messages.iter().map(|m| count_tokens(&m.content)).sum::<u32>();
     let usage = Usage {
         prompt_tokens,
         completion_tokens: count_tokens(&text),
@@ -115,10 +106,7 @@ mod tests {
 
     #[test]
     fn pieces_keep_every_character() {
-        assert_eq!(
-            word_pieces("echo: hi  there\n"),
-            vec!["echo: ", "hi  ", "there\n"]
-        );
+        assert_eq!(word_pieces("echo: hi  there\n"), vec!["echo: ", "hi  ", "there\n"]);
         assert_eq!(word_pieces(" a"), vec![" ", "a"]);
         assert!(word_pieces("").is_empty());
     }

@@ -23,12 +23,7 @@ pub(crate) fn build_client(config: &LlmConfig) -> Result<reqwest::Client, LlmErr
         .user_agent(concat!("agentry-llm/", env!("CARGO_PKG_VERSION")))
         .tls_backend_preconfigured(tls_config()?)
         .build()
-        .map_err(|err| {
-            LlmError::transport(format!(
-                "could not build the HTTP client: {}",
-                describe(&err)
-            ))
-        })
+        .map_err(|err| LlmError::transport(format!("could not build the HTTP client: {}", describe(&err))))
 }
 
 /// TLS on the `ring` provider, passed to reqwest ready-made so no process-wide default
@@ -40,9 +35,7 @@ fn tls_config() -> Result<rustls::ClientConfig, LlmError> {
         .with_safe_default_protocol_versions()
         .map_err(|err| LlmError::transport(format!("could not configure TLS: {err}")))?;
     let builder = match rustls_platform_verifier::Verifier::new(provider) {
-        Ok(verifier) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier)),
+        Ok(verifier) => builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)),
         Err(err) => {
             tracing::warn!(error = %err, "no system CA certificates; trusting the bundled Mozilla roots");
             let roots = rustls::RootCertStore {
@@ -58,9 +51,8 @@ fn tls_config() -> Result<rustls::ClientConfig, LlmError> {
 
 /// A header value holding a secret: hidden from `Debug` and from HTTP/2 header compression.
 pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, LlmError> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| {
-        LlmError::transport("the API key contains characters not allowed in an HTTP header")
-    })?;
+    let mut header = HeaderValue::from_str(value)
+        .map_err(|_| LlmError::transport("the API key contains characters not allowed in an HTTP header"))?;
     header.set_sensitive(true);
     Ok(header)
 }
@@ -138,11 +130,7 @@ impl JsonEndpoint {
 
     /// POSTs `body` and returns a 2xx response with its body unread. 429, 5xx and connection
     /// failures are retried with backoff; nothing is retried once a body is being read.
-    pub(crate) async fn post(
-        &self,
-        body: &[u8],
-        mode: BodyMode,
-    ) -> Result<reqwest::Response, LlmError> {
+    pub(crate) async fn post(&self, body: &[u8], mode: BodyMode) -> Result<reqwest::Response, LlmError> {
         let mut retry = 0;
         loop {
             let failure = match self.attempt(body, mode).await {
@@ -168,11 +156,7 @@ impl JsonEndpoint {
         }
     }
 
-    async fn attempt(
-        &self,
-        body: &[u8],
-        mode: BodyMode,
-    ) -> Result<reqwest::Response, AttemptFailure> {
+    async fn attempt(&self, body: &[u8], mode: BodyMode) -> Result<reqwest::Response, AttemptFailure> {
         let mut request = self
             .client
             .post(&self.url)
@@ -214,22 +198,15 @@ impl JsonEndpoint {
     }
 
     /// Reads a whole JSON body (after [`Self::post`] in [`BodyMode::Whole`]).
-    pub(crate) async fn read_json<T: DeserializeOwned>(
-        &self,
-        response: reqwest::Response,
-    ) -> Result<T, LlmError> {
+    pub(crate) async fn read_json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, LlmError> {
         let body = response.bytes().await.map_err(|err| {
             if err.is_timeout() {
                 LlmError::Timeout
             } else {
-                LlmError::Protocol(format!(
-                    "the response was cut short: {}",
-                    describe(&err.without_url())
-                ))
+                LlmError::Protocol(format!("the response was cut short: {}", describe(&err.without_url())))
             }
         })?;
-        serde_json::from_slice(&body)
-            .map_err(|err| LlmError::Protocol(format!("unexpected response body: {err}")))
+        serde_json::from_slice(&body).map_err(|err| LlmError::Protocol(format!("unexpected response body: {err}")))
     }
 }
 
@@ -287,8 +264,7 @@ mod tests {
         let status = StatusCode::TOO_MANY_REQUESTS;
         let openai = br#"{"error":{"message":"Rate limit reached","type":"requests"}}"#;
         assert_eq!(error_message(status, openai), "Rate limit reached");
-        let anthropic =
-            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let anthropic = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
         assert_eq!(error_message(status, anthropic), "Overloaded");
         assert_eq!(
             error_message(status, br#"{"error":"model 'x' not found"}"#),

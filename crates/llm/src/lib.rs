@@ -18,15 +18,13 @@ mod tool_call;
 mod types;
 
 pub use anthropic::AnthropicProvider;
-pub use config::{
-    DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_VERSION, DEFAULT_OPENAI_BASE_URL, LlmConfig,
-};
+pub use config::{DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_VERSION, DEFAULT_OPENAI_BASE_URL, LlmConfig};
 pub use echo::{ECHO_MODEL, EchoProvider};
 pub use error::LlmError;
 pub use openai::OpenAiProvider;
 pub use provider::Provider;
 pub use registry::ProviderRegistry;
 pub use types::{
-    ChatMessage, ChatRequest, ChatResponse, FinishReason, ParseRoleError, Role, StreamEvent,
-    ToolCall, ToolDefinition, Usage,
+    ChatMessage, ChatRequest, ChatResponse, FinishReason, ParseRoleError, Role, StreamEvent, ToolCall, ToolDefinition,
+    Usage,
 };

@@ -135,10 +135,7 @@ mod tests {
         assert_eq!(registry.names(), vec!["echo"]);
         assert_eq!(registry.default_provider(), "echo");
         assert_eq!(registry.default_model(), "echo-1");
-        assert!(matches!(
-            registry.get("openai"),
-            Err(LlmError::UnknownProvider(_))
-        ));
+        assert!(matches!(registry.get("openai"), Err(LlmError::UnknownProvider(_))));
     }
 
     #[test]

@@ -21,11 +21,7 @@ pub(crate) struct RetryPolicy {
 impl RetryPolicy {
     /// The wait before retry number `retry` (0-based), or `None` when no retry is left or the
     /// wait would be too long. A server's `Retry-After` wins over the backoff.
-    pub(crate) fn delay_before(
-        &self,
-        retry: u32,
-        retry_after: Option<Duration>,
-    ) -> Option<Duration> {
+    pub(crate) fn delay_before(&self, retry: u32, retry_after: Option<Duration>) -> Option<Duration> {
         if retry >= self.max_retries {
             return None;
         }
@@ -59,18 +55,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_stops_after_the_budget() {
-        assert_eq!(
-            POLICY.delay_before(0, None),
-            Some(Duration::from_millis(100))
-        );
-        assert_eq!(
-            POLICY.delay_before(1, None),
-            Some(Duration::from_millis(200))
-        );
-        assert_eq!(
-            POLICY.delay_before(2, None),
-            Some(Duration::from_millis(400))
-        );
+        assert_eq!(POLICY.delay_before(0, None), Some(Duration::from_millis(100)));
+        assert_eq!(POLICY.delay_before(1, None), Some(Duration::from_millis(200)));
+        assert_eq!(POLICY.delay_before(2, None), Some(Duration::from_millis(400)));
         assert_eq!(POLICY.delay_before(3, None), None);
     }
 
@@ -94,10 +81,7 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(retry_after(&headers), None);
     }
 }

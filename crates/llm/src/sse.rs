@@ -60,8 +60,8 @@ impl SseDecoder {
     }
 
     fn end_line(&mut self, raw: &[u8]) -> Result<Option<SseEvent>, LlmError> {
-        let line = std::str::from_utf8(raw)
-            .map_err(|_| LlmError::Protocol("a stream line is not valid UTF-8".into()))?;
+        let line =
+            std::str::from_utf8(raw).map_err(|_| LlmError::Protocol("a stream line is not valid UTF-8".into()))?;
         if line.is_empty() {
             return Ok(self.dispatch());
         }
@@ -169,9 +169,6 @@ mod tests {
     #[test]
     fn invalid_utf8_is_a_protocol_error() {
         let mut decoder = SseDecoder::default();
-        assert!(matches!(
-            decoder.push(b"data: \xff\n\n"),
-            Err(LlmError::Protocol(_))
-        ));
+        assert!(matches!(decoder.push(b"data: \xff\n\n"), Err(LlmError::Protocol(_))));
     }
 }

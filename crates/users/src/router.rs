@@ -86,7 +86,9 @@ async fn change_password(
     users: web::Data<UserService>,
     body: Valid<Json<PasswordChange>>,
 ) -> Result<HttpResponse> {
-    users.change_password(principal.user_id, body.into_inner().into_inner()).await?;
+    users
+        .change_password(principal.user_id, body.into_inner().into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -202,7 +204,12 @@ async fn update_user(
     body: Valid<Json<UserUpdate>>,
 ) -> Result<Json<User>> {
     principal.require_superuser()?;
-    Ok(Json(users.update(path.into_inner(), body.into_inner().into_inner()).await?.into()))
+    Ok(Json(
+        users
+            .update(path.into_inner(), body.into_inner().into_inner())
+            .await?
+            .into(),
+    ))
 }
 
 /// Deletes a user and everything they own (superuser).
@@ -218,7 +225,11 @@ async fn update_user(
     )
 )]
 #[delete("/{user_id}")]
-async fn delete_user(principal: Principal, users: web::Data<UserService>, path: web::Path<Uuid>) -> Result<HttpResponse> {
+async fn delete_user(
+    principal: Principal,
+    users: web::Data<UserService>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse> {
     principal.require_superuser()?;
     users.delete(path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use crate::entities::user;
 
-
 /// A user as clients see it: never the password or its hash.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
@@ -196,6 +195,11 @@ impl From<UserCreate> for NewUser {
 
 impl From<UserUpdateMe> for UserUpdate {
     fn from(u: UserUpdateMe) -> Self {
-        Self { email: u.email, username: u.username, full_name: u.full_name, ..Default::default() }
+        Self {
+            email: u.email,
+            username: u.username,
+            full_name: u.full_name,
+            ..Default::default()
+        }
     }
 }

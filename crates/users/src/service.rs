@@ -5,9 +5,7 @@ use std::sync::Arc;
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Error, Page, PageParams, PasswordHasher, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::entities::user;
@@ -54,7 +52,10 @@ impl UserService {
 
     /// The user with this id (`404` otherwise).
     pub async fn get(&self, id: Uuid) -> Result<user::Model> {
-        user::Entity::find_by_id(id).one(&self.db).await?.ok_or_else(|| Error::not_found("user"))
+        user::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
     }
 
     /// The user with this id, if any.
@@ -65,7 +66,11 @@ impl UserService {
     /// The user a login name refers to: an email address or a username, any case.
     pub async fn find_by_login(&self, login: &str) -> Result<Option<user::Model>> {
         let login = login.trim().to_lowercase();
-        let column = if login.contains('@') { user::Column::Email } else { user::Column::Username };
+        let column = if login.contains('@') {
+            user::Column::Email
+        } else {
+            user::Column::Username
+        };
         Ok(user::Entity::find()
             .filter(Expr::expr(Func::lower(Expr::col(column))).eq(login))
             .one(&self.db)
@@ -76,7 +81,8 @@ impl UserService {
     pub async fn update(&self, id: Uuid, update: UserUpdate) -> Result<user::Model> {
         let current = self.get(id).await?;
         let email = update.email.map(|e| e.trim().to_lowercase());
-        self.ensure_unique(email.as_deref(), update.username.as_deref(), Some(id)).await?;
+        self.ensure_unique(email.as_deref(), update.username.as_deref(), Some(id))
+            .await?;
         let now = kernel::clock::now();
         let mut model: user::ActiveModel = current.into();
         if let Some(email) = email {
@@ -109,7 +115,10 @@ impl UserService {
     /// every refresh token issued before is revoked.
     pub async fn change_password(&self, id: Uuid, change: PasswordChange) -> Result<()> {
         let current = self.get(id).await?;
-        let ok = self.hasher.verify(change.current_password, Some(current.password_hash.clone())).await?;
+        let ok = self
+            .hasher
+            .verify(change.current_password, Some(current.password_hash.clone()))
+            .await?;
         if !ok {
             return Err(Error::BadRequest("the current password is wrong".into()));
         }
@@ -144,12 +153,25 @@ impl UserService {
             let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             select = select.filter(
                 Condition::any()
-                    .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                    .add(Expr::expr(Func::lower(Expr::col(user::Column::Username))).like(LikeExpr::new(pattern).escape('\\'))),
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(user::Column::Email)))
+                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                    )
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(user::Column::Username)))
+                            .like(LikeExpr::new(pattern).escape('\\')),
+                    ),
             );
         }
-        let columns = KeysetColumns { created_at: user::Column::CreatedAt, id: user::Column::Id };
-        fetch_page(&self.db, select, columns, page, |u| Cursor { created_at: u.created_at, id: u.id }).await
+        let columns = KeysetColumns {
+            created_at: user::Column::CreatedAt,
+            id: user::Column::Id,
+        };
+        fetch_page(&self.db, select, columns, page, |u| Cursor {
+            created_at: u.created_at,
+            id: u.id,
+        })
+        .await
     }
 
     /// Creates a superuser with these credentials unless the email is already registered.
@@ -203,7 +225,11 @@ fn superuser_name(email: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .take(50)
         .collect();
-    if local.len() >= 3 { local } else { format!("admin_{local}") }
+    if local.len() >= 3 {
+        local
+    } else {
+        format!("admin_{local}")
+    }
 }
 
 fn escape_like(text: &str) -> String {

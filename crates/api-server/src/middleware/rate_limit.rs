@@ -15,7 +15,11 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The routes whose every request counts against the limit.
-pub const LIMITED_ROUTES: [&str; 3] = ["/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/password-recovery"];
+pub const LIMITED_ROUTES: [&str; 3] = [
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/password-recovery",
+];
 
 /// Shared limiter state (one per process).
 pub struct AuthRateLimiter {
@@ -27,7 +31,10 @@ impl AuthRateLimiter {
     /// `per_minute` requests per client IP and route, all of them usable in a burst.
     pub fn new(per_minute: u32, trust_forwarded_for: bool) -> Self {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Self { limiter: RateLimiter::keyed(Quota::per_minute(per_minute)), trust_forwarded_for }
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            trust_forwarded_for,
+        }
     }
 
     /// Forgets clients whose allowance is full again (called periodically, bounds memory).
@@ -59,7 +66,11 @@ impl AuthRateLimiter {
             .trust_forwarded_for
             .then(|| req.connection_info().realip_remote_addr().map(str::to_owned))
             .flatten()
-            .and_then(|addr| addr.parse::<IpAddr>().ok().or_else(|| addr.parse::<std::net::SocketAddr>().ok().map(|s| s.ip())));
+            .and_then(|addr| {
+                addr.parse::<IpAddr>()
+                    .ok()
+                    .or_else(|| addr.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+            });
         forwarded
             .or_else(|| req.peer_addr().map(|a| a.ip()))
             .unwrap_or(IpAddr::from([0, 0, 0, 0]))
@@ -81,7 +92,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RateLimitService { service: Rc::new(service), limiter: Arc::clone(&self.0) }))
+        ready(Ok(RateLimitService {
+            service: Rc::new(service),
+            limiter: Arc::clone(&self.0),
+        }))
     }
 }
 

@@ -32,7 +32,9 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequestContextService { service: Rc::new(service) }))
+        ready(Ok(RequestContextService {
+            service: Rc::new(service),
+        }))
     }
 }
 
@@ -69,7 +71,10 @@ where
             path = %req.path(),
             status = tracing::field::Empty,
         );
-        let context = RequestContext { request_id: request_id.clone(), path: req.path().to_owned() };
+        let context = RequestContext {
+            request_id: request_id.clone(),
+            path: req.path().to_owned(),
+        };
         let service = Rc::clone(&self.service);
         Box::pin(
             async move {

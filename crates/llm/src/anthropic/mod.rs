@@ -29,29 +29,18 @@ impl AnthropicProvider {
     }
 
     /// The same, sharing an existing HTTP client.
-    pub(crate) fn with_client(
-        client: reqwest::Client,
-        config: &LlmConfig,
-    ) -> Result<Self, LlmError> {
+    pub(crate) fn with_client(client: reqwest::Client, config: &LlmConfig) -> Result<Self, LlmError> {
         let base = non_empty(&config.anthropic_base_url).unwrap_or(DEFAULT_ANTHROPIC_BASE_URL);
         let url = format!("{}/v1/messages", base.trim_end_matches('/'));
         let key = non_empty(&config.anthropic_api_key);
         let mut headers = HeaderMap::new();
-        let version = HeaderValue::from_str(&config.anthropic_version).map_err(|_| {
-            LlmError::transport("the anthropic version is not a valid header value")
-        })?;
+        let version = HeaderValue::from_str(&config.anthropic_version)
+            .map_err(|_| LlmError::transport("the anthropic version is not a valid header value"))?;
         headers.insert(HeaderName::from_static("anthropic-version"), version);
         if let Some(key) = key {
             headers.insert(HeaderName::from_static("x-api-key"), secret_header(key)?);
         }
-        let endpoint = JsonEndpoint::new(
-            "anthropic",
-            client,
-            url,
-            headers,
-            key.map(str::to_owned),
-            config,
-        );
+        let endpoint = JsonEndpoint::new("anthropic", client, url, headers, key.map(str::to_owned), config);
         Ok(Self {
             endpoint: Arc::new(endpoint),
         })
@@ -99,8 +88,6 @@ impl Provider for AnthropicProvider {
             }
             yield StreamEvent::Done(assembler.finish(&req.model));
         };
-        events
-            .map(move |item| item.map_err(|err| redactor.redact(err)))
-            .boxed()
+        events.map(move |item| item.map_err(|err| redactor.redact(err))).boxed()
     }
 }

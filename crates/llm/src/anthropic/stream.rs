@@ -96,8 +96,8 @@ pub(super) struct StreamAssembler {
 impl StreamAssembler {
     /// Takes one event's `data`.
     pub(super) fn push(&mut self, data: &str) -> Result<Progress, LlmError> {
-        let event: Event = serde_json::from_str(data)
-            .map_err(|err| LlmError::Protocol(format!("malformed stream event: {err}")))?;
+        let event: Event =
+            serde_json::from_str(data).map_err(|err| LlmError::Protocol(format!("malformed stream event: {err}")))?;
         match event {
             Event::MessageStart { message } => {
                 self.model = message.model;
@@ -105,23 +105,13 @@ impl StreamAssembler {
                     self.usage.update(usage);
                 }
             }
-            Event::ContentBlockStart {
-                index,
-                content_block,
-            } => match content_block {
+            Event::ContentBlockStart { index, content_block } => match content_block {
                 ResponseBlock::ToolUse { id, name, input } => {
                     let arguments = match input {
                         Value::Object(ref fields) if !fields.is_empty() => input.to_string(),
                         _ => String::new(),
                     };
-                    self.tool_calls.insert(
-                        index,
-                        PartialToolCall {
-                            id,
-                            name,
-                            arguments,
-                        },
-                    );
+                    self.tool_calls.insert(index, PartialToolCall { id, name, arguments });
                 }
                 ResponseBlock::Text { text } => return Ok(self.add_text(text)),
                 ResponseBlock::Other => {}
@@ -130,9 +120,7 @@ impl StreamAssembler {
                 BlockDelta::TextDelta { text } => return Ok(self.add_text(text)),
                 BlockDelta::InputJsonDelta { partial_json } => {
                     let call = self.tool_calls.get_mut(&index).ok_or_else(|| {
-                        LlmError::Protocol(format!(
-                            "input_json_delta for block {index}, which is not a tool_use"
-                        ))
+                        LlmError::Protocol(format!("input_json_delta for block {index}, which is not a tool_use"))
                     })?;
                     call.arguments.push_str(&partial_json);
                 }
@@ -148,9 +136,7 @@ impl StreamAssembler {
             }
             Event::MessageStop => return Ok(Progress::Stopped),
             Event::Error { error } => {
-                let message = error
-                    .message
-                    .unwrap_or_else(|| "the stream reported an error".into());
+                let message = error.message.unwrap_or_else(|| "the stream reported an error".into());
                 return Err(LlmError::transport(message));
             }
             Event::Other => {}
@@ -168,11 +154,7 @@ impl StreamAssembler {
 
     /// The whole answer, once `message_stop` arrived.
     pub(super) fn finish(self, fallback_model: &str) -> ChatResponse {
-        let tool_calls: Vec<_> = self
-            .tool_calls
-            .into_values()
-            .map(PartialToolCall::finish)
-            .collect();
+        let tool_calls: Vec<_> = self.tool_calls.into_values().map(PartialToolCall::finish).collect();
         ChatResponse {
             text: self.text,
             finish_reason: stop_reason(self.stop_reason.as_deref(), !tool_calls.is_empty()),
@@ -204,17 +186,8 @@ mod tests {
             r#"{"type":"content_block_stop","index":1}"#,
             r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":20}}"#,
         ];
-        let progress: Vec<_> = events
-            .iter()
-            .map(|e| stream.push(e).expect("valid event"))
-            .collect();
-        assert_eq!(
-            progress
-                .iter()
-                .filter(|p| matches!(p, Progress::Delta(_)))
-                .count(),
-            1
-        );
+        let progress: Vec<_> = events.iter().map(|e| stream.push(e).expect("valid event")).collect();
+        assert_eq!(progress.iter().filter(|p| matches!(p, Progress::Delta(_))).count(), 1);
         assert_eq!(
             stream.push(r#"{"type":"message_stop"}"#).expect("stop"),
             Progress::Stopped

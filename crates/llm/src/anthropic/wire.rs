@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{
-    ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage,
-};
+use crate::{ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
 
 /// Anthropic requires `max_tokens`; this is sent when the request sets none.
 pub(super) const DEFAULT_MAX_TOKENS: u32 = 1024;
@@ -34,18 +32,9 @@ struct WireMessage<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum RequestBlock<'a> {
-    Text {
-        text: &'a str,
-    },
-    ToolUse {
-        id: &'a str,
-        name: &'a str,
-        input: Value,
-    },
-    ToolResult {
-        tool_use_id: &'a str,
-        content: &'a str,
-    },
+    Text { text: &'a str },
+    ToolUse { id: &'a str, name: &'a str, input: Value },
+    ToolResult { tool_use_id: &'a str, content: &'a str },
 }
 
 #[derive(Serialize)]
@@ -82,10 +71,7 @@ pub(super) fn request_body(req: &ChatRequest, stream: bool) -> Result<Vec<u8>, L
         let blocks = blocks(message);
         match messages.last_mut() {
             Some(last) if last.role == role => last.content.extend(blocks),
-            _ => messages.push(WireMessage {
-                role,
-                content: blocks,
-            }),
+            _ => messages.push(WireMessage { role, content: blocks }),
         }
     }
     let body = MessagesRequest {
@@ -105,8 +91,7 @@ pub(super) fn request_body(req: &ChatRequest, stream: bool) -> Result<Vec<u8>, L
             .collect(),
         stream,
     };
-    serde_json::to_vec(&body)
-        .map_err(|err| LlmError::Protocol(format!("could not encode the request: {err}")))
+    serde_json::to_vec(&body).map_err(|err| LlmError::Protocol(format!("could not encode the request: {err}")))
 }
 
 fn blocks(message: &ChatMessage) -> Vec<RequestBlock<'_>> {
@@ -117,11 +102,8 @@ fn blocks(message: &ChatMessage) -> Vec<RequestBlock<'_>> {
         }];
     }
     // The API rejects empty text blocks; an assistant turn may consist of tool calls alone.
-    let text = (!message.content.is_empty() || message.tool_calls.is_empty()).then_some(
-        RequestBlock::Text {
-            text: &message.content,
-        },
-    );
+    let text = (!message.content.is_empty() || message.tool_calls.is_empty())
+        .then_some(RequestBlock::Text { text: &message.content });
     text.into_iter()
         .chain(message.tool_calls.iter().map(|call| RequestBlock::ToolUse {
             id: &call.id,
@@ -175,12 +157,8 @@ impl WireUsage {
     pub(super) fn update(&mut self, later: WireUsage) {
         self.input_tokens = later.input_tokens.or(self.input_tokens);
         self.output_tokens = later.output_tokens.or(self.output_tokens);
-        self.cache_creation_input_tokens = later
-            .cache_creation_input_tokens
-            .or(self.cache_creation_input_tokens);
-        self.cache_read_input_tokens = later
-            .cache_read_input_tokens
-            .or(self.cache_read_input_tokens);
+        self.cache_creation_input_tokens = later.cache_creation_input_tokens.or(self.cache_creation_input_tokens);
+        self.cache_read_input_tokens = later.cache_read_input_tokens.or(self.cache_read_input_tokens);
     }
 }
 

@@ -29,10 +29,7 @@ impl OpenAiProvider {
     }
 
     /// The same, sharing an existing HTTP client.
-    pub(crate) fn with_client(
-        client: reqwest::Client,
-        config: &LlmConfig,
-    ) -> Result<Self, LlmError> {
+    pub(crate) fn with_client(client: reqwest::Client, config: &LlmConfig) -> Result<Self, LlmError> {
         let base = non_empty(&config.openai_base_url).unwrap_or(DEFAULT_OPENAI_BASE_URL);
         let url = format!("{}/chat/completions", base.trim_end_matches('/'));
         let key = non_empty(&config.openai_api_key);
@@ -40,14 +37,7 @@ impl OpenAiProvider {
         if let Some(key) = key {
             headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {key}"))?);
         }
-        let endpoint = JsonEndpoint::new(
-            "openai",
-            client,
-            url,
-            headers,
-            key.map(str::to_owned),
-            config,
-        );
+        let endpoint = JsonEndpoint::new("openai", client, url, headers, key.map(str::to_owned), config);
         Ok(Self {
             endpoint: Arc::new(endpoint),
         })
@@ -95,8 +85,6 @@ impl Provider for OpenAiProvider {
             }
             yield StreamEvent::Done(assembler.finish(&req.model));
         };
-        events
-            .map(move |item| item.map_err(|err| redactor.redact(err)))
-            .boxed()
+        events.map(move |item| item.map_err(|err| redactor.redact(err))).boxed()
     }
 }

@@ -76,12 +76,10 @@ pub(super) struct StreamAssembler {
 impl StreamAssembler {
     /// Takes one chunk's `data`, returning the text it adds (if any).
     pub(super) fn push(&mut self, data: &str) -> Result<Option<String>, LlmError> {
-        let chunk: Chunk = serde_json::from_str(data)
-            .map_err(|err| LlmError::Protocol(format!("malformed stream chunk: {err}")))?;
+        let chunk: Chunk =
+            serde_json::from_str(data).map_err(|err| LlmError::Protocol(format!("malformed stream chunk: {err}")))?;
         if let Some(error) = chunk.error {
-            let message = error
-                .message
-                .unwrap_or_else(|| "the stream reported an error".into());
+            let message = error.message.unwrap_or_else(|| "the stream reported an error".into());
             return Err(LlmError::transport(message));
         }
         if chunk.model.is_some() {
@@ -127,11 +125,7 @@ impl StreamAssembler {
 
     /// The whole answer, once `[DONE]` arrived.
     pub(super) fn finish(self, fallback_model: &str) -> ChatResponse {
-        let tool_calls: Vec<_> = self
-            .tool_calls
-            .into_values()
-            .map(PartialToolCall::finish)
-            .collect();
+        let tool_calls: Vec<_> = self.tool_calls.into_values().map(PartialToolCall::finish).collect();
         ChatResponse {
             text: self.text,
             finish_reason: finish_reason(self.finish_reason.as_deref(), !tool_calls.is_empty()),
@@ -183,10 +177,7 @@ mod tests {
     #[test]
     fn malformed_chunks_and_error_chunks_fail() {
         let mut stream = StreamAssembler::default();
-        assert!(matches!(
-            stream.push("{not json"),
-            Err(LlmError::Protocol(_))
-        ));
+        assert!(matches!(stream.push("{not json"), Err(LlmError::Protocol(_))));
         let err = stream
             .push(r#"{"error":{"message":"overloaded"}}"#)
             .expect_err("error chunk");

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::tool_call::parse_arguments;
-use crate::{
-    ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage,
-};
+use crate::{ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
 
 #[derive(Serialize)]
 struct CompletionRequest<'a> {
@@ -97,18 +95,13 @@ pub(super) fn request_body(req: &ChatRequest, stream: bool) -> Result<Vec<u8>, L
             })
             .collect(),
         stream,
-        stream_options: stream.then_some(StreamOptions {
-            include_usage: true,
-        }),
+        stream_options: stream.then_some(StreamOptions { include_usage: true }),
     };
-    serde_json::to_vec(&body)
-        .map_err(|err| LlmError::Protocol(format!("could not encode the request: {err}")))
+    serde_json::to_vec(&body).map_err(|err| LlmError::Protocol(format!("could not encode the request: {err}")))
 }
 
 fn wire_message(message: &ChatMessage) -> WireMessage<'_> {
-    let calls_only = message.role == Role::Assistant
-        && message.content.is_empty()
-        && !message.tool_calls.is_empty();
+    let calls_only = message.role == Role::Assistant && message.content.is_empty() && !message.tool_calls.is_empty();
     WireMessage {
         role: message.role.as_str(),
         content: (!calls_only).then_some(message.content.as_str()),

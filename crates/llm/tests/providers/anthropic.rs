@@ -1,8 +1,7 @@
 //! The `anthropic` provider against a fake Messages API server.
 
 use llm::{
-    AnthropicProvider, ChatMessage, ChatRequest, FinishReason, LlmError, Provider, ToolCall,
-    ToolDefinition, Usage,
+    AnthropicProvider, ChatMessage, ChatRequest, FinishReason, LlmError, Provider, ToolCall, ToolDefinition, Usage,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -69,12 +68,7 @@ async fn complete_sends_headers_system_history_and_default_max_tokens() {
     );
 
     let sent = only_request(&server).await;
-    let header = |name: &str| {
-        sent.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| sent.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     assert_eq!(header("x-api-key").as_deref(), Some(ANTHROPIC_KEY));
     assert_eq!(header("anthropic-version").as_deref(), Some("2023-06-01"));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
@@ -180,8 +174,7 @@ async fn stream_yields_text_deltas_and_assembles_tool_use_and_usage() {
             "usage": {"output_tokens": 31}}),
         json!({"type": "message_stop"}),
     ]);
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
     let req = ChatRequest {
         model: "claude-test".into(),
         messages: vec![ChatMessage::user("crabs?")],
@@ -221,8 +214,7 @@ async fn a_stream_ending_before_message_stop_is_a_protocol_error() {
         json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
         json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hal"}}),
     ]);
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
     let req = ChatRequest {
         model: "claude-test".into(),
         messages: vec![ChatMessage::user("hi")],
@@ -246,8 +238,7 @@ async fn an_error_event_mid_stream_is_an_upstream_error() {
         json!({"type": "message_start", "message": {"model": "claude-test", "usage": {"input_tokens": 3}}}),
         json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
     ]);
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
     let req = ChatRequest {
         model: "claude-test".into(),
         messages: vec![ChatMessage::user("hi")],
@@ -292,9 +283,7 @@ async fn a_configured_version_reaches_the_provider() {
     assert_eq!(answer.finish_reason, FinishReason::Length);
     let sent = only_request(&server).await;
     assert_eq!(
-        sent.headers
-            .get("anthropic-version")
-            .and_then(|v| v.to_str().ok()),
+        sent.headers.get("anthropic-version").and_then(|v| v.to_str().ok()),
         Some("2099-01-01")
     );
 }

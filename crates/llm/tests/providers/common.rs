@@ -79,10 +79,7 @@ pub async fn collect(mut stream: BoxStream<'static, Result<StreamEvent, LlmError
 
 /// An SSE body of unnamed `data:` events.
 pub fn openai_sse(chunks: &[Value]) -> String {
-    let mut body: String = chunks
-        .iter()
-        .map(|chunk| format!("data: {chunk}\n\n"))
-        .collect();
+    let mut body: String = chunks.iter().map(|chunk| format!("data: {chunk}\n\n")).collect();
     body.push_str("data: [DONE]\n\n");
     body
 }
@@ -117,10 +114,7 @@ pub enum Step {
 
 /// The head of a chunked SSE answer.
 pub fn sse_head() -> Step {
-    Step::Send(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-            .to_vec(),
-    )
+    Step::Send(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec())
 }
 
 /// One HTTP/1.1 chunk holding `data`.

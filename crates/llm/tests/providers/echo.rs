@@ -3,10 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use llm::{
-    ChatMessage, ChatRequest, EchoProvider, FinishReason, LlmConfig, Provider, ProviderRegistry,
-    Usage,
-};
+use llm::{ChatMessage, ChatRequest, EchoProvider, FinishReason, LlmConfig, Provider, ProviderRegistry, Usage};
 
 use crate::common::collect;
 
@@ -25,10 +22,7 @@ fn request() -> ChatRequest {
 
 #[tokio::test]
 async fn complete_echoes_the_last_user_message_with_word_counts_as_usage() {
-    let answer = EchoProvider::new()
-        .complete(request())
-        .await
-        .expect("echo never fails");
+    let answer = EchoProvider::new().complete(request()).await.expect("echo never fails");
 
     assert_eq!(answer.text, "echo: how are  you\ntoday?");
     assert_eq!(answer.finish_reason, FinishReason::Stop);
@@ -46,19 +40,12 @@ async fn complete_echoes_the_last_user_message_with_word_counts_as_usage() {
 
 #[tokio::test]
 async fn stream_deltas_concatenate_to_the_done_text_and_match_complete() {
-    let provider: Arc<dyn Provider> =
-        Arc::new(EchoProvider::new().with_word_delay(Duration::from_millis(1)));
+    let provider: Arc<dyn Provider> = Arc::new(EchoProvider::new().with_word_delay(Duration::from_millis(1)));
 
     let collected = collect(provider.stream(request())).await;
-    let complete = provider
-        .complete(request())
-        .await
-        .expect("echo never fails");
+    let complete = provider.complete(request()).await.expect("echo never fails");
 
-    assert_eq!(
-        collected.deltas,
-        vec!["echo: ", "how ", "are  ", "you\n", "today?"]
-    );
+    assert_eq!(collected.deltas, vec!["echo: ", "how ", "are  ", "you\n", "today?"]);
     let done = collected.done.expect("done");
     assert_eq!(collected.deltas.concat(), done.text);
     assert_eq!(done, complete);
@@ -72,10 +59,7 @@ async fn the_requested_model_is_reported_and_no_user_message_still_answers() {
         ..ChatRequest::default()
     };
 
-    let answer = EchoProvider::new()
-        .complete(req)
-        .await
-        .expect("echo never fails");
+    let answer = EchoProvider::new().complete(req).await.expect("echo never fails");
 
     assert_eq!(answer.model, "echo-2");
     assert_eq!(answer.text, "echo: ");
@@ -93,10 +77,7 @@ async fn the_default_registry_serves_echo() {
     let registry = ProviderRegistry::from_config(&LlmConfig::default()).expect("registry");
 
     let provider = registry.get(registry.default_provider()).expect("echo");
-    let answer = provider
-        .complete(request())
-        .await
-        .expect("echo never fails");
+    let answer = provider.complete(request()).await.expect("echo never fails");
 
     assert_eq!(provider.name(), "echo");
     assert!(answer.text.starts_with("echo: "));

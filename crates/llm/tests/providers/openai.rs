@@ -1,8 +1,7 @@
 //! The `openai` provider against a fake Chat Completions server.
 
 use llm::{
-    ChatMessage, ChatRequest, FinishReason, LlmError, OpenAiProvider, Provider, ToolCall,
-    ToolDefinition, Usage,
+    ChatMessage, ChatRequest, FinishReason, LlmError, OpenAiProvider, Provider, ToolCall, ToolDefinition, Usage,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -74,15 +73,11 @@ async fn complete_sends_the_whole_request_and_reads_text_and_usage() {
 
     let sent = only_request(&server).await;
     assert_eq!(
-        sent.headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok()),
+        sent.headers.get("authorization").and_then(|v| v.to_str().ok()),
         Some(format!("Bearer {OPENAI_KEY}").as_str())
     );
     assert_eq!(
-        sent.headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        sent.headers.get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/json")
     );
     let body: Value = sent.body_json().expect("json body");
@@ -174,8 +169,7 @@ async fn stream_yields_deltas_then_done_with_usage() {
         json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}),
         json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}),
     ]);
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
 
     let collected = collect(provider(&server).stream(request())).await;
 
@@ -197,10 +191,7 @@ async fn stream_yields_deltas_then_done_with_usage() {
     let sent: Value = only_request(&server).await.body_json().expect("json body");
     assert_eq!(sent["stream"], json!(true));
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
-    assert_eq!(
-        sent["messages"][0],
-        json!({"role": "system", "content": "Be brief."})
-    );
+    assert_eq!(sent["messages"][0], json!({"role": "system", "content": "Be brief."}));
 }
 
 #[tokio::test]
@@ -214,24 +205,15 @@ async fn stream_assembles_tool_call_argument_fragments() {
         json!({"choices": [{"index": 0, "delta": {"tool_calls": [delta]}}]})
     };
     let body = openai_sse(&[
-        call(
-            0,
-            json!({"name": "weather", "arguments": ""}),
-            Some("call_a"),
-        ),
+        call(0, json!({"name": "weather", "arguments": ""}), Some("call_a")),
         call(0, json!({"arguments": "{\"ci"}), None),
-        call(
-            1,
-            json!({"name": "weather", "arguments": "{\"city\":"}),
-            Some("call_b"),
-        ),
+        call(1, json!({"name": "weather", "arguments": "{\"city\":"}), Some("call_b")),
         call(0, json!({"arguments": "ty\":\"Oslo\"}"}), None),
         call(1, json!({"arguments": "\"Rome\"}"}), None),
         json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
         json!({"choices": [], "usage": {"prompt_tokens": 30, "completion_tokens": 25}}),
     ]);
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
 
     let collected = collect(provider(&server).stream(request())).await;
 
@@ -265,8 +247,7 @@ async fn stream_assembles_tool_call_argument_fragments() {
 #[tokio::test]
 async fn a_stream_ending_before_done_is_a_protocol_error() {
     let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hal\"}}]}\n\n";
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
 
     let collected = collect(provider(&server).stream(request())).await;
 
@@ -281,9 +262,9 @@ async fn a_stream_ending_before_done_is_a_protocol_error() {
 
 #[tokio::test]
 async fn a_malformed_chunk_is_a_protocol_error() {
-    let body = "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: {\"choices\": [oops\n\ndata: [DONE]\n\n";
-    let server =
-        server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let body =
+        "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: {\"choices\": [oops\n\ndata: [DONE]\n\n";
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
 
     let collected = collect(provider(&server).stream(request())).await;
 
@@ -304,10 +285,7 @@ async fn a_client_error_carries_the_provider_message_and_is_not_retried() {
     })))
     .await;
 
-    let err = provider(&server)
-        .complete(request())
-        .await
-        .expect_err("fails");
+    let err = provider(&server).complete(request()).await.expect_err("fails");
 
     assert_eq!(
         err,
@@ -340,16 +318,7 @@ async fn a_local_server_needs_no_key() {
         .expect("answer");
 
     assert_eq!(answer.text, "hi");
-    assert_eq!(
-        answer.model, "gpt-test",
-        "falls back to the requested model"
-    );
+    assert_eq!(answer.model, "gpt-test", "falls back to the requested model");
     assert_eq!(answer.usage, Usage::default());
-    assert!(
-        only_request(&server)
-            .await
-            .headers
-            .get("authorization")
-            .is_none()
-    );
+    assert!(only_request(&server).await.headers.get("authorization").is_none());
 }

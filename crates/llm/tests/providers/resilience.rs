@@ -4,16 +4,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use llm::{
-    AnthropicProvider, ChatMessage, ChatRequest, LlmConfig, LlmError, OpenAiProvider, Provider,
-    ProviderRegistry,
+    AnthropicProvider, ChatMessage, ChatRequest, LlmConfig, LlmError, OpenAiProvider, Provider, ProviderRegistry,
 };
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{
-    ANTHROPIC_KEY, OPENAI_KEY, Step, anthropic_config, chunk, closed_port, collect, openai_config,
-    raw_server, sse_head,
+    ANTHROPIC_KEY, OPENAI_KEY, Step, anthropic_config, chunk, closed_port, collect, openai_config, raw_server, sse_head,
 };
 
 fn request() -> ChatRequest {
@@ -40,9 +38,7 @@ async fn a_503_is_retried_and_the_retry_succeeds() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "busy"}})),
-        )
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "busy"}})))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -110,11 +106,7 @@ async fn an_exhausted_429_is_an_upstream_error_with_the_provider_message() {
             message: "Number of requests has exceeded your rate limit".into()
         }
     );
-    assert_eq!(
-        requests_received(&server).await,
-        3,
-        "one attempt and two retries"
-    );
+    assert_eq!(requests_received(&server).await, 3, "one attempt and two retries");
 }
 
 #[tokio::test]
@@ -127,10 +119,7 @@ async fn a_refused_connection_is_retried_then_reported() {
         .await
         .expect_err("fails");
 
-    assert!(
-        matches!(err, LlmError::Upstream { status: None, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, LlmError::Upstream { status: None, .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -150,10 +139,7 @@ async fn a_slow_answer_is_a_timeout() {
     let started = Instant::now();
     let err = provider.complete(request()).await.expect_err("times out");
     assert_eq!(err, LlmError::Timeout);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "timeouts are not retried"
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "timeouts are not retried");
     let mapped: kernel::Error = err.into();
     assert_eq!(mapped.status(), 504);
 
@@ -175,12 +161,7 @@ async fn a_stream_that_stalls_between_chunks_times_out_without_a_retry() {
         ..openai_config(&base)
     };
 
-    let collected = collect(
-        OpenAiProvider::new(&config)
-            .expect("provider")
-            .stream(request()),
-    )
-    .await;
+    let collected = collect(OpenAiProvider::new(&config).expect("provider").stream(request())).await;
 
     assert_eq!(collected.deltas, vec!["Hel"]);
     assert_eq!(collected.error, Some(LlmError::Timeout));
@@ -219,9 +200,8 @@ async fn a_connection_cut_mid_stream_is_a_protocol_error_without_a_retry() {
 async fn keys_never_appear_in_errors() {
     let server = MockServer::start().await;
     let echoed = |key: &str| {
-        ResponseTemplate::new(401).set_body_json(
-            json!({"error": {"message": format!("Incorrect API key provided: {key}")}}),
-        )
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"error": {"message": format!("Incorrect API key provided: {key}")}}))
     };
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -244,22 +224,10 @@ async fn keys_never_appear_in_errors() {
         let provider = registry.get(name).expect("configured");
         let errors = [
             provider.complete(request()).await.expect_err("401"),
-            collect(provider.stream(request()))
-                .await
-                .error
-                .expect("401"),
+            collect(provider.stream(request())).await.error.expect("401"),
         ];
         for err in errors {
-            assert!(
-                matches!(
-                    err,
-                    LlmError::Upstream {
-                        status: Some(401),
-                        ..
-                    }
-                ),
-                "{err:?}"
-            );
+            assert!(matches!(err, LlmError::Upstream { status: Some(401), .. }), "{err:?}");
             let kernel_error: kernel::Error = err.clone().into();
             for text in [
                 err.to_string(),
@@ -271,10 +239,7 @@ async fn keys_never_appear_in_errors() {
                     !text.contains(OPENAI_KEY) && !text.contains(ANTHROPIC_KEY),
                     "{name}: {text}"
                 );
-                assert!(
-                    text.contains("Incorrect API key provided"),
-                    "{name}: {text}"
-                );
+                assert!(text.contains("Incorrect API key provided"), "{name}: {text}");
             }
         }
     }
@@ -298,14 +263,9 @@ async fn the_registry_hands_out_working_providers() {
 
     assert_eq!(registry.names(), vec!["echo", "openai"]);
     assert_eq!(registry.default_provider(), "openai");
-    let provider = registry
-        .get(registry.default_provider())
-        .expect("default exists");
+    let provider = registry.get(registry.default_provider()).expect("default exists");
     assert_eq!(provider.name(), "openai");
-    assert_eq!(
-        provider.complete(request()).await.expect("answer").text,
-        "recovered"
-    );
+    assert_eq!(provider.complete(request()).await.expect("answer").text, "recovered");
     assert_eq!(
         registry.get("nope").err(),
         Some(LlmError::UnknownProvider("nope".into()))
