@@ -12,99 +12,15 @@ use agents::{AgentService, ProviderNames};
 use conversations::{ChatService, ConversationService};
 use futures_util::stream::BoxStream;
 use llm::{ChatRequest, ChatResponse, EchoProvider, LlmConfig, LlmError, Provider, ProviderRegistry, StreamEvent};
-use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::Query;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
-use tokio::sync::OnceCell;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-const SCHEMA_PREFIX: &str = "conversations_test_";
-
-/// A fresh, migrated database.
+/// A fresh, migrated database (see `migration::testing`).
 pub async fn database() -> DatabaseConnection {
-    let db = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if url.starts_with("postgres") => postgres(&url).await,
-        _ => {
-            // `:memory:` is one database per connection: exactly one, never recycled.
-            let mut options = ConnectOptions::new("sqlite::memory:");
-            options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .sqlx_logging(false)
-                .map_sqlx_sqlite_opts(|o| o.foreign_keys(true));
-            Database::connect(options).await.expect("connect to sqlite")
-        }
-    };
-    Migrator::up(&db, None).await.expect("migrate");
-    db
+    migration::testing::database("conversations_test_").await
 }
 
-async fn postgres(url: &str) -> DatabaseConnection {
-    static CLEANED: OnceCell<()> = OnceCell::const_new();
-    let admin = Database::connect(url).await.expect("connect to postgres");
-    CLEANED.get_or_init(|| drop_leftover_schemas(&admin)).await;
-    let schema = format!("{SCHEMA_PREFIX}{}", Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
-    let mut options = ConnectOptions::new(url);
-    options
-        .set_schema_search_path(schema)
-        .max_connections(4)
-        .sqlx_logging(false);
-    Database::connect(options).await.expect("connect to the test schema")
-}
-
-async fn drop_leftover_schemas(admin: &DatabaseConnection) {
-    let rows = admin
-        .query_all_raw(sea_orm::Statement::from_string(
-            admin.get_database_backend(),
-            format!("SELECT nspname FROM pg_namespace WHERE nspname LIKE '{SCHEMA_PREFIX}%'"),
-        ))
-        .await
-        .expect("list schemas");
-    for row in rows {
-        let name: String = row.try_get("", "nspname").expect("a schema name");
-        admin
-            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-            .await
-            .expect("drop schema");
-    }
-}
-
-/// Inserts a user row the way the users crate would, and returns its id.
-pub async fn user(db: &DatabaseConnection, name: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    let now = chrono::Utc::now();
-    let insert = Query::insert()
-        .into_table("users")
-        .columns([
-            "id",
-            "email",
-            "username",
-            "password_hash",
-            "is_active",
-            "is_superuser",
-            "created_at",
-            "updated_at",
-        ])
-        .values_panic([
-            id.into(),
-            format!("{name}@example.com").into(),
-            name.into(),
-            "x".into(),
-            true.into(),
-            false.into(),
-            now.into(),
-            now.into(),
-        ])
-        .to_owned();
-    db.execute(&insert).await.expect("insert user");
-    id
-}
+pub use migration::testing::user;
 
 /// Everything a test drives.
 pub struct Services {
