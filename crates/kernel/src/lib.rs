@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod page;
 pub mod principal;
 pub mod problem;
+pub mod rules;
 
 #[cfg(feature = "http")]
 pub mod context;

@@ -24,3 +24,12 @@ where
         None => Err(serde::de::Error::custom("must not be null")),
     }
 }
+
+/// Deserializes a field whose `null` means its empty value (`{}`, `[]`).
+pub fn null_as_default<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de> + Default,
+    D: Deserializer<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}

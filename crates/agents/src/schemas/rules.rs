@@ -1,6 +1,5 @@
 //! The limits of agents and tools, the garde rules that need code, and PATCH deserializers.
 
-use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::{Map, Value};
 
 /// Longest agent name, in characters.
@@ -11,8 +10,6 @@ pub(crate) const DESCRIPTION_MAX: usize = 2000;
 pub(crate) const SYSTEM_PROMPT_MAX: usize = 32000;
 /// Largest `max_tokens`.
 pub(crate) const MAX_TOKENS_MAX: u32 = 200_000;
-/// Most keys in `metadata`.
-pub(crate) const METADATA_KEYS_MAX: usize = 16;
 /// Most ids in `tool_ids` or `subagent_ids`.
 pub(crate) const LINKS_MAX: usize = 128;
 /// Largest serialized tool `parameters`, in bytes.
@@ -28,14 +25,6 @@ pub(crate) fn default_temperature() -> f64 {
 pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
     if value.trim() != value {
         return Err(garde::Error::new("must not start or end with whitespace"));
-    }
-    Ok(())
-}
-
-/// garde rule: at most [`METADATA_KEYS_MAX`] keys.
-pub(crate) fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
-    if value.len() > METADATA_KEYS_MAX {
-        return Err(garde::Error::new(format!("must have at most {METADATA_KEYS_MAX} keys")));
     }
     Ok(())
 }
@@ -61,23 +50,5 @@ pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result
     Ok(())
 }
 
-/// PATCH deserializer of a field that may be absent but not `null`.
-pub(crate) fn non_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    match Option::<T>::deserialize(deserializer)? {
-        Some(value) => Ok(Some(value)),
-        None => Err(D::Error::custom("must not be null")),
-    }
-}
-
-/// Deserializer of a field whose `null` means its empty value (`{}` or `[]`).
-pub(crate) fn null_as_default<'de, T, D>(deserializer: D) -> Result<T, D::Error>
-where
-    T: Deserialize<'de> + Default,
-    D: Deserializer<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
+pub(crate) use kernel::nullable::{null_as_default, reject_null as non_null};
+pub(crate) use kernel::rules::metadata_keys;

@@ -1,33 +1,14 @@
 //! The limits of conversations and messages, and the garde rules that need code.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+pub(crate) use kernel::nullable::null_as_default;
+pub(crate) use kernel::rules::metadata_keys;
 
 /// Longest conversation title, in characters.
 pub(crate) const TITLE_MAX: usize = 200;
 /// Longest message, in characters.
 pub(crate) const CONTENT_MAX: usize = 100_000;
-/// Most keys in `metadata`.
-pub(crate) const METADATA_KEYS_MAX: usize = 16;
 /// Length of the title of a conversation that `/chat/messages` creates, in characters.
 pub(crate) const DERIVED_TITLE_CHARS: usize = 50;
-
-/// garde rule: at most [`METADATA_KEYS_MAX`] keys.
-pub(crate) fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
-    if value.len() > METADATA_KEYS_MAX {
-        return Err(garde::Error::new(format!("must have at most {METADATA_KEYS_MAX} keys")));
-    }
-    Ok(())
-}
-
-/// Deserializer of a field whose `null` means its empty value (`{}`).
-pub(crate) fn null_as_default<'de, T, D>(deserializer: D) -> Result<T, D::Error>
-where
-    T: Deserialize<'de> + Default,
-    D: Deserializer<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
 
 /// The title of a conversation started by its first message: the first 50 characters of
 /// the message, without surrounding whitespace.

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod check;
+mod defaults;
+
+pub use check::ConfigError;
+
 /// The JWT secret used when none is configured in development. Production refuses it.
 pub const DEV_JWT_SECRET: &str = "agentry-development-secret-change-me-please!";
 
@@ -156,86 +161,6 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
 }
 
-mod defaults {
-    use super::{AppEnv, LogFormat};
-
-    pub fn app_env() -> AppEnv {
-        AppEnv::Development
-    }
-    pub fn host() -> String {
-        "127.0.0.1".into()
-    }
-    pub fn port() -> u16 {
-        8080
-    }
-    pub fn database_url() -> String {
-        "sqlite://data/agentry.db".into()
-    }
-    pub fn pool_size() -> u32 {
-        10
-    }
-    pub fn connect_timeout() -> u64 {
-        5
-    }
-    pub fn yes() -> bool {
-        true
-    }
-    pub fn access_ttl() -> i64 {
-        15 * 60
-    }
-    pub fn refresh_ttl() -> i64 {
-        30 * 24 * 3600
-    }
-    pub fn reset_ttl() -> i64 {
-        3600
-    }
-    pub fn bcrypt_cost() -> u32 {
-        12
-    }
-    pub fn auth_rate() -> u32 {
-        10
-    }
-    pub fn body_limit() -> usize {
-        1024 * 1024
-    }
-    pub fn log_format() -> LogFormat {
-        LogFormat::Pretty
-    }
-    pub fn mail_from() -> String {
-        "Agentry <no-reply@localhost>".into()
-    }
-    pub fn shutdown_timeout() -> u64 {
-        30
-    }
-    pub fn llm_timeout() -> u64 {
-        60
-    }
-    pub fn llm_retries() -> u32 {
-        2
-    }
-    pub fn chat_history_limit() -> u64 {
-        20
-    }
-    pub fn execution_workers() -> usize {
-        4
-    }
-    pub fn execution_max_depth() -> u32 {
-        3
-    }
-    pub fn execution_max_steps() -> u32 {
-        8
-    }
-    pub fn execution_timeout() -> u64 {
-        300
-    }
-    pub fn execution_lease() -> u64 {
-        30
-    }
-    pub fn execution_poll_ms() -> u64 {
-        1000
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         // An empty environment yields every default.
@@ -281,16 +206,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A setting the service refuses to start with.
-#[derive(Debug, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable to set or fix.
-    pub variable: &'static str,
-    /// What is wrong.
-    pub problem: String,
-}
-
 impl Config {
     /// Reads `.env` (outside production, if present) and then the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
@@ -300,76 +215,6 @@ impl Config {
         let vars = std::env::vars().filter(|(_, v)| !v.trim().is_empty());
         let config: Config = envy::from_iter(vars).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         Ok(config)
-    }
-
-    /// Refusals (any environment) and, outside production, warnings for unsafe settings.
-    pub fn check(&self) -> Result<Vec<String>, ConfigError> {
-        let mut warnings = Vec::new();
-        if !(4..=31).contains(&self.bcrypt_cost) {
-            return Err(ConfigError {
-                variable: "BCRYPT_COST",
-                problem: "must be between 4 and 31".into(),
-            });
-        }
-        if self.auth_rate_limit_per_minute == 0 {
-            return Err(ConfigError {
-                variable: "AUTH_RATE_LIMIT_PER_MINUTE",
-                problem: "must be at least 1".into(),
-            });
-        }
-        if self.chat_history_limit == 0 {
-            return Err(ConfigError {
-                variable: "CHAT_HISTORY_LIMIT",
-                problem: "must be at least 1".into(),
-            });
-        }
-        for (variable, value) in [
-            ("EXECUTION_MAX_STEPS", u64::from(self.execution_max_steps)),
-            ("EXECUTION_TIMEOUT_SECS", self.execution_timeout_secs),
-            ("EXECUTION_LEASE_SECS", self.execution_lease_secs),
-            ("EXECUTION_POLL_MS", self.execution_poll_ms),
-        ] {
-            if value == 0 {
-                return Err(ConfigError {
-                    variable,
-                    problem: "must be at least 1".into(),
-                });
-            }
-        }
-        if self.database_pool_size == 0 {
-            return Err(ConfigError {
-                variable: "DATABASE_POOL_SIZE",
-                problem: "must be at least 1".into(),
-            });
-        }
-        let secret_problem = match self.jwt_secret.as_deref() {
-            None => Some("is not set".to_owned()),
-            Some(DEV_JWT_SECRET) => Some("is the public development default".to_owned()),
-            Some(s) if s.len() < 32 => Some(format!("is {} bytes; use at least 32 random bytes", s.len())),
-            Some(_) => None,
-        };
-        if let Some(problem) = secret_problem {
-            if self.app_env == AppEnv::Production {
-                return Err(ConfigError {
-                    variable: "JWT_SECRET",
-                    problem: format!("{problem} (e.g. `openssl rand -hex 32`)"),
-                });
-            }
-            warnings.push(format!("JWT_SECRET {problem}; using an insecure development secret"));
-        }
-        if self.app_env == AppEnv::Production && self.bcrypt_cost < 10 {
-            return Err(ConfigError {
-                variable: "BCRYPT_COST",
-                problem: "must be at least 10 in production".into(),
-            });
-        }
-        if self.app_env == AppEnv::Production && self.cors_allowed_origins.as_deref() == Some("*") {
-            warnings.push("CORS_ALLOWED_ORIGINS is `*`: any web origin may call the API".into());
-        }
-        if self.smtp_url.is_none() && self.app_env == AppEnv::Production {
-            warnings.push("SMTP_URL is not set: password-reset mail is only logged".into());
-        }
-        Ok(warnings)
     }
 
     /// The HS256 secret in effect.

@@ -1,0 +1,85 @@
+//! What the server refuses to start with, and what it only warns about.
+
+use super::{AppEnv, Config, DEV_JWT_SECRET};
+
+/// A setting the service refuses to start with.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable to set or fix.
+    pub variable: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl Config {
+    /// Refusals (any environment) and, outside production, warnings for unsafe settings.
+    pub fn check(&self) -> Result<Vec<String>, ConfigError> {
+        let mut warnings = Vec::new();
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(ConfigError {
+                variable: "BCRYPT_COST",
+                problem: "must be between 4 and 31".into(),
+            });
+        }
+        if self.auth_rate_limit_per_minute == 0 {
+            return Err(ConfigError {
+                variable: "AUTH_RATE_LIMIT_PER_MINUTE",
+                problem: "must be at least 1".into(),
+            });
+        }
+        if self.chat_history_limit == 0 {
+            return Err(ConfigError {
+                variable: "CHAT_HISTORY_LIMIT",
+                problem: "must be at least 1".into(),
+            });
+        }
+        for (variable, value) in [
+            ("EXECUTION_MAX_STEPS", u64::from(self.execution_max_steps)),
+            ("EXECUTION_TIMEOUT_SECS", self.execution_timeout_secs),
+            ("EXECUTION_LEASE_SECS", self.execution_lease_secs),
+            ("EXECUTION_POLL_MS", self.execution_poll_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
+        if self.database_pool_size == 0 {
+            return Err(ConfigError {
+                variable: "DATABASE_POOL_SIZE",
+                problem: "must be at least 1".into(),
+            });
+        }
+        let secret_problem = match self.jwt_secret.as_deref() {
+            None => Some("is not set".to_owned()),
+            Some(DEV_JWT_SECRET) => Some("is the public development default".to_owned()),
+            Some(s) if s.len() < 32 => Some(format!("is {} bytes; use at least 32 random bytes", s.len())),
+            Some(_) => None,
+        };
+        if let Some(problem) = secret_problem {
+            if self.app_env == AppEnv::Production {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    problem: format!("{problem} (e.g. `openssl rand -hex 32`)"),
+                });
+            }
+            warnings.push(format!("JWT_SECRET {problem}; using an insecure development secret"));
+        }
+        if self.app_env == AppEnv::Production && self.bcrypt_cost < 10 {
+            return Err(ConfigError {
+                variable: "BCRYPT_COST",
+                problem: "must be at least 10 in production".into(),
+            });
+        }
+        if self.app_env == AppEnv::Production && self.cors_allowed_origins.as_deref() == Some("*") {
+            warnings.push("CORS_ALLOWED_ORIGINS is `*`: any web origin may call the API".into());
+        }
+        if self.smtp_url.is_none() && self.app_env == AppEnv::Production {
+            warnings.push("SMTP_URL is not set: password-reset mail is only logged".into());
+        }
+        Ok(warnings)
+    }
+}

@@ -1,0 +1,79 @@
+//! Default values of the settings (safe for local use).
+
+use super::{AppEnv, LogFormat};
+
+pub fn app_env() -> AppEnv {
+    AppEnv::Development
+}
+pub fn host() -> String {
+    "127.0.0.1".into()
+}
+pub fn port() -> u16 {
+    8080
+}
+pub fn database_url() -> String {
+    "sqlite://data/agentry.db".into()
+}
+pub fn pool_size() -> u32 {
+    10
+}
+pub fn connect_timeout() -> u64 {
+    5
+}
+pub fn yes() -> bool {
+    true
+}
+pub fn access_ttl() -> i64 {
+    15 * 60
+}
+pub fn refresh_ttl() -> i64 {
+    30 * 24 * 3600
+}
+pub fn reset_ttl() -> i64 {
+    3600
+}
+pub fn bcrypt_cost() -> u32 {
+    12
+}
+pub fn auth_rate() -> u32 {
+    10
+}
+pub fn body_limit() -> usize {
+    1024 * 1024
+}
+pub fn log_format() -> LogFormat {
+    LogFormat::Pretty
+}
+pub fn mail_from() -> String {
+    "Agentry <no-reply@localhost>".into()
+}
+pub fn shutdown_timeout() -> u64 {
+    30
+}
+pub fn llm_timeout() -> u64 {
+    60
+}
+pub fn llm_retries() -> u32 {
+    2
+}
+pub fn chat_history_limit() -> u64 {
+    20
+}
+pub fn execution_workers() -> usize {
+    4
+}
+pub fn execution_max_depth() -> u32 {
+    3
+}
+pub fn execution_max_steps() -> u32 {
+    8
+}
+pub fn execution_timeout() -> u64 {
+    300
+}
+pub fn execution_lease() -> u64 {
+    30
+}
+pub fn execution_poll_ms() -> u64 {
+    1000
+}
