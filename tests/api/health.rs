@@ -84,3 +84,21 @@ async fn swagger_ui_is_served_from_vendored_assets() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("/openapi.json"));
 }
+
+#[tokio::test]
+async fn the_execution_viewer_example_is_served_from_the_api_origin() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/examples/execution-viewer.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("new WebSocket"),
+        "the page follows executions over the WebSocket"
+    );
+}

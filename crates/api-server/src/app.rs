@@ -17,19 +17,22 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_context::RequestContextMiddleware;
 use crate::state::AppState;
-use crate::{fallback, health};
+use crate::{examples, fallback, health};
 
 /// Registers every documented route: the probes and each domain's `/api/v1` routes.
 fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::live).service(health::ready).service(
-        utoipa_actix_web::scope("/api/v1")
-            .configure(auth::router::configure)
-            .configure(users::router::configure)
-            // Before the agents' `/agents` scope, which would shadow `/agents/{id}/execute`.
-            .configure(executions::router::configure)
-            .configure(agents::router::configure)
-            .configure(conversations::router::configure),
-    );
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(examples::execution_viewer)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(auth::router::configure)
+                .configure(users::router::configure)
+                // Before the agents' `/agents` scope, which would shadow `/agents/{id}/execute`.
+                .configure(executions::router::configure)
+                .configure(agents::router::configure)
+                .configure(conversations::router::configure),
+        );
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

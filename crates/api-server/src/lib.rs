@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod examples;
 pub mod fallback;
 pub mod health;
 pub mod middleware;
