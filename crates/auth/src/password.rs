@@ -2,9 +2,9 @@
 //!
 //! bcrypt is deliberately slow CPU work. It runs on its own threads, one per core, never on
 //! the async workers; a login storm queues here (each login then finishes in about one hash
-//! time, instead of all of them together at the end). The threads run at a lower scheduling
-//! priority (nice 10), so they use every idle cycle but yield to the request workers at
-//! once: a burst of logins does not slow down the rest of the API.
+//! time, instead of all of them together at the end). The threads run at the idle scheduling
+//! priority, so they use every otherwise idle cycle but yield at once to the request
+//! workers and the database: a burst of logins does not slow down the rest of the API.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,7 @@ pub struct BcryptHasher {
     dummy: Arc<OnceCell<String>>,
 }
 
-/// Nice value of the hashing threads (0 is normal, 19 the lowest priority).
+/// Nice value of the hashing threads where `SCHED_IDLE` is refused (0 is normal, 19 the lowest).
 const HASHING_NICENESS: i32 = 10;
 
 impl BcryptHasher {
@@ -91,15 +91,23 @@ impl BcryptHasher {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (Linux: `setpriority` on a thread id
-/// affects that thread only). Failure only costs latency fairness, so it is logged.
+/// Lowers the calling thread's scheduling priority to `SCHED_IDLE` (Linux): it then runs
+/// only when no normal thread of the machine wants the CPU, and any waking request worker
+/// or database backend preempts it at once. Where that is refused, nice 10 is the fallback.
+/// Failure only costs latency fairness, so it is logged.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid has no preconditions; setpriority only reads its integer arguments.
-        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHING_NICENESS) };
-        if rc != 0 {
-            tracing::debug!("could not lower the priority of a bcrypt thread");
+        // SAFETY: gettid has no preconditions; sched_setscheduler and setpriority read only
+        // their arguments (the param struct lives on this stack frame for the call).
+        unsafe {
+            let tid = libc::gettid();
+            let param = libc::sched_param { sched_priority: 0 };
+            if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0
+                && libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICENESS) != 0
+            {
+                tracing::debug!("could not lower the priority of a bcrypt thread");
+            }
         }
     }
 }
