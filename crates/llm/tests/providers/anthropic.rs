@@ -4,10 +4,9 @@ use llm::{
     AnthropicProvider, ChatMessage, ChatRequest, FinishReason, LlmError, Provider, ToolCall, ToolDefinition, Usage,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::common::{ANTHROPIC_KEY, anthropic_config, anthropic_sse, collect, only_request};
+use crate::common::{ANTHROPIC_KEY, anthropic_config, anthropic_sse, collect, only_request, server_answering_at};
 
 fn lookup_tool() -> ToolDefinition {
     ToolDefinition {
@@ -18,13 +17,7 @@ fn lookup_tool() -> ToolDefinition {
 }
 
 async fn server_answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
+    server_answering_at("/v1/messages", template).await
 }
 
 fn provider(server: &MockServer) -> AnthropicProvider {

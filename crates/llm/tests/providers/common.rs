@@ -11,7 +11,19 @@ use llm::{ChatResponse, LlmConfig, LlmError, StreamEvent};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A fake server answering every `POST endpoint` with `template`.
+pub async fn server_answering_at(endpoint: &str, template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(endpoint))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
 
 /// The OpenAI key the tests configure.
 pub const OPENAI_KEY: &str = "sk-test-openai-5f1c9a";

@@ -4,10 +4,9 @@ use llm::{
     ChatMessage, ChatRequest, FinishReason, LlmError, OpenAiProvider, Provider, ToolCall, ToolDefinition, Usage,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::common::{OPENAI_KEY, collect, only_request, openai_config, openai_sse};
+use crate::common::{OPENAI_KEY, collect, only_request, openai_config, openai_sse, server_answering_at};
 
 fn weather_tool() -> ToolDefinition {
     ToolDefinition {
@@ -33,13 +32,7 @@ fn request() -> ChatRequest {
 }
 
 async fn server_answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
+    server_answering_at("/v1/chat/completions", template).await
 }
 
 fn provider(server: &MockServer) -> OpenAiProvider {
