@@ -1,6 +1,7 @@
 //! Agentry's schema history. Migrations are frozen once released: a change is a new file.
 //! Every migration is written with sea-query's builders (or SQL both databases accept),
-//! so the same file runs on SQLite and PostgreSQL.
+//! so the same file runs on SQLite and PostgreSQL; the one exception is a PostgreSQL-only
+//! trigger (`m20261122_000001`), which is a no-op on SQLite.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -12,6 +13,7 @@ mod m20261121_000002_create_auth_tokens;
 mod m20261121_000100_create_agents_and_tools;
 mod m20261121_000200_create_conversations;
 mod m20261121_000300_create_executions;
+mod m20261122_000001_notify_user_standing;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000100_create_agents_and_tools::Migration),
             Box::new(m20261121_000200_create_conversations::Migration),
             Box::new(m20261121_000300_create_executions::Migration),
+            Box::new(m20261122_000001_notify_user_standing::Migration),
         ]
     }
 }

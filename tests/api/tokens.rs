@@ -1,5 +1,7 @@
 //! Access tokens: what the `Authorization` header must hold, and what is refused.
 
+mod replicas;
+
 use agentry_tests::{TEST_JWT_SECRET, TestApp, assert_problem};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -180,6 +182,7 @@ async fn the_token_of_a_deleted_user_is_401() {
     let app = TestApp::spawn().await;
     let root = app.superuser("root").await;
     let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
     let res = app
         .delete_as(&root, &format!("/api/v1/users/{}", alice.id))
         .send()

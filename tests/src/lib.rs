@@ -215,10 +215,21 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop running executions too, as a crashed process would.
         self.state.runner.stop();
+        self.state.background.cancel();
         let handle = self.handle.clone();
         // Stop accepting at once; the database guard drops the database after.
         drop(tokio::spawn(async move { handle.stop(false).await }));
     }
+}
+
+/// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL`); when not, says on stderr
+/// that the calling test, which needs `what`, was skipped.
+pub fn on_postgres(what: &str) -> bool {
+    let pg = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
+    if !pg {
+        eprintln!("skipped: {what} needs PostgreSQL (set TEST_DATABASE_URL)");
+    }
+    pg
 }
 
 /// The JWT secret every test server signs with.

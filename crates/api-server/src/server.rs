@@ -44,6 +44,10 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
             limiter.forget_idle();
         }
     });
+    if let Some(cache) = state.standing.clone() {
+        let stop = state.background.clone().cancelled_owned();
+        tokio::spawn(users::standing::relay(state.db.clone(), cache, stop));
+    }
     let runner = state.runner.clone();
     let server = HttpServer::new(move || crate::app::build(state.clone()))
         .workers(workers)
@@ -59,6 +63,7 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
 /// Stops the background work after the HTTP server stopped: running executions get the
 /// shutdown grace period to finish, then are failed as `interrupted`.
 pub async fn stop(state: &AppState) {
+    state.background.cancel();
     state.runner.shutdown(state.config.shutdown_timeout()).await;
 }
 

@@ -6,12 +6,16 @@ use std::time::Duration;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use auth::{AuthService, AuthSettings, BcryptHasher, JwtKeys, LogMailer, Mailer, SmtpMailer};
 use sea_orm::DatabaseConnection;
-use users::UserService;
+use tokio_util::sync::CancellationToken;
+use users::{StandingCache, UserService};
 use utoipa::openapi::OpenApi;
 
 use crate::config::{AppEnv, Config};
 use crate::fallback::RouteTable;
 use crate::middleware::rate_limit::AuthRateLimiter;
+
+/// Accounts whose standing one process keeps in memory (a few MiB at most).
+const ACCOUNT_CACHE_CAPACITY: u64 = 20_000;
 
 /// The services and shared state of one server process.
 #[derive(Clone)]
@@ -22,6 +26,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// User accounts.
     pub users: UserService,
+    /// Accounts' standing, cached for the token check (`None` when turned off).
+    pub standing: Option<StandingCache>,
+    /// Cancelled when the process's background tasks must stop.
+    pub background: CancellationToken,
     /// Authentication (also the token verifier).
     pub auth: AuthService,
     /// The configured LLM providers.
@@ -57,7 +65,21 @@ impl AppState {
             (None, None) => Arc::new(LogMailer::new(config.app_env != AppEnv::Production)),
         };
         let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost));
+        let standing = (config.account_cache_ttl_secs > 0).then(|| {
+            // Fed by the PostgreSQL relay (started by `server::start`), the cache serves
+            // only once it listens; on SQLite this process sees every change itself.
+            let live = db.get_database_backend() != sea_orm::DbBackend::Postgres;
+            StandingCache::new(
+                ACCOUNT_CACHE_CAPACITY,
+                Duration::from_secs(config.account_cache_ttl_secs),
+                live,
+            )
+        });
         let users = UserService::new(db.clone(), hasher);
+        let users = match &standing {
+            Some(cache) => users.with_standing_cache(cache.clone()),
+            None => users,
+        };
         let settings = AuthSettings {
             access_ttl_secs: config.access_token_ttl_secs,
             refresh_ttl_secs: config.refresh_token_ttl_secs,
@@ -120,6 +142,8 @@ impl AppState {
             config: Arc::new(config),
             db,
             users,
+            standing,
+            background: CancellationToken::new(),
             auth,
             llm,
             agents,

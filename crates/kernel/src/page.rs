@@ -3,9 +3,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{IntoCondition, Order};
+use sea_orm::sea_query::{Expr, IntoCondition, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -119,8 +120,7 @@ pub struct KeysetColumns<C> {
     pub id: C,
 }
 
-/// Runs `select` as one keyset page: counts the matches, applies the cursor, orders by
-/// `(created_at, id)` and fetches one row more than asked to know whether a next page exists.
+/// Runs `select` as one keyset page of models (see [`fetch_page_as`]).
 pub async fn fetch_page<E, C>(
     db: &C,
     select: Select<E>,
@@ -130,34 +130,72 @@ pub async fn fetch_page<E, C>(
 ) -> Result<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total = select.clone().count(db).await?;
+    let decode = |row: &QueryResult| Ok(E::Model::from_query_result(row, "")?);
+    fetch_page_as(db, select, columns, params, decode, key).await
+}
+
+/// The column alias under which the total rides along with every row of a page.
+const TOTAL: &str = "page_total";
+
+/// Runs `select` as one keyset page, decoding each row with `decode` (which may read
+/// columns `select` adds to the entity's): applies the cursor, orders by
+/// `(created_at, id)` and fetches one row more than asked to know whether a next page
+/// exists. One round trip: the number of matches rides along as a scalar sub-query; only
+/// a page that comes back empty after a cursor costs a second query to count.
+pub async fn fetch_page_as<E, C, T>(
+    db: &C,
+    select: Select<E>,
+    columns: KeysetColumns<E::Column>,
+    params: &PageParams,
+    decode: impl Fn(&QueryResult) -> Result<T>,
+    key: impl Fn(&T) -> Cursor,
+) -> Result<Page<T>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let count = || {
+        let mut count = select.as_query().clone();
+        count.clear_selects().clear_order_by().expr(Expr::cust("COUNT(*)"));
+        count
+    };
     let (order, after) = match params.direction {
         Direction::NewestFirst => (Order::Desc, true),
         Direction::OldestFirst => (Order::Asc, false),
     };
-    let mut query = select;
+    let mut query = select.clone();
     if let Some(cursor) = params.cursor {
         query = query.filter(after_cursor(&columns, cursor, after));
     }
-    let mut rows = query
+    let query = query
+        .expr_as(Expr::SubQuery(None, Box::new(count().into())), TOTAL)
         .order_by(columns.created_at, order.clone())
         .order_by(columns.id, order)
-        .limit(params.limit + 1)
-        .all(db)
-        .await?;
-    let next_cursor = if rows.len() as u64 > params.limit {
-        rows.truncate(params.limit as usize);
-        rows.last().map(|row| key(row).encode())
+        .limit(params.limit + 1);
+    let rows = db.query_all(query.as_query()).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get::<i64>("", TOTAL)?,
+        None if params.cursor.is_none() => 0,
+        None => db
+            .query_one(&count())
+            .await?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0),
+    };
+    let mut items = rows.iter().map(decode).collect::<Result<Vec<T>>>()?;
+    let next_cursor = if items.len() as u64 > params.limit {
+        items.truncate(params.limit as usize);
+        items.last().map(|item| key(item).encode())
     } else {
         None
     };
     Ok(Page {
-        items: rows,
+        items,
         next_cursor,
-        total,
+        total: u64::try_from(total).unwrap_or(0),
     })
 }
 

@@ -4,8 +4,10 @@
 pub mod entities;
 pub mod schemas;
 pub mod service;
+pub mod standing;
 
 #[cfg(feature = "http")]
 pub mod router;
 
 pub use service::UserService;
+pub use standing::{Standing, StandingCache};

@@ -5,23 +5,77 @@ use std::sync::Arc;
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Error, Page, PageParams, PasswordHasher, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::entities::user;
 use crate::schemas::{NewUser, PasswordChange, UserUpdate};
+use crate::standing::{Standing, StandingCache};
 
 /// Creates, finds, updates and deletes user accounts.
 #[derive(Clone)]
 pub struct UserService {
     db: DatabaseConnection,
     hasher: Arc<dyn PasswordHasher>,
+    standing: Option<StandingCache>,
 }
 
 impl UserService {
-    /// A service over `db`, hashing passwords with `hasher`.
+    /// A service over `db`, hashing passwords with `hasher`; [`standing`](Self::standing)
+    /// reads the database every time.
     pub fn new(db: DatabaseConnection, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { db, hasher }
+        Self {
+            db,
+            hasher,
+            standing: None,
+        }
+    }
+
+    /// The same service answering [`standing`](Self::standing) from `cache` (which this
+    /// service invalidates on every change it makes; see [`crate::standing`] for the rest).
+    pub fn with_standing_cache(mut self, cache: StandingCache) -> Self {
+        self.standing = Some(cache);
+        self
+    }
+
+    /// The standing of the account with this id (`None` when there is none): what
+    /// authenticating each request needs, from the cache when one is live.
+    pub async fn standing(&self, id: Uuid) -> Result<Option<Standing>> {
+        let Some(cache) = &self.standing else {
+            return self.read_standing(id).await;
+        };
+        if let Some(standing) = cache.get(id) {
+            return Ok(Some(standing));
+        }
+        let epoch = cache.epoch();
+        let standing = self.read_standing(id).await?;
+        if let Some(standing) = standing {
+            cache.store(id, standing, epoch);
+        }
+        Ok(standing)
+    }
+
+    async fn read_standing(&self, id: Uuid) -> Result<Option<Standing>> {
+        let row: Option<(bool, bool)> = user::Entity::find_by_id(id)
+            .select_only()
+            .column(user::Column::IsActive)
+            .column(user::Column::IsSuperuser)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|(is_active, is_superuser)| Standing {
+            is_active,
+            is_superuser,
+        }))
+    }
+
+    /// Drops the cached standing of `id` after a change to it.
+    fn forget_standing(&self, id: Uuid) {
+        if let Some(cache) = &self.standing {
+            cache.invalidate(id);
+        }
     }
 
     /// The password hasher this service uses.
@@ -108,7 +162,9 @@ impl UserService {
             model.is_superuser = Set(is_superuser);
         }
         model.updated_at = Set(now);
-        Ok(model.update(&self.db).await?)
+        let updated = model.update(&self.db).await?;
+        self.forget_standing(id);
+        Ok(updated)
     }
 
     /// Changes the caller's password after checking the current one (`400` when wrong);
@@ -140,6 +196,7 @@ impl UserService {
     /// Deletes the account; everything it owns goes with it (foreign keys cascade).
     pub async fn delete(&self, id: Uuid) -> Result<()> {
         let res = user::Entity::delete_by_id(id).exec(&self.db).await?;
+        self.forget_standing(id);
         if res.rows_affected == 0 {
             return Err(Error::not_found("user"));
         }

@@ -14,11 +14,7 @@ use super::websocket::{Auth, connect, drain};
 use super::{echo_agent, events, finished, start, types, wait_for, words};
 
 fn on_postgres() -> bool {
-    let pg = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if !pg {
-        eprintln!("skipped: several replicas need PostgreSQL (set TEST_DATABASE_URL)");
-    }
-    pg
+    agentry_tests::on_postgres("running several replicas")
 }
 
 #[tokio::test]

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use kernel::page::{KeysetColumns, fetch_page};
+use kernel::page::{KeysetColumns, fetch_page_as};
 use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IntoActiveModel,
+    JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -24,6 +24,9 @@ pub struct ProviderNames {
     /// The provider of an agent created without one.
     pub default: String,
 }
+
+/// The alias of the "has any link rows" flag read with agents.
+const HAS_LINKS: &str = "has_links";
 
 /// Creates, reads, updates and soft-deletes the agents of their owners.
 #[derive(Clone)]
@@ -86,12 +89,20 @@ impl AgentService {
         Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids))
     }
 
-    /// The owner's live agent with this id, as clients see it (`404` otherwise). One query.
+    /// The owner's live agent with this id, as clients see it (`404` otherwise). One query
+    /// for the agent and whether it has links; a second for those links, only if it has.
     pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
-        let (model, links) = links::load_agent(&self.db, owner_id, id)
+        let query = agent::Entity::find_by_id(id)
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .expr_as(links::any_links(), HAS_LINKS);
+        let row = self
+            .db
+            .query_one(query.as_query())
             .await?
             .ok_or_else(|| Error::not_found("agent"))?;
-        Ok(Agent::from_model(model, links.tools, links.subagents))
+        let mut agents = self.attach_links(vec![decode_flagged(&row)?]).await?;
+        agents.pop().ok_or_else(|| Error::not_found("agent"))
     }
 
     /// The owner's live agent row with this id (`404` otherwise). One query.
@@ -105,7 +116,8 @@ impl AgentService {
     }
 
     /// A page of the owner's live agents, newest first, optionally filtered by a name
-    /// substring (any case). Three queries: count, page, and the links of the whole page.
+    /// substring (any case). One query for the page, its total and which of its agents
+    /// have links; a second for those links, only when there are any.
     pub async fn list(&self, owner_id: Uuid, q: Option<&str>, page: &PageParams) -> Result<Page<Agent>> {
         let mut select = agent::Entity::find()
             .filter(agent::Column::OwnerId.eq(owner_id))
@@ -113,24 +125,20 @@ impl AgentService {
         if let Some(filter) = name_contains(agent::Column::Name, q) {
             select = select.filter(filter);
         }
+        let select = select.expr_as(links::any_links(), HAS_LINKS);
         let columns = KeysetColumns {
             created_at: agent::Column::CreatedAt,
             id: agent::Column::Id,
         };
-        let page = fetch_page(&self.db, select, columns, page, |a| Cursor {
+        let key = |(a, _): &(agent::Model, bool)| Cursor {
             created_at: a.created_at,
             id: a.id,
-        })
-        .await?;
-        let Page {
-            items,
-            next_cursor,
-            total,
-        } = page;
+        };
+        let page = fetch_page_as(&self.db, select, columns, page, decode_flagged, key).await?;
         Ok(Page {
-            items: self.with_links(items).await?,
-            next_cursor,
-            total,
+            items: self.attach_links(page.items).await?,
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 
@@ -257,11 +265,18 @@ impl AgentService {
 
     /// Attaches the links of every agent, read in one query.
     async fn with_links(&self, models: Vec<agent::Model>) -> Result<Vec<Agent>> {
-        let ids: Vec<Uuid> = models.iter().map(|a| a.id).collect();
-        let mut links = links::load(&self.db, &ids).await?;
-        Ok(models
+        self.attach_links(models.into_iter().map(|model| (model, true)).collect())
+            .await
+    }
+
+    /// The agents as clients see them, loading (in one query) the links of those flagged
+    /// as having any.
+    async fn attach_links(&self, rows: Vec<(agent::Model, bool)>) -> Result<Vec<Agent>> {
+        let linked: Vec<Uuid> = rows.iter().filter(|(_, linked)| *linked).map(|(a, _)| a.id).collect();
+        let mut links = links::load(&self.db, &linked).await?;
+        Ok(rows
             .into_iter()
-            .map(|model| {
+            .map(|(model, _)| {
                 let l = links.remove(&model.id).unwrap_or_default();
                 Agent::from_model(model, l.tools, l.subagents)
             })
@@ -278,6 +293,11 @@ impl AgentService {
             format!("is not a configured provider (one of: {allowed})"),
         )]
     }
+}
+
+/// An agent row read with its [`HAS_LINKS`] flag.
+fn decode_flagged(row: &QueryResult) -> Result<(agent::Model, bool)> {
+    Ok((agent::Model::from_query_result(row, "")?, row.try_get("", HAS_LINKS)?))
 }
 
 /// `max_tokens` as stored: validation bounds it to 200000, well inside `i32`.

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use kernel::{FieldError, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, JoinType,
-    QueryFilter, QuerySelect, RelationTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -46,47 +46,19 @@ pub(crate) async fn load<C: ConnectionTrait>(db: &C, agent_ids: &[Uuid]) -> Resu
         .collect())
 }
 
-/// The owner's live agent with its links, in one query (the hot path of `GET /agents/{id}`):
-/// the agent row left-joined with its link rows, so it repeats once per link.
-pub(crate) async fn load_agent<C: ConnectionTrait>(
-    db: &C,
-    owner_id: Uuid,
-    id: Uuid,
-) -> Result<Option<(agent::Model, Links)>> {
-    let mut query = Query::select();
-    query
-        .columns(agent::Column::iter().map(|c| (agent::Entity, c)))
-        .expr_as(Expr::col((LINKS, "kind")), "link_kind")
-        .expr_as(Expr::col((LINKS, "position")), "link_position")
-        .expr_as(Expr::col((LINKS, "target_id")), "link_target")
-        .from(agent::Entity)
-        .join_subquery(
-            JoinType::LeftJoin,
-            links_query(&[id]),
-            LINKS,
-            Expr::col((LINKS, "agent_id")).equals((agent::Entity, agent::Column::Id)),
-        )
-        .and_where(Expr::col((agent::Entity, agent::Column::Id)).eq(id))
-        .and_where(Expr::col((agent::Entity, agent::Column::OwnerId)).eq(owner_id))
-        .and_where(Expr::col((agent::Entity, agent::Column::DeletedAt)).is_null());
-    let rows = db.query_all(&query).await?;
-    let Some(first) = rows.first() else { return Ok(None) };
-    let model = agent::Model::from_query_result(first, "")?;
-    let mut links = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if let Some(kind) = row.try_get::<Option<i32>>("", "link_kind")? {
-            let position = row.try_get("", "link_position")?;
-            links.push(LinkRow {
-                kind,
-                position,
-                target: row.try_get("", "link_target")?,
-            });
-        }
-    }
-    Ok(Some((model, Links::from_rows(links))))
+/// Whether the agent of the enclosing query has any link rows (`EXISTS` on each link
+/// table, through their primary-key indexes): lets a list skip [`load`] when none has.
+pub(crate) fn any_links() -> Expr {
+    let mut tools = Query::select();
+    tools.expr(Expr::val(1)).from(agent_tool::Entity).and_where(
+        Expr::col((agent_tool::Entity, agent_tool::Column::AgentId)).equals((agent::Entity, agent::Column::Id)),
+    );
+    let mut subagents = Query::select();
+    subagents.expr(Expr::val(1)).from(agent_subagent::Entity).and_where(
+        Expr::col((agent_subagent::Entity, agent_subagent::Column::AgentId)).equals((agent::Entity, agent::Column::Id)),
+    );
+    Expr::exists(tools).or(Expr::exists(subagents))
 }
-
-const LINKS: &str = "links";
 
 /// One link as read: which list, where in it, and what it points to.
 struct LinkRow {

@@ -35,6 +35,9 @@ pub fn reset_ttl() -> i64 {
 pub fn bcrypt_cost() -> u32 {
     12
 }
+pub fn account_cache_ttl() -> u64 {
+    30
+}
 pub fn auth_rate() -> u32 {
     10
 }

@@ -84,6 +84,9 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins, or `*`.
     #[serde(default)]
     pub cors_allowed_origins: Option<String>,
+    /// `ACCOUNT_CACHE_TTL_SECS`: longest an account's standing is served from memory; 0 turns the cache off.
+    #[serde(default = "defaults::account_cache_ttl")]
+    pub account_cache_ttl_secs: u64,
     /// `AUTH_RATE_LIMIT_PER_MINUTE`: login/register/recovery requests per client IP and route.
     #[serde(default = "defaults::auth_rate")]
     pub auth_rate_limit_per_minute: u32,

@@ -1,0 +1,167 @@
+//! An account's *standing* — whether its access tokens work, and with what rights — and
+//! the cache that spares every authenticated request a database round trip for it.
+//!
+//! The cache is only trusted while every change can reach it:
+//! - changes made through [`UserService`](crate::UserService) invalidate it at once;
+//! - on PostgreSQL a trigger on `users` notifies every replica, and [`relay`] (one `LISTEN`
+//!   connection per process) invalidates the entries it names. While that connection is
+//!   down the cache is *paused*: every lookup reads the database, and the cache is emptied
+//!   when it comes back, so nothing missed while it was away survives.
+//!
+//! A time to live bounds what any other path (a second process on one SQLite file, say)
+//! could leave behind.
+
+mod postgres;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use postgres::{CHANNEL, relay};
+
+/// What decides whether an account's access tokens are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Inactive accounts' tokens are refused.
+    pub is_active: bool,
+    /// Superusers may use the administration routes.
+    pub is_superuser: bool,
+}
+
+/// A bounded, invalidated cache of accounts' standing. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct StandingCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    entries: moka::sync::Cache<Uuid, Standing>,
+    /// Bumped by every invalidation: a lookup that raced one drops what it stored.
+    epoch: AtomicU64,
+    /// Whether entries may be served (see the module docs).
+    live: AtomicBool,
+}
+
+impl StandingCache {
+    /// Holds up to `capacity` accounts, each for at most `ttl`; `live` says whether it
+    /// serves entries from the start (a cache fed by [`relay`] starts paused).
+    pub fn new(capacity: u64, ttl: Duration, live: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                entries: moka::sync::Cache::builder()
+                    .max_capacity(capacity)
+                    .time_to_live(ttl)
+                    .build(),
+                epoch: AtomicU64::new(0),
+                live: AtomicBool::new(live),
+            }),
+        }
+    }
+
+    /// Whether lookups are served from the cache.
+    pub fn is_live(&self) -> bool {
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
+    /// Starts (`true`) or stops serving entries; either way the cache is emptied.
+    pub fn set_live(&self, live: bool) {
+        self.inner.live.store(live, Ordering::SeqCst);
+        self.invalidate_all();
+    }
+
+    /// Forgets one account (after it changed or was deleted).
+    pub fn invalidate(&self, id: Uuid) {
+        self.inner.epoch.fetch_add(1, Ordering::SeqCst);
+        self.inner.entries.invalidate(&id);
+    }
+
+    /// Forgets every account.
+    pub fn invalidate_all(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::SeqCst);
+        self.inner.entries.invalidate_all();
+    }
+
+    /// The cached standing of `id`, if any and if the cache is live.
+    pub(crate) fn get(&self, id: Uuid) -> Option<Standing> {
+        if self.is_live() {
+            self.inner.entries.get(&id)
+        } else {
+            None
+        }
+    }
+
+    /// The marker to pass to [`store`](Self::store) after reading the database.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Keeps what was read from the database when the lookup began at `epoch`, unless an
+    /// invalidation may have happened since (then the read may predate the change).
+    pub(crate) fn store(&self, id: Uuid, standing: Standing, epoch: u64) {
+        if !self.is_live() || self.epoch() != epoch {
+            return;
+        }
+        self.inner.entries.insert(id, standing);
+        // An invalidation between the check above and the insert bumped the epoch first.
+        if self.epoch() != epoch {
+            self.inner.entries.invalidate(&id);
+        }
+    }
+}
+
+impl std::fmt::Debug for StandingCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandingCache")
+            .field("live", &self.is_live())
+            .field("entries", &self.inner.entries.entry_count())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACTIVE: Standing = Standing {
+        is_active: true,
+        is_superuser: false,
+    };
+
+    fn cache(live: bool) -> StandingCache {
+        StandingCache::new(100, Duration::from_secs(60), live)
+    }
+
+    #[test]
+    fn stores_and_serves_while_live() {
+        let cache = cache(true);
+        let id = Uuid::now_v7();
+        cache.store(id, ACTIVE, cache.epoch());
+        assert_eq!(cache.get(id), Some(ACTIVE));
+        cache.invalidate(id);
+        assert_eq!(cache.get(id), None);
+    }
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_kept() {
+        let cache = cache(true);
+        let id = Uuid::now_v7();
+        let before = cache.epoch();
+        cache.invalidate(Uuid::now_v7());
+        cache.store(id, ACTIVE, before);
+        assert_eq!(cache.get(id), None);
+    }
+
+    #[test]
+    fn a_paused_cache_serves_nothing_and_comes_back_empty() {
+        let cache = cache(true);
+        let id = Uuid::now_v7();
+        cache.store(id, ACTIVE, cache.epoch());
+        cache.set_live(false);
+        assert_eq!(cache.get(id), None);
+        cache.store(id, ACTIVE, cache.epoch());
+        cache.set_live(true);
+        assert_eq!(cache.get(id), None, "nothing from before the pause survives");
+    }
+}

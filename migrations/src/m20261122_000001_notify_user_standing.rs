@@ -1,0 +1,45 @@
+//! PostgreSQL only: a trigger that announces changes to an account's standing (activity,
+//! rights, deletion) on the `agentry_user_standing` channel, whoever makes them, so every
+//! replica's account cache forgets the account (see `users::standing`). On SQLite, one
+//! process owns the database and invalidates its own cache; nothing to do.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const UP: &str = r#"
+CREATE FUNCTION agentry_notify_user_standing() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('agentry_user_standing', OLD.id::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER users_standing_notify
+    AFTER UPDATE OF is_active, is_superuser OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION agentry_notify_user_standing();
+"#;
+
+const DOWN: &str = r#"
+DROP TRIGGER IF EXISTS users_standing_notify ON users;
+DROP FUNCTION IF EXISTS agentry_notify_user_standing();
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_on_postgres(manager, UP).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_on_postgres(manager, DOWN).await
+    }
+}
+
+async fn run_on_postgres(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The account check behind every token, with the standing cache on PostgreSQL: a change
+//! made on one replica, or by hand in the database, reaches every replica's cache, also
+//! after the listening connection was cut. On SQLite these tests only say they were skipped.
+
+use std::time::Duration;
+
+use agentry_tests::{TestApp, TestUser, on_postgres};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use super::ME;
+
+/// Polls `GET /users/me` as `user` on `app` until it answers `status` (at most 10 s;
+/// notifications cross replicas in milliseconds).
+async fn until_status(app: &TestApp, user: &TestUser, status: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = app.get_as(user, ME).send().await.unwrap().status();
+        if got == status {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {got}, expected {status}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until `app`'s account cache listens (it reads the database until then).
+async fn until_listening(app: &TestApp) {
+    let cache = app.state.standing.clone().expect("the account cache is on by default");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !cache.is_live() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the account cache never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_deactivation_on_one_replica_ends_the_token_on_another() {
+    if !on_postgres("running several replicas") {
+        return;
+    }
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(&first, |_| {}).await;
+    until_listening(&second).await;
+    let root = first.superuser("root").await;
+    let alice = first.register("alice").await;
+    // The second replica has Alice's standing in memory...
+    assert_eq!(second.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    assert_eq!(
+        second.get_as(&alice, "/api/v1/users").send().await.unwrap().status(),
+        403
+    );
+
+    // ...and forgets it when the first one promotes her,
+    let path = format!("/api/v1/users/{}", alice.id);
+    let res = first
+        .patch_as(&root, &path, &json!({"is_superuser": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while second.get_as(&alice, "/api/v1/users").send().await.unwrap().status() != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the promotion never reached the second replica"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // ...deactivates her,
+    let res = first
+        .patch_as(&root, &path, &json!({"is_active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    until_status(&second, &alice, 401).await;
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_change_by_hand_in_the_database_reaches_the_server() {
+    if !on_postgres("the users trigger") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    until_listening(&app).await;
+    let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    app.db
+        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", alice.id))
+        .await
+        .unwrap();
+    until_status(&app, &alice, 401).await;
+}
+
+#[tokio::test]
+async fn nothing_cached_survives_a_cut_listening_connection() {
+    if !on_postgres("the users trigger") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    until_listening(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    assert_eq!(app.get_as(&bob, ME).send().await.unwrap().status(), 200);
+
+    // Cut the listener, and deactivate Alice while nobody may be listening.
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = current_database() AND pid <> pg_backend_pid() \
+               AND query LIKE '%LISTEN%agentry_user_standing%'";
+    let cut = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), cut));
+    assert_eq!(cut.await.unwrap().len(), 1, "one listening connection per process");
+    app.db
+        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", alice.id))
+        .await
+        .unwrap();
+
+    // Whether the notification was missed or not, Alice's cached standing is gone, and
+    // the relay listens again.
+    until_status(&app, &alice, 401).await;
+    until_listening(&app).await;
+    assert_eq!(app.get_as(&bob, ME).send().await.unwrap().status(), 200);
+    app.db
+        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", bob.id))
+        .await
+        .unwrap();
+    until_status(&app, &bob, 401).await;
+}
