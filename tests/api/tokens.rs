@@ -239,6 +239,23 @@ async fn the_token_of_a_deactivated_user_stops_working_at_once() {
 }
 
 #[tokio::test]
+async fn with_the_account_cache_off_every_request_reads_the_account() {
+    let app = TestApp::spawn_with(|c| c.account_cache_ttl_secs = 0).await;
+    assert!(app.state.standing.is_none());
+    let root = app.superuser("root").await;
+    let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    let path = format!("/api/v1/users/{}", alice.id);
+    let res = app
+        .patch_as(&root, &path, &json!({"is_active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_unauthorized(app.get_as(&alice, ME).send().await.unwrap(), "deactivated user").await;
+}
+
+#[tokio::test]
 async fn rights_come_from_the_stored_user_not_from_the_token() {
     let app = TestApp::spawn().await;
     let root = app.superuser("root").await;

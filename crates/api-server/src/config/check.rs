@@ -28,6 +28,12 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        if self.account_cache_ttl_secs > 3600 {
+            return Err(ConfigError {
+                variable: "ACCOUNT_CACHE_TTL_SECS",
+                problem: "must be at most 3600 (0 turns the cache off)".into(),
+            });
+        }
         if self.chat_history_limit == 0 {
             return Err(ConfigError {
                 variable: "CHAT_HISTORY_LIMIT",

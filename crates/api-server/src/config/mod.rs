@@ -323,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn the_account_cache_ttl_is_bounded() {
+        assert_eq!(Config::default().account_cache_ttl_secs, 30);
+        assert!(
+            config(&[("ACCOUNT_CACHE_TTL_SECS", "0")]).check().is_ok(),
+            "0 turns it off"
+        );
+        assert!(config(&[("ACCOUNT_CACHE_TTL_SECS", "3600")]).check().is_ok());
+        let err = config(&[("ACCOUNT_CACHE_TTL_SECS", "3601")]).check().unwrap_err();
+        assert_eq!(err.variable, "ACCOUNT_CACHE_TTL_SECS");
+    }
+
+    #[test]
     fn urls_are_redacted() {
         assert_eq!(
             redact_url("postgres://app:s3cret@db:5432/x"),
