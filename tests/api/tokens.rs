@@ -2,7 +2,7 @@
 
 mod replicas;
 
-use agentry_tests::{TEST_JWT_SECRET, TestApp, assert_problem};
+use agentry_tests::{TEST_JWT_SECRET, TestApp, TestUser, assert_problem};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -198,19 +198,22 @@ async fn the_token_of_a_deleted_user_is_401() {
     assert_unauthorized(res.send().await.unwrap(), "deleted user").await;
 }
 
-#[tokio::test]
-async fn the_token_of_a_deactivated_user_stops_working_at_once() {
-    let app = TestApp::spawn().await;
-    let root = app.superuser("root").await;
-    let alice = app.register("alice").await;
-    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
-    let path = format!("/api/v1/users/{}", alice.id);
+/// A superuser's `PATCH /users/{id}` with `body`, which must succeed.
+async fn patch_user(app: &TestApp, root: &TestUser, id: Uuid, body: Value) {
     let res = app
-        .patch_as(&root, &path, &json!({"is_active": false}))
+        .patch_as(root, &format!("/api/v1/users/{id}"), &body)
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 200, "PATCH /users/{id} {body}");
+}
+
+/// Deactivating a user ends her access token on the next request and her sessions for good.
+async fn deactivation_ends_every_session(app: &TestApp) {
+    let root = app.superuser("root").await;
+    let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    patch_user(app, &root, alice.id, json!({"is_active": false})).await;
 
     assert_unauthorized(app.get_as(&alice, ME).send().await.unwrap(), "deactivated user").await;
     let refresh = json!({"refresh_token": alice.refresh_token});
@@ -223,12 +226,7 @@ async fn the_token_of_a_deactivated_user_stops_working_at_once() {
     assert_unauthorized(res, "deactivated user's refresh").await;
 
     // Reactivation does not bring the sessions that deactivation ended back.
-    let res = app
-        .patch_as(&root, &path, &json!({"is_active": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    patch_user(app, &root, alice.id, json!({"is_active": true})).await;
     let res = app
         .request(Method::POST, "/api/v1/auth/refresh")
         .json(&refresh)
@@ -239,20 +237,17 @@ async fn the_token_of_a_deactivated_user_stops_working_at_once() {
 }
 
 #[tokio::test]
-async fn with_the_account_cache_off_every_request_reads_the_account() {
+async fn the_token_of_a_deactivated_user_stops_working_at_once() {
+    let app = TestApp::spawn().await;
+    assert!(app.state.standing.is_some(), "the account cache is on by default");
+    deactivation_ends_every_session(&app).await;
+}
+
+#[tokio::test]
+async fn with_the_account_cache_off_too() {
     let app = TestApp::spawn_with(|c| c.account_cache_ttl_secs = 0).await;
     assert!(app.state.standing.is_none());
-    let root = app.superuser("root").await;
-    let alice = app.register("alice").await;
-    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
-    let path = format!("/api/v1/users/{}", alice.id);
-    let res = app
-        .patch_as(&root, &path, &json!({"is_active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_unauthorized(app.get_as(&alice, ME).send().await.unwrap(), "deactivated user").await;
+    deactivation_ends_every_session(&app).await;
 }
 
 #[tokio::test]
@@ -260,27 +255,16 @@ async fn rights_come_from_the_stored_user_not_from_the_token() {
     let app = TestApp::spawn().await;
     let root = app.superuser("root").await;
     let alice = app.register("alice").await;
-    let path = format!("/api/v1/users/{}", alice.id);
     assert_problem(app.get_as(&alice, "/api/v1/users").send().await.unwrap(), 403).await;
 
-    let res = app
-        .patch_as(&root, &path, &json!({"is_superuser": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    patch_user(&app, &root, alice.id, json!({"is_superuser": true})).await;
     assert_eq!(
         app.get_as(&alice, "/api/v1/users").send().await.unwrap().status(),
         200,
         "promotion applies at once"
     );
 
-    let res = app
-        .patch_as(&root, &path, &json!({"is_superuser": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    patch_user(&app, &root, alice.id, json!({"is_superuser": false})).await;
     let problem = assert_problem(app.get_as(&alice, "/api/v1/users").send().await.unwrap(), 403).await;
     assert_eq!(problem["code"], "forbidden", "demotion applies at once");
 }

@@ -8,20 +8,31 @@ use agentry_tests::{TestApp, TestUser, on_postgres};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use super::ME;
+use uuid::Uuid;
 
-/// Polls `GET /users/me` as `user` on `app` until it answers `status` (at most 10 s;
+use super::{ME, patch_user};
+
+/// Polls `GET path` as `user` on `app` until it answers `status` (at most 10 s;
 /// notifications cross replicas in milliseconds).
-async fn until_status(app: &TestApp, user: &TestUser, status: u16) {
+async fn until_status(app: &TestApp, user: &TestUser, path: &str, status: u16) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let got = app.get_as(user, ME).send().await.unwrap().status();
+        let got = app.get_as(user, path).send().await.unwrap().status();
         if got == status {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "still {got}, expected {status}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "GET {path}: still {got}, expected {status}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Deactivates the account behind the server's back, as an operator's SQL would.
+async fn deactivate_by_hand(app: &TestApp, id: Uuid) {
+    let sql = format!("UPDATE users SET is_active = false WHERE id = '{id}'");
+    app.db.execute_unprepared(&sql).await.unwrap();
 }
 
 /// Waits until `app`'s account cache listens (it reads the database until then).
@@ -55,30 +66,12 @@ async fn a_deactivation_on_one_replica_ends_the_token_on_another() {
     );
 
     // ...and forgets it when the first one promotes her,
-    let path = format!("/api/v1/users/{}", alice.id);
-    let res = first
-        .patch_as(&root, &path, &json!({"is_superuser": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while second.get_as(&alice, "/api/v1/users").send().await.unwrap().status() != 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the promotion never reached the second replica"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    patch_user(&first, &root, alice.id, json!({"is_superuser": true})).await;
+    until_status(&second, &alice, "/api/v1/users", 200).await;
 
-    // ...deactivates her,
-    let res = first
-        .patch_as(&root, &path, &json!({"is_active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    until_status(&second, &alice, 401).await;
+    // ...and when it deactivates her.
+    patch_user(&first, &root, alice.id, json!({"is_active": false})).await;
+    until_status(&second, &alice, ME, 401).await;
     drop(second);
 }
 
@@ -91,11 +84,8 @@ async fn a_change_by_hand_in_the_database_reaches_the_server() {
     until_listening(&app).await;
     let alice = app.register("alice").await;
     assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
-    app.db
-        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", alice.id))
-        .await
-        .unwrap();
-    until_status(&app, &alice, 401).await;
+    deactivate_by_hand(&app, alice.id).await;
+    until_status(&app, &alice, ME, 401).await;
 }
 
 #[tokio::test]
@@ -118,19 +108,13 @@ async fn nothing_cached_survives_a_cut_listening_connection() {
         .db
         .query_all_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), cut));
     assert_eq!(cut.await.unwrap().len(), 1, "one listening connection per process");
-    app.db
-        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", alice.id))
-        .await
-        .unwrap();
+    deactivate_by_hand(&app, alice.id).await;
 
     // Whether the notification was missed or not, Alice's cached standing is gone, and
     // the relay listens again.
-    until_status(&app, &alice, 401).await;
+    until_status(&app, &alice, ME, 401).await;
     until_listening(&app).await;
     assert_eq!(app.get_as(&bob, ME).send().await.unwrap().status(), 200);
-    app.db
-        .execute_unprepared(&format!("UPDATE users SET is_active = false WHERE id = '{}'", bob.id))
-        .await
-        .unwrap();
-    until_status(&app, &bob, 401).await;
+    deactivate_by_hand(&app, bob.id).await;
+    until_status(&app, &bob, ME, 401).await;
 }
