@@ -1,6 +1,6 @@
 //! The account check behind every token, with the standing cache on PostgreSQL: a change
 //! made on one replica, or by hand in the database, reaches every replica's cache, also
-//! after the listening connection was cut. On SQLite these tests only say they were skipped.
+//! after the listening connection was cut; without the trigger the cache stays paused. On SQLite these tests only say they were skipped.
 
 use std::time::Duration;
 
@@ -33,6 +33,17 @@ async fn until_status(app: &TestApp, user: &TestUser, path: &str, status: u16) {
 async fn deactivate_by_hand(app: &TestApp, id: Uuid) {
     let sql = format!("UPDATE users SET is_active = false WHERE id = '{id}'");
     app.db.execute_unprepared(&sql).await.unwrap();
+}
+
+/// Terminates the server's `LISTEN` connection for account changes.
+async fn cut_listener(app: &TestApp) {
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = current_database() AND pid <> pg_backend_pid() \
+               AND query LIKE '%LISTEN%agentry_user_standing%'";
+    let cut = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), cut));
+    assert_eq!(cut.await.unwrap().len(), 1, "one listening connection per process");
 }
 
 /// Waits until `app`'s account cache listens (it reads the database until then).
@@ -101,13 +112,7 @@ async fn nothing_cached_survives_a_cut_listening_connection() {
     assert_eq!(app.get_as(&bob, ME).send().await.unwrap().status(), 200);
 
     // Cut the listener, and deactivate Alice while nobody may be listening.
-    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-               WHERE datname = current_database() AND pid <> pg_backend_pid() \
-               AND query LIKE '%LISTEN%agentry_user_standing%'";
-    let cut = app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), cut));
-    assert_eq!(cut.await.unwrap().len(), 1, "one listening connection per process");
+    cut_listener(&app).await;
     deactivate_by_hand(&app, alice.id).await;
 
     // Whether the notification was missed or not, Alice's cached standing is gone, and
@@ -117,4 +122,41 @@ async fn nothing_cached_survives_a_cut_listening_connection() {
     assert_eq!(app.get_as(&bob, ME).send().await.unwrap().status(), 200);
     deactivate_by_hand(&app, bob.id).await;
     until_status(&app, &bob, ME, 401).await;
+}
+
+#[tokio::test]
+async fn without_the_trigger_the_cache_stays_paused() {
+    if !on_postgres("the users trigger") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    until_listening(&app).await;
+    // As if the migration were not applied (AUTO_MIGRATE=false and no `migrate up` yet).
+    app.db
+        .execute_unprepared("DROP TRIGGER users_standing_notify ON users")
+        .await
+        .unwrap();
+    cut_listener(&app).await;
+    let cache = app.state.standing.clone().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cache.is_live() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never noticed the cut"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The relay has had ample time to reconnect; it must not have gone live.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !cache.is_live(),
+        "no trigger, no notifications: the cache must stay paused"
+    );
+
+    // So a change nobody announces still applies on the very next request.
+    let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+    deactivate_by_hand(&app, alice.id).await;
+    let status = app.get_as(&alice, ME).send().await.unwrap().status();
+    assert_eq!(status, 401);
 }

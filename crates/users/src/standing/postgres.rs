@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::sqlx::postgres::{PgListener, PgPool};
 use uuid::Uuid;
 
 use super::StandingCache;
@@ -13,8 +13,44 @@ use super::StandingCache;
 /// The notification channel the trigger sends on.
 pub const CHANNEL: &str = "agentry_user_standing";
 
+/// How often a relay whose database lacks the trigger looks for it again.
+const MISSING_TRIGGER_RETRY: Duration = Duration::from_secs(30);
+
+/// Whether the `users` table of the connection's search path has the trigger.
+const TRIGGER_INSTALLED: &str = "SELECT EXISTS (SELECT 1 FROM pg_trigger \
+     WHERE tgname = 'users_standing_notify' AND tgrelid = to_regclass('users'))";
+
+/// A connection listening on [`CHANNEL`], or how long to wait before trying again (logged).
+/// Without the trigger (a migration not applied yet, with `AUTO_MIGRATE=false`) nothing
+/// would be announced, so the relay does not listen and the cache stays paused.
+async fn listen(pool: &PgPool) -> Result<PgListener, Duration> {
+    let attempt = async {
+        let installed: bool = sea_orm::sqlx::query_scalar(TRIGGER_INSTALLED).fetch_one(pool).await?;
+        if !installed {
+            return Ok(None);
+        }
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sea_orm::sqlx::Error>(Some(listener))
+    };
+    match attempt.await {
+        Ok(Some(listener)) => Ok(listener),
+        Ok(None) => {
+            tracing::warn!(
+                "the users_standing_notify trigger is missing (apply the migrations); \
+                 the account cache stays paused"
+            );
+            Err(MISSING_TRIGGER_RETRY)
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot LISTEN for account changes; the account cache stays paused");
+            Err(Duration::from_secs(1))
+        }
+    }
+}
+
 /// Keeps `cache` in step with every replica's changes until `stop` resolves: the cache is
-/// live only while the `LISTEN` connection is up. Returns at once (leaving the cache as it
+/// live only while the `LISTEN` connection is up and the trigger exists. Returns at once (leaving the cache as it
 /// is) when `db` is not PostgreSQL.
 pub async fn relay(db: DatabaseConnection, cache: StandingCache, stop: impl Future<Output = ()>) {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
@@ -23,22 +59,15 @@ pub async fn relay(db: DatabaseConnection, cache: StandingCache, stop: impl Futu
     let pool = db.get_postgres_connection_pool().clone();
     tokio::pin!(stop);
     loop {
-        let listener = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sea_orm::sqlx::Error>(listener)
-        };
-        let mut listener = tokio::select! {
+        let attempt = tokio::select! {
             () = &mut stop => return,
-            listener = listener => match listener {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot LISTEN for account changes; the account cache stays paused");
-                    tokio::select! {
-                        () = &mut stop => return,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
+            attempt = listen(&pool) => attempt,
+        };
+        let mut listener = match attempt {
+            Ok(listener) => listener,
+            Err(retry_in) => tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(retry_in) => continue,
             },
         };
         cache.set_live(true);
