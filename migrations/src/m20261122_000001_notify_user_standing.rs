@@ -21,9 +21,12 @@ CREATE TRIGGER users_standing_notify
     FOR EACH ROW EXECUTE FUNCTION agentry_notify_user_standing();
 "#;
 
+/// Besides dropping the trigger, tells every running relay that nothing will be announced
+/// any more (a payload that is not an account id), so their caches pause at once.
 const DOWN: &str = r#"
 DROP TRIGGER IF EXISTS users_standing_notify ON users;
 DROP FUNCTION IF EXISTS agentry_notify_user_standing();
+NOTIFY agentry_user_standing, 'trigger-dropped';
 "#;
 
 #[async_trait::async_trait]

@@ -160,3 +160,33 @@ async fn without_the_trigger_the_cache_stays_paused() {
     let status = app.get_as(&alice, ME).send().await.unwrap().status();
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn rolling_the_trigger_back_pauses_running_caches_at_once() {
+    if !on_postgres("the users trigger") {
+        return;
+    }
+    use migration::MigratorTrait;
+    let app = TestApp::spawn().await;
+    until_listening(&app).await;
+    let alice = app.register("alice").await;
+    assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
+
+    // `api-server migrate down` as far as the trigger's migration, while serving.
+    let steps = migration::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261122_000001_notify_user_standing")
+        .expect("the trigger's migration")
+        + 1;
+    migration::Migrator::down(&app.db, Some(steps as u32)).await.unwrap();
+    let cache = app.state.standing.clone().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cache.is_live() {
+        assert!(tokio::time::Instant::now() < deadline, "the cache never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    deactivate_by_hand(&app, alice.id).await;
+    let status = app.get_as(&alice, ME).send().await.unwrap().status();
+    assert_eq!(status, 401, "a paused cache reads the account");
+}

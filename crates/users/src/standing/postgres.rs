@@ -82,7 +82,16 @@ pub async fn relay(db: DatabaseConnection, cache: StandingCache, stop: impl Futu
             match next {
                 Ok(Some(notification)) => match Uuid::parse_str(notification.payload()) {
                     Ok(id) => cache.invalidate(id),
-                    Err(_) => cache.invalidate_all(),
+                    // Anything else (the down migration's `trigger-dropped`): pause, and
+                    // start over, which looks for the trigger again.
+                    Err(_) => {
+                        tracing::warn!(
+                            payload = notification.payload(),
+                            "account changes may go unannounced; pausing the account cache"
+                        );
+                        cache.set_live(false);
+                        break;
+                    }
                 },
                 // The connection dropped: whatever is sent until a new one listens is
                 // lost, so the cache pauses, and starts over empty once it listens again.
