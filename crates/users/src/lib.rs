@@ -1,5 +1,10 @@
-//! User accounts: the `users` table, its DTOs, [`service::UserService`] and (feature `http`)
-//! the `/api/v1/users` routes.
+//! User accounts: the `users` table, its DTOs, [`service::UserService`], the cached
+//! account [`standing`] every authenticated request checks, and (feature `http`) the
+//! `/api/v1/users` routes.
+//!
+//! As a library, `UserService::new(db, hasher)` reads an account's standing from the
+//! database each time; `with_standing_cache` adds the cache (run [`standing::relay`] next
+//! to it on PostgreSQL when other processes may change accounts).
 
 pub mod entities;
 pub mod schemas;
