@@ -288,3 +288,66 @@ async fn list_pages_newest_first_and_filters_by_name() {
         "_ is literal"
     );
 }
+
+#[tokio::test]
+async fn a_page_that_comes_back_empty_still_counts_the_matches() {
+    let db = database().await;
+    let owner = user(&db, "alice").await;
+    let (agents, _) = services(&db);
+    let first = agents.create(owner, agent("first")).await.unwrap();
+    for name in ["second", "third"] {
+        agents.create(owner, agent(name)).await.unwrap();
+    }
+    let page = agents
+        .list(owner, None, &PageParams::parse(Some(2), None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((page.items.len(), page.total), (2, 3));
+    let cursor = page.next_cursor.expect("a third agent is left");
+
+    // The last agent goes away between the two requests: the page after the cursor is
+    // empty, and its total (a separate count then) is what is left.
+    agents.delete(owner, first.id).await.unwrap();
+    let page = agents
+        .list(owner, None, &PageParams::parse(Some(2), Some(&cursor)).unwrap())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty() && page.next_cursor.is_none());
+    assert_eq!(page.total, 2);
+
+    // No agent at all: an empty first page counts nothing.
+    let nobody = user(&db, "bob").await;
+    let page = agents
+        .list(nobody, None, &PageParams::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((page.items.len(), page.total), (0, 0));
+}
+
+#[tokio::test]
+async fn lists_and_reads_carry_links_only_where_there_are_some() {
+    let db = database().await;
+    let owner = user(&db, "alice").await;
+    let (agents, tools) = services(&db);
+    let search = tools.create(owner, tool("search")).await.unwrap();
+    let helper = agents.create(owner, agent("helper")).await.unwrap();
+    let plain = agents.create(owner, agent("plain")).await.unwrap();
+    let mut linked = agent("linked");
+    linked.tool_ids = vec![search.id];
+    linked.subagent_ids = vec![helper.id];
+    let linked = agents.create(owner, linked).await.unwrap();
+
+    let page = agents
+        .list(owner, None, &PageParams::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    let by_name = |name: &str| page.items.iter().find(|a| a.name == name).unwrap().clone();
+    assert_eq!(by_name("linked"), linked);
+    assert_eq!(
+        (by_name("linked").tool_ids, by_name("linked").subagent_ids),
+        (vec![search.id], vec![helper.id])
+    );
+    assert!(by_name("plain").tool_ids.is_empty() && by_name("plain").subagent_ids.is_empty());
+    assert_eq!(agents.get_for_owner(owner, linked.id).await.unwrap(), linked);
+    assert_eq!(agents.get_for_owner(owner, plain.id).await.unwrap(), plain);
+}
