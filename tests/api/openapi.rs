@@ -149,3 +149,110 @@ async fn the_cli_prints_the_same_document() {
     let built = serde_json::to_value(api_server::app::openapi()).unwrap();
     assert_eq!(served, built);
 }
+
+/// Every `$ref` string anywhere under `value`, with where it stands.
+fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                match (key.as_str(), item) {
+                    ("$ref", Value::String(target)) => out.push((at.clone(), target)),
+                    _ => refs(item, format!("{at}/{key}"), out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refs(item, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_reference_resolves_inside_the_document() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, String::new(), &mut found);
+    assert!(found.len() > 50, "only {} references", found.len());
+    let dangling: Vec<_> = found
+        .iter()
+        .filter(|(_, target)| {
+            target
+                .strip_prefix('#')
+                .is_none_or(|pointer| doc.pointer(pointer).is_none())
+        })
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+}
+
+#[tokio::test]
+async fn the_schemas_say_what_the_server_refuses() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    // `null` is refused (422) for these fields, so the schema must not offer it.
+    for (schema, field) in [
+        ("UserUpdate", "email"),
+        ("UserUpdate", "username"),
+        ("UserUpdate", "password"),
+        ("UserUpdate", "is_active"),
+        ("UserUpdate", "is_superuser"),
+        ("UserUpdateMe", "email"),
+        ("UserUpdateMe", "username"),
+        ("AgentUpdate", "name"),
+        ("ToolUpdate", "parameters"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert!(property.is_object(), "{schema}.{field} is documented");
+        let nullable = property["type"]
+            .as_array()
+            .is_some_and(|types| types.contains(&Value::from("null")));
+        assert!(
+            !nullable,
+            "{schema}.{field} refuses null but the spec allows it: {property}"
+        );
+    }
+    // `null` clears these, so the schema must offer it.
+    for (schema, field) in [("UserUpdate", "full_name"), ("AgentUpdate", "description")] {
+        let types = &schemas[schema]["properties"][field]["type"];
+        assert!(
+            types.as_array().is_some_and(|t| t.contains(&Value::from("null"))),
+            "{schema}.{field}: {types}"
+        );
+    }
+    // `null` is read as empty for these, so the schema offers it too.
+    for (schema, field) in [
+        ("AgentCreate", "tool_ids"),
+        ("AgentCreate", "subagent_ids"),
+        ("AgentCreate", "metadata"),
+        ("ConversationCreate", "metadata"),
+    ] {
+        let types = &schemas[schema]["properties"][field]["type"];
+        assert!(
+            types.as_array().is_some_and(|t| t.contains(&Value::from("null"))),
+            "{schema}.{field}: {types}"
+        );
+    }
+    for schema in ["AgentCreate", "AgentUpdate", "ConversationCreate", "ConversationUpdate"] {
+        assert_eq!(
+            schemas[schema]["properties"]["metadata"]["maxProperties"], 16,
+            "{schema}"
+        );
+    }
+    assert_eq!(
+        schemas["PasswordChange"]["properties"]["current_password"]["minLength"],
+        1
+    );
+    for schema in ["ToolCreate", "ToolUpdate"] {
+        let parameters = &schemas[schema]["properties"]["parameters"];
+        assert_eq!(
+            parameters["required"],
+            serde_json::json!(["type"]),
+            "{schema}: {parameters}"
+        );
+        assert_eq!(parameters["properties"]["type"]["enum"], serde_json::json!(["object"]));
+    }
+}

@@ -12,3 +12,17 @@ pub fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
     }
     Ok(())
 }
+
+/// The OpenAPI mirror of [`metadata_keys`] for a request's `metadata` field: an object of at
+/// most [`METADATA_KEYS_MAX`] keys, or `null` (read as `{}`: empty metadata).
+pub fn metadata_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some(format!(
+            "Free-form JSON object of at most {METADATA_KEYS_MAX} keys; `null` means `{{}}`."
+        )))
+        .max_properties(Some(METADATA_KEYS_MAX))
+        .examples([serde_json::json!({"team": "support"})])
+        .build()
+}

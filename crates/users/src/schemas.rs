@@ -51,12 +51,17 @@ impl From<user::Model> for User {
 pub struct UserUpdateMe {
     /// New email address.
     #[garde(inner(email, length(max = 320)))]
-    #[schema(format = Email, max_length = 320)]
+    #[schema(nullable = false, format = Email, max_length = 320)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
     #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
-    #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50)]
+    #[schema(
+        nullable = false,
+        pattern = r"^[A-Za-z0-9_-]{3,50}$",
+        min_length = 3,
+        max_length = 50
+    )]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
@@ -105,12 +110,17 @@ fn yes() -> bool {
 pub struct UserUpdate {
     /// New email address.
     #[garde(inner(email, length(max = 320)))]
-    #[schema(format = Email, max_length = 320)]
+    #[schema(nullable = false, format = Email, max_length = 320)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
     #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
-    #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50)]
+    #[schema(
+        nullable = false,
+        pattern = r"^[A-Za-z0-9_-]{3,50}$",
+        min_length = 3,
+        max_length = 50
+    )]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
@@ -120,15 +130,17 @@ pub struct UserUpdate {
     pub full_name: Option<Option<String>>,
     /// New password (revokes the user's refresh tokens).
     #[garde(inner(length(bytes, min = 8, max = 72)))]
-    #[schema(min_length = 8, max_length = 72, format = Password)]
+    #[schema(nullable = false, min_length = 8, max_length = 72, format = Password)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub password: Option<String>,
     /// Activate or deactivate the account.
     #[garde(skip)]
+    #[schema(nullable = false)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub is_active: Option<bool>,
     /// Grant or withdraw superuser rights.
     #[garde(skip)]
+    #[schema(nullable = false)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub is_superuser: Option<bool>,
 }
@@ -138,7 +150,7 @@ pub struct UserUpdate {
 pub struct PasswordChange {
     /// The password in use now.
     #[garde(length(bytes, min = 1, max = 72))]
-    #[schema(format = Password, max_length = 72)]
+    #[schema(format = Password, min_length = 1, max_length = 72)]
     pub current_password: String,
     /// The new password, 8 to 72 bytes.
     #[garde(length(bytes, min = 8, max = 72))]

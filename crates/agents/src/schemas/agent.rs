@@ -56,17 +56,17 @@ pub struct AgentCreate {
     /// Ids of the caller's tools the agent may call, in order, each at most once.
     #[serde(default, deserialize_with = "null_as_default")]
     #[garde(length(max = rules::LINKS_MAX))]
-    #[schema(max_items = 128)]
+    #[schema(max_items = 128, nullable = true)]
     pub tool_ids: Vec<Uuid>,
     /// Ids of the caller's live agents this agent may delegate to, in order, each at most once.
     #[serde(default, deserialize_with = "null_as_default")]
     #[garde(length(max = rules::LINKS_MAX))]
-    #[schema(max_items = 128)]
+    #[schema(max_items = 128, nullable = true)]
     pub subagent_ids: Vec<Uuid>,
     /// Free-form JSON object of at most 16 keys (absent or `null`: `{}`).
     #[serde(default, deserialize_with = "null_as_default")]
     #[garde(custom(metadata_keys))]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = kernel::rules::metadata_schema)]
     pub metadata: Map<String, Value>,
 }
 
@@ -128,7 +128,7 @@ pub struct AgentUpdate {
     /// Replaces the metadata object (at most 16 keys); `null` empties it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]
     #[garde(inner(inner(custom(metadata_keys))))]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = kernel::rules::metadata_schema)]
     pub metadata: Option<Option<Map<String, Value>>>,
 }
 

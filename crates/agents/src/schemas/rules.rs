@@ -29,6 +29,31 @@ pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// The OpenAPI mirror of [`object_schema`]: an object whose `"type"` is `"object"`, with
+/// `"properties"` an object and `"required"` an array of strings when present (the
+/// 16 KiB bound is in the description).
+pub(crate) fn object_schema_spec() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            r#"JSON Schema of the tool's arguments: an object schema (`{"type":"object",...}`), at most 16 KiB serialized."#,
+        ))
+        .examples([serde_json::json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        })])
+        .property("type", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["object"])))
+        .property("properties", ObjectBuilder::new().schema_type(Type::Object))
+        .property(
+            "required",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+        )
+        .required("type")
+        .build()
+}
+
 /// garde rule: a JSON Schema of an object (`{"type":"object",...}`) of at most 16 KiB.
 pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result {
     if value.get("type").and_then(Value::as_str) != Some("object") {

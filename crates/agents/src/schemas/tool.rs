@@ -28,7 +28,7 @@ pub struct ToolCreate {
     pub description: Option<String>,
     /// JSON Schema of the arguments: an object schema (`{"type":"object",...}`), at most 16 KiB.
     #[garde(custom(object_schema))]
-    #[schema(value_type = Object, example = json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}))]
+    #[schema(schema_with = rules::object_schema_spec)]
     pub parameters: Map<String, Value>,
 }
 
@@ -54,7 +54,7 @@ pub struct ToolUpdate {
     /// New argument schema (`{"type":"object",...}`, at most 16 KiB).
     #[serde(default, deserialize_with = "non_null")]
     #[garde(inner(custom(object_schema)))]
-    #[schema(value_type = Object, nullable = false)]
+    #[schema(schema_with = rules::object_schema_spec)]
     pub parameters: Option<Map<String, Value>>,
 }
 

@@ -24,7 +24,7 @@ pub struct ConversationCreate {
     /// Free-form JSON object of at most 16 keys (absent or `null`: `{}`).
     #[serde(default, deserialize_with = "null_as_default")]
     #[garde(custom(metadata_keys))]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = kernel::rules::metadata_schema)]
     pub metadata: Map<String, Value>,
 }
 
@@ -39,7 +39,7 @@ pub struct ConversationUpdate {
     /// Replaces the metadata object (at most 16 keys); `null` empties it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]
     #[garde(inner(inner(custom(metadata_keys))))]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = kernel::rules::metadata_schema)]
     pub metadata: Option<Option<Map<String, Value>>>,
 }
 

@@ -48,6 +48,7 @@ pub enum MessageOrder {
 pub struct MessageListQuery {
     /// `asc` (oldest first, the default) or `desc` (newest first).
     #[garde(skip)]
+    #[param(inline)]
     pub order: Option<MessageOrder>,
     /// Page size.
     #[garde(inner(range(min = 1, max = 100)))]
