@@ -9,6 +9,7 @@ mod conversations;
 mod executions;
 mod health;
 mod openapi;
+mod reliability;
 mod tokens;
 mod tools;
 mod users;

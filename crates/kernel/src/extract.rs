@@ -50,16 +50,21 @@ where
     })
 }
 
+/// Why a text holding `\u0000` is refused: PostgreSQL cannot store it, so no database may.
+const NUL_REFUSED: &str = "must not contain the NUL character (\\u0000)";
+
 /// Parses a JSON object body, naming the first field that does not fit the type.
 ///
 /// Syntax is checked first, so a body that is not JSON at all is always `Malformed`
 /// (no field can be named), even when a type error would come earlier in the text.
+/// Then every string and object key, at any depth, is checked for NUL.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+    let value = serde_json::from_slice::<serde_json::Value>(body)
         .map_err(|e| Error::Malformed(format!("the body is not valid JSON: {e}")))?;
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !value.is_object() {
         return Err(Error::invalid("", "the body must be a JSON object"));
     }
+    refuse_nul(&value, "")?;
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -67,8 +72,42 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     })
 }
 
-/// Parses an `application/x-www-form-urlencoded` body or query string, naming the first failing field.
+/// Refuses (`422` naming the dotted path, `metadata.key` or `tool_ids[0]`) the first
+/// string or object key under `value` that holds NUL.
+fn refuse_nul(value: &serde_json::Value, path: &str) -> Result<()> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Err(Error::invalid(path, NUL_REFUSED)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| refuse_nul(item, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+            if key.contains('\0') {
+                return Err(Error::invalid(path, format!("has a key that {NUL_REFUSED}")));
+            }
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            refuse_nul(item, &field)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Parses an `application/x-www-form-urlencoded` body or query string, naming the first
+/// failing field; a name or value holding NUL is refused like in a JSON body.
 pub fn parse_urlencoded<T: DeserializeOwned>(input: &[u8]) -> Result<T> {
+    for (name, value) in form_urlencoded::parse(input) {
+        if name.contains('\0') {
+            return Err(Error::invalid("", format!("a parameter name {NUL_REFUSED}")));
+        }
+        if value.contains('\0') {
+            return Err(Error::invalid(name, NUL_REFUSED));
+        }
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(input));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -279,6 +318,20 @@ mod tests {
         let mut failing = fields(validate(&value).unwrap_err());
         failing.sort();
         assert_eq!(failing, ["count", "name"]);
+    }
+
+    #[test]
+    fn nul_anywhere_in_a_body_names_its_path() {
+        let err = parse_json::<serde_json::Value>(br#"{"a":{"b":["x","y\u0000"]}}"#).unwrap_err();
+        assert_eq!(fields(err), ["a.b[1]"]);
+        let err = parse_json::<serde_json::Value>(br#"{"meta":{"k\u0000":1}}"#).unwrap_err();
+        assert_eq!(fields(err), ["meta"]);
+    }
+
+    #[test]
+    fn nul_in_a_query_parameter_names_it() {
+        let err = parse_urlencoded::<Sample>(b"name=a%00b&count=1").unwrap_err();
+        assert_eq!(fields(err), ["name"]);
     }
 
     #[test]
