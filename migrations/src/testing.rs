@@ -4,6 +4,9 @@
 //! server, named after the test process so a run drops only the leftovers of processes
 //! that are gone (another test binary may be running at the same time).
 
+// Test support: a failed set-up should panic the test that asked for it.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::sea_orm::sea_query::Query;
 use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};

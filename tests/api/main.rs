@@ -1,6 +1,12 @@
 //! Black-box HTTP tests of the composed server. Each test starts its own server over a
 //! fresh database: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod agents;
 mod auth;
 mod chat;

@@ -7,6 +7,13 @@
 //! reply streams one more)  SERVER_PID (for RSS; optional). Run the server with
 //! `ECHO_WORD_DELAY_MS` so streams overlap; `just bench-chat` does all of it.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a command-line example: it prints its figures and stops on failure"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -10,6 +10,13 @@
 //! Run the server with `ECHO_WORD_DELAY_MS` so the run outlasts the connecting;
 //! `just bench-ws` does all of it.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a command-line example: it prints its figures and stops on failure"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,12 @@
 //! The test harness: a real server on an ephemeral port over a fresh database per test
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set), and helpers to drive it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed set-up panics the test that asked for it"
+)]
+
 mod database;
 mod problems;
 

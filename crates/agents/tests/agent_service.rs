@@ -1,5 +1,11 @@
 //! `AgentService` rules on SQLite in memory.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use agents::schemas::{AgentCreate, AgentUpdate, ToolCreate};

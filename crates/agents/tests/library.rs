@@ -1,6 +1,12 @@
 //! `agents` used as a library, the way conversations and executions use it: only services
 //! over a `DatabaseConnection`, no HTTP. Passes with `--no-default-features` too.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use agents::schemas::{AgentCreate, ToolCreate};

@@ -21,7 +21,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Openapi) = cli.command {
         let doc = api_server::app::openapi();
-        println!("{}", doc.to_pretty_json().context("serializing the OpenAPI document")?);
+        say(doc.to_pretty_json().context("serializing the OpenAPI document")?)?;
         return Ok(());
     }
     let config = Config::from_env()?;
@@ -42,14 +42,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .ensure_superuser(&email, &password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "{}",
-                if created {
-                    "superuser created"
-                } else {
-                    "a user with this email already exists"
-                }
-            );
+            say(if created {
+                "superuser created"
+            } else {
+                "a user with this email already exists"
+            })?;
             Ok(())
         }
         Command::Openapi => Ok(()),
@@ -76,12 +73,18 @@ async fn migrate(conn: &sea_orm::DatabaseConnection, action: MigrateAction) -> a
         MigrateAction::Fresh => Migrator::fresh(conn).await?,
         MigrateAction::Status => {
             for m in Migrator::get_applied_migrations(conn).await? {
-                println!("applied  {}", m.name());
+                say(format_args!("applied  {}", m.name()))?;
             }
             for m in Migrator::get_pending_migrations(conn).await? {
-                println!("pending  {}", m.name());
+                say(format_args!("pending  {}", m.name()))?;
             }
         }
     }
     Ok(())
+}
+
+/// Writes one line of the CLI's answer to standard output (logs go to standard error).
+fn say(line: impl std::fmt::Display) -> anyhow::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").context("writing to standard output")
 }

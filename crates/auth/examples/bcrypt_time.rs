@@ -3,6 +3,13 @@
 //!
 //! `cargo run --release -p auth --example bcrypt_time`
 
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a command-line example: it prints its figures and stops on failure"
+)]
+
 use std::time::Instant;
 
 fn main() {

@@ -100,6 +100,10 @@ fn lower_priority() {
     {
         // SAFETY: gettid has no preconditions; sched_setscheduler and setpriority read only
         // their arguments (the param struct lives on this stack frame for the call).
+        #[allow(
+            unsafe_code,
+            reason = "the workspace's one FFI call: libc has no safe wrapper for it"
+        )]
         unsafe {
             let tid = libc::gettid();
             let param = libc::sched_param { sched_priority: 0 };

@@ -1,5 +1,11 @@
 //! `ChatService`: replies from the agent's settings, whole or streamed, failures and cancellation.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use std::sync::Arc;

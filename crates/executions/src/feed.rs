@@ -35,7 +35,10 @@ pub struct EventFrame {
 impl EventFrame {
     /// Serializes `event` once.
     pub fn new(event: ExecutionEvent) -> Self {
-        // Strings, numbers, a timestamp and a JSON value: serialization cannot fail.
+        #[allow(
+            clippy::expect_used,
+            reason = "strings, numbers, a timestamp and a JSON value cannot fail to serialize"
+        )]
         let json = serde_json::to_string(&event).expect("an event always serializes");
         Self { event, json }
     }

@@ -1,5 +1,11 @@
 //! Sub-agents as tools, the depth and step limits, and conversations as context.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use common::{Scripted, answer, assert_status, config, harness, tool_call, types, user};

@@ -1,6 +1,12 @@
 //! Executions from queue to end on SQLite in memory (or PostgreSQL with `TEST_DATABASE_URL`):
 //! the run, its event log and feed, validation, cancellation, timeout and recovery.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use std::time::Duration;

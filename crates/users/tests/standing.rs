@@ -1,6 +1,12 @@
 //! `UserService::standing` with a cache: what authenticating a request reads, used as a
 //! library over a bare database connection (SQLite in memory, or `TEST_DATABASE_URL`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

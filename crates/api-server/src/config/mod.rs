@@ -165,6 +165,10 @@ pub struct Config {
 }
 
 impl Default for Config {
+    #[allow(
+        clippy::expect_used,
+        reason = "every field has a serde default, so an empty environment always parses (tested)"
+    )]
     fn default() -> Self {
         // An empty environment yields every default.
         envy::from_iter::<_, Config>(std::iter::empty::<(String, String)>()).expect("every field has a default")
