@@ -160,19 +160,35 @@ impl From<DbErr> for Error {
     }
 }
 
+/// Whether the database could not serve the statement right now, so a retry may succeed:
+/// no connection, a lost one, or a database refusing work for the moment.
 fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            let text = e.to_string();
-            matches!(
-                **e,
-                sea_orm::sqlx::Error::Io(_)
-                    | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-                    | sea_orm::sqlx::Error::WorkerCrashed
-            ) || text.contains("database is locked")
-        }
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match &**e {
+            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+            Sqlx::Database(db) => is_unavailable_code(db.as_ref()),
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// PostgreSQL: SQLSTATE class `08` (connection exception) and `57P01`–`57P03` (the server
+/// shut down, crashed, or cannot take connections yet). SQLite: `SQLITE_BUSY` and
+/// `SQLITE_LOCKED`, with any extended code.
+fn is_unavailable_code(err: &dyn sea_orm::sqlx::error::DatabaseError) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    if let Some(pg) = err.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>() {
+        let state = pg.code();
+        return state.starts_with("08") || matches!(state, "57P01" | "57P02" | "57P03");
+    }
+    if err.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+        let extended = err.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+        // The primary result code is the low byte of the extended one.
+        return matches!(extended & 0xff, SQLITE_BUSY | SQLITE_LOCKED);
+    }
+    false
 }

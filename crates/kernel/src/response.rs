@@ -7,6 +7,9 @@ use crate::Error;
 use crate::context::RequestContext;
 use crate::problem::{PROBLEM_JSON, Problem};
 
+/// The `Retry-After` of a `503`: a lost database connection is replaced within a second or two.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
+
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -27,6 +30,9 @@ impl ResponseError for Error {
             }
             Error::RateLimited { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Error::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS.to_string()));
             }
             Error::MethodNotAllowed { allow } => {
                 res.insert_header((header::ALLOW, allow.join(", ")));
