@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::{App, web};
 use kernel::TokenVerifier;
-use kernel::extract::{BodyLimit, form_config, json_config, path_config, query_config};
+use kernel::extract::{BodyLimit, BodyTimeout, form_config, json_config, path_config, query_config};
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -100,6 +100,9 @@ pub fn build(
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(BodyLimit(limit))
+        .app_data(BodyTimeout(std::time::Duration::from_secs(
+            state.config.body_read_timeout_secs,
+        )))
         .app_data(web::PayloadConfig::new(limit))
         .app_data(json_config(limit))
         .app_data(form_config(limit))

@@ -53,6 +53,9 @@ pub enum Error {
     /// Too many requests; retry after this many seconds (`429`).
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// The body did not arrive in time (`408`).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The body is larger than the configured limit (`413`).
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -97,6 +100,7 @@ impl Error {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::RateLimited { .. } => 429,
+            Self::RequestTimeout(_) => 408,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::MethodNotAllowed { .. } => 405,
@@ -118,6 +122,7 @@ impl Error {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
+            Self::RequestTimeout(_) => "request_timeout",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::MethodNotAllowed { .. } => "method_not_allowed",

@@ -161,8 +161,55 @@ impl Default for BodyLimit {
     }
 }
 
-/// Reads the whole body, refusing (`413`) as soon as it is known to exceed [`BodyLimit`].
+/// How long a client may take to send a whole request body (registered as app data).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        Self(std::time::Duration::from_secs(30))
+    }
+}
+
+/// Refuses (`415`) a body sent with a `Content-Encoding` other than `identity`: the
+/// service decodes none, and reading a compressed body as plain text would misread it.
+fn refuse_content_encoding(req: &HttpRequest) -> Result<()> {
+    let codings = req
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(|coding| coding.trim().to_ascii_lowercase())
+        .filter(|coding| !coding.is_empty() && coding != "identity")
+        .collect::<Vec<_>>();
+    if codings.is_empty() {
+        return Ok(());
+    }
+    Err(Error::UnsupportedMediaType(format!(
+        "Content-Encoding `{}` is not supported: send the body uncompressed",
+        codings.join(", ")
+    )))
+}
+
+/// Reads the whole body, refusing (`413`) as soon as it is known to exceed [`BodyLimit`],
+/// (`415`) a body with a `Content-Encoding`, and (`408`) one that does not arrive whole
+/// within [`BodyTimeout`].
 pub async fn read_body<S>(req: &HttpRequest, payload: &mut S) -> Result<Bytes>
+where
+    S: futures_util::Stream<Item = std::result::Result<Bytes, PayloadError>> + Unpin,
+{
+    refuse_content_encoding(req)?;
+    let timeout = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
+    tokio::time::timeout(timeout, read_limited(req, payload))
+        .await
+        .map_err(|_| {
+            Error::RequestTimeout(format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs_f32()
+            ))
+        })?
+}
+
+async fn read_limited<S>(req: &HttpRequest, payload: &mut S) -> Result<Bytes>
 where
     S: futures_util::Stream<Item = std::result::Result<Bytes, PayloadError>> + Unpin,
 {

@@ -48,7 +48,7 @@ problem_responses! {
     NotFound => "No such resource, or it belongs to another user.",
     Conflict => "A unique value (such as a name or an email) is already taken.",
     PayloadTooLarge => "The request body is larger than the configured limit.",
-    UnsupportedMediaType => "The body is not JSON (or not a form, where a form is read).",
+    UnsupportedMediaType => "The body is not JSON (or not a form, where a form is read), or has a `Content-Encoding`.",
     UnprocessableContent => "Validation failed: `errors` lists every failing field (empty for a body that is not JSON).",
     TooManyRequests => "Rate limited; carries `Retry-After` (seconds).",
     ServiceUnavailable => "The database does not answer.",

@@ -44,6 +44,9 @@ pub fn auth_rate() -> u32 {
 pub fn body_limit() -> usize {
     1024 * 1024
 }
+pub fn body_read_timeout() -> u64 {
+    30
+}
 pub fn log_format() -> LogFormat {
     LogFormat::Pretty
 }

@@ -96,6 +96,9 @@ pub struct Config {
     /// `BODY_LIMIT_BYTES`: largest accepted request body.
     #[serde(default = "defaults::body_limit")]
     pub body_limit_bytes: usize,
+    /// `BODY_READ_TIMEOUT_SECS`: how long a client may take to send a whole request body (`408` after).
+    #[serde(default = "defaults::body_read_timeout")]
+    pub body_read_timeout_secs: u64,
     /// `FIRST_SUPERUSER_EMAIL`.
     #[serde(default)]
     pub first_superuser_email: Option<String>,
@@ -189,6 +192,7 @@ impl std::fmt::Debug for Config {
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("openai_base_url", &self.openai_base_url)
             .field("openai_api_key", &self.openai_api_key.as_ref().map(|_| "<redacted>"))
