@@ -225,6 +225,19 @@ pub struct ChatResponse {
     pub model: String,
 }
 
+impl ChatResponse {
+    /// The response, unless it holds nothing: an answer with neither text nor a tool call
+    /// is an upstream failure (whatever the provider or the mode), never an empty message.
+    pub(crate) fn answered(self) -> Result<Self, crate::LlmError> {
+        if self.text.is_empty() && self.tool_calls.is_empty() {
+            return Err(crate::LlmError::Protocol(
+                "the answer has neither text nor a tool call".into(),
+            ));
+        }
+        Ok(self)
+    }
+}
+
 /// One item of a streamed answer: text deltas, then exactly one `Done`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {

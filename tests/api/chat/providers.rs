@@ -277,3 +277,50 @@ async fn a_provider_timeout_is_a_504_and_keeps_the_users_message() {
     let conversation_id = openai_conversation(&app, &ada).await;
     assert_reply_fails(&app, &ada, &conversation_id, 504).await;
 }
+
+/// An answer with neither text nor a tool call is a `502` from either provider, whole or
+/// streamed, and no empty assistant message is stored.
+#[tokio::test]
+async fn an_empty_answer_is_a_502_from_either_provider_and_stores_no_reply() {
+    let openai_stream = [json!({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": "stop"}]})]
+        .iter()
+        .map(|chunk| format!("data: {chunk}\n\n"))
+        .chain(["data: [DONE]\n\n".to_owned()])
+        .collect();
+    let anthropic_stream = [
+        json!({"type": "message_start", "message": {"model": "test-model-1", "usage": {"input_tokens": 3}}}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 0}}),
+        json!({"type": "message_stop"}),
+    ]
+    .iter()
+    .map(|event| format!("event: {}\ndata: {event}\n\n", event["type"].as_str().unwrap()))
+    .collect();
+    let cases = [
+        (
+            "openai",
+            "/chat/completions",
+            json!({"choices": [{"index": 0, "message": {"role": "assistant"}, "finish_reason": "stop"}]}),
+            openai_stream,
+        ),
+        (
+            "anthropic",
+            "/v1/messages",
+            json!({"type": "message", "role": "assistant", "model": "test-model-1", "content": [],
+                   "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 0}}),
+            anthropic_stream,
+        ),
+    ];
+    for (provider, route, whole, stream) in cases {
+        let server = fake_provider(route, whole, stream).await;
+        let app = app_with(&server, |_| {}).await;
+        let ada = app.register("ada").await;
+        let agent_id = agent_of(&app, &ada, provider).await;
+        let res = app
+            .post_as(&ada, "/api/v1/conversations", &json!({"agent_id": agent_id}))
+            .send()
+            .await
+            .unwrap();
+        let conversation_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        assert_reply_fails(&app, &ada, &conversation_id, 502).await;
+    }
+}

@@ -58,7 +58,7 @@ impl Provider for AnthropicProvider {
                 let body = request_body(&req, false)?;
                 let response = self.endpoint.post(&body, BodyMode::Whole).await?;
                 let answer: MessagesResponse = self.endpoint.read_json(response).await?;
-                Ok(answer.into_response(&req.model))
+                answer.into_response(&req.model).answered()
             };
             result.await.map_err(|err| self.endpoint.redact(err))
         })
@@ -86,7 +86,7 @@ impl Provider for AnthropicProvider {
             if !stopped {
                 Err(LlmError::Protocol("the stream ended before message_stop".into()))?;
             }
-            yield StreamEvent::Done(assembler.finish(&req.model));
+            yield StreamEvent::Done(assembler.finish(&req.model).answered()?);
         };
         events.map(move |item| item.map_err(|err| redactor.redact(err))).boxed()
     }

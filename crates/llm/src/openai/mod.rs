@@ -55,7 +55,7 @@ impl Provider for OpenAiProvider {
                 let body = request_body(&req, false)?;
                 let response = self.endpoint.post(&body, BodyMode::Whole).await?;
                 let answer: CompletionResponse = self.endpoint.read_json(response).await?;
-                answer.into_response(&req.model)
+                answer.into_response(&req.model)?.answered()
             };
             result.await.map_err(|err| self.endpoint.redact(err))
         })
@@ -83,7 +83,7 @@ impl Provider for OpenAiProvider {
             if !done {
                 Err(LlmError::Protocol("the stream ended before [DONE]".into()))?;
             }
-            yield StreamEvent::Done(assembler.finish(&req.model));
+            yield StreamEvent::Done(assembler.finish(&req.model).answered()?);
         };
         events.map(move |item| item.map_err(|err| redactor.redact(err))).boxed()
     }

@@ -280,3 +280,47 @@ async fn a_configured_version_reaches_the_provider() {
         Some("2099-01-01")
     );
 }
+
+/// An empty answer with no tool call is an upstream failure, never an empty message.
+#[tokio::test]
+async fn an_answer_with_empty_content_is_a_protocol_error() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
+        "content": [], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 0}
+    })))
+    .await;
+    let req = ChatRequest {
+        model: "claude-test".into(),
+        messages: vec![ChatMessage::user("hi")],
+        ..ChatRequest::default()
+    };
+
+    let err = provider(&server).complete(req).await.unwrap_err();
+
+    assert!(matches!(err, LlmError::Protocol(_)), "{err:?}");
+    assert_eq!(kernel::Error::from(err).status(), 502);
+}
+
+#[tokio::test]
+async fn a_stream_with_no_content_block_is_a_protocol_error() {
+    let body = anthropic_sse(&[
+        json!({"type": "message_start", "message": {"model": "claude-test", "usage": {"input_tokens": 3}}}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 0}}),
+        json!({"type": "message_stop"}),
+    ]);
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let req = ChatRequest {
+        model: "claude-test".into(),
+        messages: vec![ChatMessage::user("hi")],
+        ..ChatRequest::default()
+    };
+
+    let collected = collect(provider(&server).stream(req)).await;
+
+    assert!(collected.done.is_none(), "{:?}", collected.done);
+    assert!(
+        matches!(collected.error, Some(LlmError::Protocol(_))),
+        "{:?}",
+        collected.error
+    );
+}

@@ -315,3 +315,36 @@ async fn a_local_server_needs_no_key() {
     assert_eq!(answer.usage, Usage::default());
     assert!(only_request(&server).await.headers.get("authorization").is_none());
 }
+
+/// An empty answer with no tool call is an upstream failure, never an empty message.
+#[tokio::test]
+async fn an_answer_without_content_or_tool_calls_is_a_protocol_error() {
+    for answer in [
+        json!({"choices": [{"message": {"role": "assistant"}, "finish_reason": "stop"}]}),
+        json!({"choices": [{"message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}]}),
+        json!({"choices": []}),
+    ] {
+        let server = server_answering(ResponseTemplate::new(200).set_body_json(answer.clone())).await;
+        let err = provider(&server).complete(request()).await.unwrap_err();
+        assert!(matches!(err, LlmError::Protocol(_)), "{answer}: {err:?}");
+        assert_eq!(kernel::Error::from(err).status(), 502);
+    }
+}
+
+#[tokio::test]
+async fn a_stream_without_content_or_tool_calls_is_a_protocol_error() {
+    let body = openai_sse(&[
+        json!({"model": "gpt-test", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+    ]);
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+
+    let collected = collect(provider(&server).stream(request())).await;
+
+    assert!(collected.done.is_none(), "{:?}", collected.done);
+    assert!(
+        matches!(collected.error, Some(LlmError::Protocol(_))),
+        "{:?}",
+        collected.error
+    );
+}
