@@ -101,4 +101,9 @@ async fn the_execution_viewer_example_is_served_from_the_api_origin() {
         html.contains("new WebSocket"),
         "the page follows executions over the WebSocket"
     );
+    // Without an icon of its own the browser asks for `/favicon.ico`, a 404 in its console.
+    assert!(
+        html.contains(r#"<link rel="icon" href="data:,">"#),
+        "the page names its icon"
+    );
 }

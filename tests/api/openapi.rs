@@ -256,3 +256,144 @@ async fn the_schemas_say_what_the_server_refuses() {
         assert_eq!(parameters["properties"]["type"]["enum"], serde_json::json!(["object"]));
     }
 }
+
+#[tokio::test]
+async fn pages_reference_their_item_schema_and_always_carry_next_cursor() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let pages: Vec<_> = schemas.iter().filter(|(name, _)| name.starts_with("Page")).collect();
+    assert!(pages.len() >= 6, "{} page schemas", pages.len());
+    for (name, page) in pages {
+        let item = page["properties"]["items"]["items"]["$ref"]
+            .as_str()
+            .unwrap_or_default();
+        let named = item.strip_prefix("#/components/schemas/").unwrap_or_default();
+        assert!(
+            schemas.contains_key(named) && name.ends_with(named),
+            "{name}.items must reference its item schema: {}",
+            page["properties"]["items"]
+        );
+        // Always present, `null` on the last page: generators type it `string | null`.
+        let required = page["required"].as_array().unwrap();
+        assert!(required.contains(&Value::from("next_cursor")), "{name}: {required:?}");
+        assert_eq!(
+            page["properties"]["next_cursor"]["type"],
+            serde_json::json!(["string", "null"]),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn objects_say_what_their_keys_hold() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for schema in [
+        "Agent",
+        "AgentCreate",
+        "AgentUpdate",
+        "Conversation",
+        "ConversationCreate",
+        "ConversationUpdate",
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"]["metadata"]["additionalProperties"], true,
+            "{schema}.metadata holds any JSON value under each key"
+        );
+    }
+    for schema in ["Tool", "ToolCreate", "ToolUpdate"] {
+        let parameters = &schemas[schema]["properties"]["parameters"];
+        assert_eq!(
+            parameters["additionalProperties"], true,
+            "{schema}: other JSON Schema keywords"
+        );
+        assert_eq!(
+            parameters["properties"]["properties"]["additionalProperties"]["type"], "object",
+            "{schema}: each argument is a JSON Schema object"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_fields_with_a_server_default_stay_optional_for_generators() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let mut bodies = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for media in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flat_map(|c| c.values())
+            {
+                if let Some(name) = media["schema"]["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+                    bodies.push(name.to_owned());
+                }
+            }
+        }
+    }
+    assert!(bodies.iter().any(|b| b == "AgentCreate"), "{bodies:?}");
+    for name in &bodies {
+        for (field, property) in schemas[name]["properties"].as_object().into_iter().flatten() {
+            // openapi-typescript reads `default` as "always present": the field would become
+            // required in the request type.
+            assert!(
+                property.get("default").is_none(),
+                "{name}.{field} has a default: {property}"
+            );
+        }
+    }
+    for (schema, field) in [
+        ("AgentCreate", "temperature"),
+        ("MessageCreate", "stream"),
+        ("ChatMessageCreate", "stream"),
+    ] {
+        let required = schemas[schema]["required"].as_array().cloned().unwrap_or_default();
+        assert!(!required.contains(&Value::from(field)), "{schema}.{field}");
+        assert!(schemas[schema]["properties"][field].is_object(), "{schema}.{field}");
+    }
+}
+
+#[tokio::test]
+async fn the_json_reply_is_the_first_success_response_a_client_sees() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    for path in [
+        "/api/v1/chat/messages",
+        "/api/v1/conversations/{conversation_id}/messages",
+    ] {
+        let responses = doc["paths"][path]["post"]["responses"].as_object().unwrap();
+        // Swagger UI sends the first media type of the first success response (in document
+        // order) with content as `Accept`.
+        let (status, first) = responses
+            .iter()
+            .find(|(status, response)| status.starts_with('2') && response.get("content").is_some())
+            .unwrap();
+        assert_eq!(status, "201", "{path}");
+        let media: Vec<_> = first["content"].as_object().unwrap().keys().collect();
+        assert_eq!(media.first().map(|m| m.as_str()), Some("application/json"), "{path}");
+        let stream = responses
+            .values()
+            .any(|response| response["content"].get("text/event-stream").is_some());
+        assert!(stream, "{path}: the stream stays documented");
+    }
+}
+
+#[tokio::test]
+async fn login_documents_one_json_body() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let content = doc["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]
+        .as_object()
+        .unwrap();
+    // Two bodies in one operation make openapi-python-client write a module that fails at
+    // import; the form stays accepted through the `oauth2` scheme's token URL.
+    assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"]);
+    assert_eq!(
+        content["application/json"]["schema"]["$ref"],
+        "#/components/schemas/LoginRequest"
+    );
+}

@@ -23,11 +23,23 @@ pub const MAX_LIMIT: u64 = 100;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Page<T> {
     /// The items of this page.
+    #[schema(schema_with = items_schema::<T>)]
     pub items: Vec<T>,
-    /// Opaque cursor of the next page; `null` on the last page.
+    /// Opaque cursor of the next page; `null` on the last page (always present).
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
     /// Number of items matching the filter, over all pages.
     pub total: u64,
+}
+
+/// The OpenAPI schema of `items`: an array of references to `T`'s named schema. utoipa
+/// inlines a generic argument's whole schema, which generators turn into one more model per
+/// page (`PageAgentItemsItem`) instead of reusing `Agent`.
+fn items_schema<T: ToSchema>() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(T::name()))
+        .description(Some("The items of this page."))
+        .build()
 }
 
 impl<T> Page<T> {

@@ -16,13 +16,31 @@ pub fn metadata_keys(value: &Map<String, Value>, _: &()) -> garde::Result {
 /// The OpenAPI mirror of [`metadata_keys`] for a request's `metadata` field: an object of at
 /// most [`METADATA_KEYS_MAX`] keys, or `null` (read as `{}`: empty metadata).
 pub fn metadata_schema() -> utoipa::openapi::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    ObjectBuilder::new()
+    use utoipa::openapi::schema::{SchemaType, Type};
+    metadata_object()
         .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
         .description(Some(format!(
-            "Free-form JSON object of at most {METADATA_KEYS_MAX} keys; `null` means `{{}}`."
+            "Free-form JSON object of at most {METADATA_KEYS_MAX} keys, any JSON value each; `null` means `{{}}`."
         )))
         .max_properties(Some(METADATA_KEYS_MAX))
         .examples([serde_json::json!({"team": "support"})])
         .build()
+}
+
+/// The OpenAPI schema of a stored `metadata` field in a response: always an object.
+pub fn stored_metadata_schema() -> utoipa::openapi::Object {
+    metadata_object()
+        .description(Some("Free-form JSON object, any JSON value under each key."))
+        .build()
+}
+
+/// An object whose keys hold any JSON value: said with `additionalProperties`, or
+/// generators read a bare `{"type": "object"}` as an object that can hold nothing.
+fn metadata_object() -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::<utoipa::openapi::schema::Schema>::FreeForm(
+            true,
+        )))
 }

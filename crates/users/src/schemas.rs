@@ -95,9 +95,10 @@ pub struct UserCreate {
     #[serde(default)]
     pub is_superuser: bool,
     /// Create the account active (default `true`).
+    // No `default` in the schema: generators read it as "always present" and would make
+    // every client send the field.
     #[garde(skip)]
     #[serde(default = "yes")]
-    #[schema(default = true)]
     pub is_active: bool,
 }
 

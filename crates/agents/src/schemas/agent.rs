@@ -44,10 +44,12 @@ pub struct AgentCreate {
     #[garde(inner(length(chars, max = rules::SYSTEM_PROMPT_MAX)))]
     #[schema(max_length = 32000)]
     pub system_prompt: Option<String>,
-    /// Sampling temperature, 0.0..=2.0.
+    /// Sampling temperature, 0.0..=2.0; absent: 0.7.
+    // No `default` in the schema: generators read it as "always present" and would make
+    // every client send the field.
     #[serde(default = "default_temperature")]
     #[garde(range(min = 0.0, max = 2.0))]
-    #[schema(minimum = 0.0, maximum = 2.0, default = 0.7)]
+    #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: f64,
     /// Reply length limit in tokens, 1..=200000.
     #[garde(inner(range(min = 1, max = rules::MAX_TOKENS_MAX)))]
@@ -158,7 +160,7 @@ pub struct Agent {
     /// The live agents this agent may delegate to, in order.
     pub subagent_ids: Vec<Uuid>,
     /// Free-form JSON object.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = kernel::rules::stored_metadata_schema)]
     pub metadata: Value,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,

@@ -33,24 +33,53 @@ pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
 /// `"properties"` an object and `"required"` an array of strings when present (the
 /// 16 KiB bound is in the description).
 pub(crate) fn object_schema_spec() -> utoipa::openapi::Object {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    json_schema_object(
+        r#"JSON Schema of the tool's arguments: an object schema (`{"type":"object",...}`), at most 16 KiB serialized."#,
+    )
+}
+
+/// The OpenAPI schema of a stored tool's `parameters`: what [`object_schema_spec`] accepted.
+pub(crate) fn stored_object_schema_spec() -> utoipa::openapi::Object {
+    json_schema_object("JSON Schema of the tool's arguments (`{\"type\":\"object\",...}`).")
+}
+
+/// A JSON Schema of an object, open to every other JSON Schema keyword: each key says what it
+/// holds (`additionalProperties`), since generators read a bare `{"type": "object"}` as an
+/// object that can hold nothing.
+fn json_schema_object(description: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
+    let any = || Some(AdditionalProperties::<Schema>::FreeForm(true));
+    let argument_schema = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("The JSON Schema of one argument."))
+        .additional_properties(any());
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some(
-            r#"JSON Schema of the tool's arguments: an object schema (`{"type":"object",...}`), at most 16 KiB serialized."#,
-        ))
+        .description(Some(description))
         .examples([serde_json::json!({
             "type": "object",
             "properties": {"city": {"type": "string"}},
             "required": ["city"]
         })])
-        .property("type", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["object"])))
-        .property("properties", ObjectBuilder::new().schema_type(Type::Object))
+        .property(
+            "type",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["object"])),
+        )
+        .property(
+            "properties",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("The arguments by name."))
+                .additional_properties(Some(argument_schema)),
+        )
         .property(
             "required",
             ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
         )
         .required("type")
+        .additional_properties(any())
         .build()
 }
 

@@ -70,7 +70,7 @@ pub struct Tool {
     /// What the tool does.
     pub description: Option<String>,
     /// JSON Schema of the arguments.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = rules::stored_object_schema_spec)]
     pub parameters: Value,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,

@@ -12,7 +12,11 @@ use crate::schemas::{ChatMessageCreate, Message, MessageCreate, MessageListQuery
 use crate::{ChatService, ChatTarget, ConversationService};
 
 /// The `200` answer of the message routes, shown in the OpenAPI document.
-const STREAM_DESCRIPTION: &str = "With `\"stream\": true` in the body or `Accept: text/event-stream`: \
+///
+/// It is listed under `2XX` (any other success), not `200`: the document orders responses
+/// by status, and Swagger UI (like other clients) sends the media type of the first success
+/// response as `Accept`, so a plain `200` would turn every "Try it out" into a stream.
+const STREAM_DESCRIPTION: &str = "Status `200`, with `\"stream\": true` in the body or `Accept: text/event-stream`: \
 a Server-Sent Events stream. Each event is an `event: <name>` line and a `data:` line holding a JSON object, \
 in this order: `message.created` (the stored user Message), `message.delta` (`{\"delta\": \"text\"}`, \
 pieces that concatenate to the reply), then `message.completed` (the stored assistant Message) or \
@@ -69,7 +73,7 @@ pub(super) async fn list_messages(
     request_body = MessageCreate,
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message),
-        (status = 200, description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
+        (status = "2XX", description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
         (status = 409, description = "The conversation's agent was deleted; nothing is stored", body = Problem, content_type = "application/problem+json"),
@@ -103,7 +107,7 @@ pub(super) async fn post_message(
     request_body = ChatMessageCreate,
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message),
-        (status = 200, description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
+        (status = "2XX", description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 409, description = "The conversation's agent was deleted; nothing is stored", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = problems::PayloadTooLarge),

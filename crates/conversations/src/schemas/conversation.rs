@@ -55,7 +55,7 @@ pub struct Conversation {
     /// Display title.
     pub title: Option<String>,
     /// Free-form JSON object.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = kernel::rules::stored_metadata_schema)]
     pub metadata: Value,
     /// Number of stored messages.
     pub message_count: u64,

@@ -18,10 +18,11 @@ pub struct MessageCreate {
     #[schema(min_length = 1, max_length = 100000, example = "What is the capital of France?")]
     pub content: String,
     /// Answer with a Server-Sent Events stream instead of one JSON message
-    /// (the same as sending `Accept: text/event-stream`).
+    /// (the same as sending `Accept: text/event-stream`); absent: `false`.
+    // No `default` in the schema: generators read it as "always present" and would make
+    // every client send the field.
     #[serde(default)]
     #[garde(skip)]
-    #[schema(default = false)]
     pub stream: bool,
 }
 
@@ -40,10 +41,10 @@ pub struct ChatMessageCreate {
     /// `conversation_id` it must be that conversation's agent.
     #[garde(skip)]
     pub agent_id: Option<Uuid>,
-    /// Answer with a Server-Sent Events stream (the same as `Accept: text/event-stream`).
+    /// Answer with a Server-Sent Events stream (the same as `Accept: text/event-stream`);
+    /// absent: `false`.
     #[serde(default)]
     #[garde(skip)]
-    #[schema(default = false)]
     pub stream: bool,
 }
 
