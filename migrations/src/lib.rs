@@ -5,9 +5,6 @@
 
 pub use sea_orm_migration::prelude::*;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 mod m20261121_000001_create_users;
 mod m20261121_000002_create_auth_tokens;
 mod m20261121_000100_create_agents_and_tools;

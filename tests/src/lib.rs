@@ -7,7 +7,6 @@
     reason = "test support: a failed set-up panics the test that asked for it"
 )]
 
-mod database;
 mod problems;
 
 use std::sync::Arc;
@@ -21,8 +20,8 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub use database::TestDatabase;
 pub use problems::{assert_problem, field_names};
+pub use testkit::{TestDatabase, on_postgres, require_postgres};
 
 /// A running server and what a test needs to drive and inspect it.
 pub struct TestApp {
@@ -226,16 +225,6 @@ impl Drop for TestApp {
         // Stop accepting at once; the database guard drops the database after.
         drop(tokio::spawn(async move { handle.stop(false).await }));
     }
-}
-
-/// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL`); when not, says on stderr
-/// that the calling test, which needs `what`, was skipped.
-pub fn on_postgres(what: &str) -> bool {
-    let pg = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if !pg {
-        eprintln!("skipped: {what} needs PostgreSQL (set TEST_DATABASE_URL)");
-    }
-    pg
 }
 
 /// The JWT secret every test server signs with.

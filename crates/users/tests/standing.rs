@@ -30,7 +30,7 @@ impl PasswordHasher for PlainHasher {
 }
 
 async fn service(cache: Option<StandingCache>) -> (UserService, sea_orm::DatabaseConnection) {
-    let db = migration::testing::database("users_test_").await;
+    let db = testkit::database("users_test_").await;
     let service = UserService::new(db.clone(), Arc::new(PlainHasher));
     let service = match cache {
         Some(cache) => service.with_standing_cache(cache),

@@ -1,7 +1,7 @@
 //! Several servers on one PostgreSQL database behave as one service: each execution is
 //! claimed once, events reach watchers connected to any replica (LISTEN/NOTIFY), a cancel
 //! sent to any replica stops the run, and a live replica's runs are never swept.
-//! On SQLite (one process by design) these tests only say they were skipped.
+//! PostgreSQL only: on SQLite (one process by design) they are reported as ignored.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -13,15 +13,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::websocket::{Auth, connect, drain};
 use super::{echo_agent, events, finished, start, types, wait_for, words};
 
-fn on_postgres() -> bool {
-    agentry_tests::on_postgres("running several replicas")
-}
-
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_watcher_on_one_replica_follows_a_run_on_another_that_outlives_the_lease() {
-    if !on_postgres() {
-        return;
-    }
+    testkit::require_postgres();
     // Runs take longer than the 2 s lease: the API-only replica sweeps every ~0.7 s and must
     // leave them alone while the running replica's heartbeat renews them.
     let worker = TestApp::spawn_with(|c| {
@@ -55,10 +50,9 @@ async fn a_watcher_on_one_replica_follows_a_run_on_another_that_outlives_the_lea
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_cancel_sent_to_another_replica_stops_the_run_promptly() {
-    if !on_postgres() {
-        return;
-    }
+    testkit::require_postgres();
     // A 30 s lease: the periodic check (every 10 s) is too slow to explain a prompt stop.
     let worker = TestApp::spawn_with(|c| c.echo_word_delay_ms = 40).await;
     let api = TestApp::spawn_on(&worker, |c| c.execution_workers = 0).await;
@@ -92,10 +86,9 @@ async fn a_cancel_sent_to_another_replica_stops_the_run_promptly() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn each_execution_is_claimed_by_exactly_one_replica() {
-    if !on_postgres() {
-        return;
-    }
+    testkit::require_postgres();
     let first = TestApp::spawn_with(|c| c.execution_poll_ms = 50).await;
     let second = TestApp::spawn_on(&first, |c| c.execution_poll_ms = 50).await;
     let ada = first.register("ada").await;

@@ -1,10 +1,10 @@
 //! The account check behind every token, with the standing cache on PostgreSQL: a change
 //! made on one replica, or by hand in the database, reaches every replica's cache, also
-//! after the listening connection was cut; without the trigger the cache stays paused. On SQLite these tests only say they were skipped.
+//! after the listening connection was cut; without the trigger the cache stays paused. PostgreSQL only: on SQLite these tests are reported as ignored.
 
 use std::time::Duration;
 
-use agentry_tests::{TestApp, TestUser, on_postgres};
+use agentry_tests::{TestApp, TestUser};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -60,10 +60,9 @@ async fn until_listening(app: &TestApp) {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_deactivation_on_one_replica_ends_the_token_on_another() {
-    if !on_postgres("running several replicas") {
-        return;
-    }
+    testkit::require_postgres();
     let first = TestApp::spawn().await;
     let second = TestApp::spawn_on(&first, |_| {}).await;
     until_listening(&second).await;
@@ -87,10 +86,9 @@ async fn a_deactivation_on_one_replica_ends_the_token_on_another() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_change_by_hand_in_the_database_reaches_the_server() {
-    if !on_postgres("the users trigger") {
-        return;
-    }
+    testkit::require_postgres();
     let app = TestApp::spawn().await;
     until_listening(&app).await;
     let alice = app.register("alice").await;
@@ -100,10 +98,9 @@ async fn a_change_by_hand_in_the_database_reaches_the_server() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn nothing_cached_survives_a_cut_listening_connection() {
-    if !on_postgres("the users trigger") {
-        return;
-    }
+    testkit::require_postgres();
     let app = TestApp::spawn().await;
     until_listening(&app).await;
     let alice = app.register("alice").await;
@@ -125,10 +122,9 @@ async fn nothing_cached_survives_a_cut_listening_connection() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn without_the_trigger_the_cache_stays_paused() {
-    if !on_postgres("the users trigger") {
-        return;
-    }
+    testkit::require_postgres();
     let app = TestApp::spawn().await;
     until_listening(&app).await;
     // As if the migration were not applied (AUTO_MIGRATE=false and no `migrate up` yet).
@@ -162,10 +158,9 @@ async fn without_the_trigger_the_cache_stays_paused() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn rolling_the_trigger_back_pauses_running_caches_at_once() {
-    if !on_postgres("the users trigger") {
-        return;
-    }
+    testkit::require_postgres();
     use migration::MigratorTrait;
     let app = TestApp::spawn().await;
     until_listening(&app).await;

@@ -1,17 +1,9 @@
 //! `agents` used as a library, the way conversations and executions use it: only services
 //! over a `DatabaseConnection`, no HTTP. Passes with `--no-default-features` too.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
+use crate::common::{body, database, user};
 use agents::schemas::{AgentCreate, ToolCreate};
 use agents::{AgentService, ProviderNames, ToolService};
-use common::{body, database, user};
 use serde_json::json;
 
 #[tokio::test]

@@ -1,18 +1,10 @@
 //! Executions from queue to end on SQLite in memory (or PostgreSQL with `TEST_DATABASE_URL`):
 //! the run, its event log and feed, validation, cancellation, timeout and recovery.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Harness, assert_status, config, harness, harness_on, types, user};
 use chrono::Utc;
-use common::{Harness, assert_status, config, harness, harness_on, types, user};
 use executions::ExecutionStatus;
 use executions::schemas::ExecuteRequest;
 use kernel::Error;
@@ -63,9 +55,8 @@ async fn a_feed_replays_then_follows_live_and_ends_after_the_terminal_event() {
     let owner = user(&h.db, "alice").await;
     let agent = echo_agent(&h, owner, "slow").await;
     let started = h.start(owner, agent, "one two three four five six").await;
-    h.until(owner, started.id, |e| e.status == ExecutionStatus::Running)
-        .await;
-    tokio::time::sleep(Duration::from_millis(120)).await;
+    // Some events stored before watching, so the feed replays, then follows live.
+    h.until_events(owner, started.id, 3).await;
 
     let mut feed = h.executions.watch(owner, started.id, 1).await.unwrap();
     let mut seen = Vec::new();
@@ -145,14 +136,13 @@ async fn cancel_stops_a_running_execution_and_leaves_a_finished_one_alone() {
     let agent = echo_agent(&h, owner, "slow").await;
     let words = vec!["word"; 200].join(" ");
     let running = h.start(owner, agent, &words).await;
-    h.until(owner, running.id, |e| e.status == ExecutionStatus::Running)
-        .await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Mid-reply: some deltas are stored.
+    h.until_events(owner, running.id, 3).await;
 
     let cancelled = h.executions.cancel(owner, running.id).await.unwrap();
     assert_status(&cancelled, ExecutionStatus::Cancelled);
     assert!(cancelled.completed_at.is_some());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.until_released(running.id).await;
     let events = h.events(owner, running.id).await;
     assert_eq!(
         types(&events).last(),
@@ -173,13 +163,17 @@ async fn cancel_stops_a_running_execution_and_leaves_a_finished_one_alone() {
 
 #[tokio::test]
 async fn a_queued_execution_cancelled_before_any_worker_never_runs() {
-    let h = harness_on(common::database().await, vec![], config());
+    let h = harness_on(crate::common::database().await, vec![], config());
     let owner = user(&h.db, "alice").await;
     let agent = echo_agent(&h, owner, "echo").await;
     let queued = h.start(owner, agent, "hi").await;
     h.executions.cancel(owner, queued.id).await.unwrap();
     h.runner.start();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Claims go oldest first: once a later execution has finished, the runner has passed
+    // the cancelled one by.
+    let later = h.start(owner, agent, "later").await;
+    h.finished(owner, later.id).await;
+    h.until_released(queued.id).await;
     let events = h.events(owner, queued.id).await;
     assert_eq!(types(&events), vec!["execution.cancelled"]);
 }
@@ -206,7 +200,7 @@ async fn an_execution_over_its_time_limit_fails() {
 
 #[tokio::test]
 async fn running_executions_of_a_dead_process_are_failed_as_interrupted_at_start_up() {
-    let h = harness_on(common::database().await, vec![], config());
+    let h = harness_on(crate::common::database().await, vec![], config());
     let owner = user(&h.db, "alice").await;
     let agent = echo_agent(&h, owner, "echo").await;
     let orphan = h.start(owner, agent, "left behind").await;

@@ -1,14 +1,6 @@
 //! `ConversationService`: CRUD, ownership, validation, the message log and its history.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
-use common::{agent, body, invalid_fields, services, user};
+use crate::common::{agent, body, invalid_fields, services, user};
 use conversations::NewMessage;
 use conversations::schemas::{ConversationCreate, ConversationUpdate, MessageRole};
 use kernel::{Error, PageParams};

@@ -1,15 +1,7 @@
 //! `AgentService` rules on SQLite in memory.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
+use crate::common::{body, database, invalid_fields, services, user};
 use agents::schemas::{AgentCreate, AgentUpdate, ToolCreate};
-use common::{body, database, invalid_fields, services, user};
 use kernel::{Error, PageParams};
 use serde_json::json;
 use uuid::Uuid;

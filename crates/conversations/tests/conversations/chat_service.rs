@@ -1,17 +1,9 @@
 //! `ChatService`: replies from the agent's settings, whole or streamed, failures and cancellation.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Scripted, agent, invalid_fields, services, user};
+use crate::common::{ScriptedProvider, agent, body, invalid_fields, services, user};
 use conversations::entities::message;
 use conversations::schemas::MessageRole;
 use conversations::{ChatEvent, ChatTarget, NewMessage};
@@ -82,7 +74,7 @@ async fn a_reply_is_stored_after_the_users_message() {
 
 #[tokio::test]
 async fn the_agents_settings_and_the_last_messages_reach_the_provider() {
-    let scripted = Arc::new(Scripted::default());
+    let scripted = ScriptedProvider::echoing(Duration::from_millis(1));
     let s = services(vec![("scripted", scripted.clone() as Arc<dyn Provider>)], 3).await;
     let alice = user(&s.db, "alice").await;
     let poet = agent(
@@ -94,7 +86,7 @@ async fn the_agents_settings_and_the_last_messages_reach_the_provider() {
     .await;
     let conversation = s
         .conversations
-        .create(alice, common::body(json!({"agent_id": poet})))
+        .create(alice, body(json!({"agent_id": poet})))
         .await
         .unwrap();
     for text in ["one", "two"] {
@@ -126,7 +118,7 @@ async fn the_agents_settings_and_the_last_messages_reach_the_provider() {
 async fn without_an_agent_the_default_provider_and_model_answer() {
     let s = services(vec![], 20).await;
     let alice = user(&s.db, "alice").await;
-    let conversation = s.conversations.create(alice, common::body(json!({}))).await.unwrap();
+    let conversation = s.conversations.create(alice, body(json!({}))).await.unwrap();
     let reply = s
         .chat
         .reply(alice, ChatTarget::Conversation(conversation.id), "hi".into())
@@ -147,13 +139,13 @@ async fn a_provider_failure_keeps_the_users_message_only() {
         ),
         (LlmError::Timeout, 504),
     ] {
-        let failing = Scripted::failing(failure);
+        let failing = ScriptedProvider::failing(failure);
         let s = services(vec![("failing", failing as Arc<dyn Provider>)], 20).await;
         let alice = user(&s.db, "alice").await;
         let broken = agent(&s, alice, json!({"name": "b", "provider": "failing", "model": "m"})).await;
         let conversation = s
             .conversations
-            .create(alice, common::body(json!({"agent_id": broken})))
+            .create(alice, body(json!({"agent_id": broken})))
             .await
             .unwrap();
         let err = s
@@ -258,10 +250,10 @@ async fn chat_targets_are_checked_before_anything_is_stored() {
     let mine = agent(&s, alice, json!({"name": "mine", "model": "echo-1"})).await;
     let other = agent(&s, alice, json!({"name": "other", "model": "echo-1"})).await;
     let bobs = agent(&s, bob, json!({"name": "bobs", "model": "echo-1"})).await;
-    let bobs_conversation = s.conversations.create(bob, common::body(json!({}))).await.unwrap();
+    let bobs_conversation = s.conversations.create(bob, body(json!({}))).await.unwrap();
     let conversation = s
         .conversations
-        .create(alice, common::body(json!({"agent_id": mine})))
+        .create(alice, body(json!({"agent_id": mine})))
         .await
         .unwrap();
 
@@ -307,7 +299,7 @@ async fn a_conversation_whose_agent_was_deleted_cannot_get_replies() {
     let helper = agent(&s, alice, json!({"name": "helper", "model": "echo-1"})).await;
     let conversation = s
         .conversations
-        .create(alice, common::body(json!({"agent_id": helper})))
+        .create(alice, body(json!({"agent_id": helper})))
         .await
         .unwrap();
     s.agents.delete(alice, helper).await.unwrap();

@@ -2,10 +2,7 @@
 //! fresh schema on the PostgreSQL server of `TEST_DATABASE_URL`), users, agents, the
 //! services and runner, and a scripted LLM provider.
 
-#![allow(dead_code)]
-
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use agents::schemas::AgentCreate;
@@ -13,21 +10,17 @@ use agents::{AgentService, ProviderNames};
 use conversations::ConversationService;
 use executions::schemas::{ExecuteRequest, Execution, ExecutionEvent};
 use executions::{Broker, ExecutionService, ExecutionStatus, Runner, RunnerConfig};
-use futures_util::stream::BoxStream;
-use llm::{
-    ChatRequest, ChatResponse, EchoProvider, FinishReason, LlmConfig, LlmError, Provider, ProviderRegistry,
-    StreamEvent, ToolCall, Usage,
-};
+use llm::{EchoProvider, LlmConfig, Provider, ProviderRegistry};
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// A fresh, migrated database (see `migration::testing`).
-pub async fn database() -> DatabaseConnection {
-    migration::testing::database("executions_test_").await
-}
+pub use testkit::{ScriptedProvider, answer, tool_call, user};
 
-pub use migration::testing::user;
+/// A fresh, migrated database (see `testkit::database`).
+pub async fn database() -> DatabaseConnection {
+    testkit::database("executions_test_").await
+}
 
 /// Everything a test drives.
 pub struct Harness {
@@ -129,6 +122,27 @@ impl Harness {
         }
     }
 
+    /// Waits (up to 10 s) until the execution has at least `count` stored events.
+    pub async fn until_events(&self, owner: Uuid, id: Uuid, count: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.events(owner, id).await.len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "gave up waiting for {count} events"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits (up to 10 s) until no worker of this process holds the execution.
+    pub async fn until_released(&self, id: Uuid) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.runner.local_runs().contains(&id) {
+            assert!(tokio::time::Instant::now() < deadline, "a worker still holds {id}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Every stored event of the execution.
     pub async fn events(&self, owner: Uuid, id: Uuid) -> Vec<ExecutionEvent> {
         self.executions.events(owner, id, 0, 1000).await.expect("events")
@@ -143,81 +157,4 @@ pub fn types(events: &[ExecutionEvent]) -> Vec<&str> {
 /// Asserts the execution ended in `status`.
 pub fn assert_status(execution: &Execution, status: ExecutionStatus) {
     assert_eq!(execution.status, status, "{execution:?}");
-}
-
-/// A provider answering from a script of responses (then echoing), recording each request.
-#[derive(Default)]
-pub struct Scripted {
-    script: Mutex<VecDeque<ChatResponse>>,
-    requests: Mutex<Vec<ChatRequest>>,
-}
-
-impl Scripted {
-    /// A provider giving these answers first.
-    pub fn new(script: Vec<ChatResponse>) -> Arc<Self> {
-        Arc::new(Self {
-            script: Mutex::new(script.into()),
-            requests: Mutex::default(),
-        })
-    }
-
-    /// The requests received so far.
-    pub fn requests(&self) -> Vec<ChatRequest> {
-        self.requests.lock().expect("lock").clone()
-    }
-}
-
-/// An answer calling tool `name` with `{"input": input}`.
-pub fn tool_call(name: &str, input: &str) -> ChatResponse {
-    ChatResponse {
-        text: String::new(),
-        tool_calls: vec![ToolCall {
-            id: format!("call-{name}"),
-            name: name.into(),
-            arguments: json!({ "input": input }),
-        }],
-        usage: Usage {
-            prompt_tokens: 3,
-            completion_tokens: 2,
-        },
-        finish_reason: FinishReason::ToolCalls,
-        model: "scripted".into(),
-    }
-}
-
-/// A plain text answer.
-pub fn answer(text: &str) -> ChatResponse {
-    ChatResponse {
-        text: text.into(),
-        tool_calls: Vec::new(),
-        usage: Usage {
-            prompt_tokens: 5,
-            completion_tokens: 1,
-        },
-        finish_reason: FinishReason::Stop,
-        model: "scripted".into(),
-    }
-}
-
-impl Provider for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-
-    fn complete(&self, req: ChatRequest) -> kernel::BoxFuture<'_, Result<ChatResponse, LlmError>> {
-        Box::pin(async move { EchoProvider::new().complete(req).await })
-    }
-
-    fn stream(&self, req: ChatRequest) -> BoxStream<'static, Result<StreamEvent, LlmError>> {
-        self.requests.lock().expect("lock").push(req.clone());
-        match self.script.lock().expect("lock").pop_front() {
-            Some(response) => Box::pin(async_stream::stream! {
-                if !response.text.is_empty() {
-                    yield Ok(StreamEvent::Delta(response.text.clone()));
-                }
-                yield Ok(StreamEvent::Done(response));
-            }),
-            None => EchoProvider::new().stream(req),
-        }
-    }
 }

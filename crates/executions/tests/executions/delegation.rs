@@ -1,14 +1,6 @@
 //! Sub-agents as tools, the depth and step limits, and conversations as context.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a panic is a failed test"
-)]
-
-mod common;
-
-use common::{Scripted, answer, assert_status, config, harness, tool_call, types, user};
+use crate::common::{ScriptedProvider, answer, assert_status, config, harness, tool_call, types, user};
 use conversations::schemas::ConversationCreate;
 use executions::schemas::ExecuteRequest;
 use executions::{ExecutionStatus, RunnerConfig};
@@ -17,7 +9,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_tool_call_runs_the_subagent_as_a_child_execution_and_feeds_back_its_output() {
-    let script = Scripted::new(vec![
+    let script = ScriptedProvider::new(vec![
         tool_call("ask_researcher", "find facts"),
         answer("Done: echo: find facts"),
     ]);
@@ -87,7 +79,7 @@ async fn a_tool_call_runs_the_subagent_as_a_child_execution_and_feeds_back_its_o
 
 #[tokio::test]
 async fn an_unknown_tool_is_answered_with_an_error_result() {
-    let script = Scripted::new(vec![tool_call("ask_nobody", "x"), answer("ok")]);
+    let script = ScriptedProvider::new(vec![tool_call("ask_nobody", "x"), answer("ok")]);
     let h = harness(vec![("scripted", script.clone())], config()).await;
     let owner = user(&h.db, "alice").await;
     let lead = h
@@ -109,7 +101,7 @@ async fn no_tools_are_offered_at_the_depth_limit_and_steps_are_bounded() {
         max_depth: 0,
         ..config()
     };
-    let script = Scripted::new(vec![answer("plain")]);
+    let script = ScriptedProvider::new(vec![answer("plain")]);
     let h = harness(vec![("scripted", script.clone())], flat).await;
     let owner = user(&h.db, "alice").await;
     let helper = h.agent(owner, json!({"name": "Helper", "model": "echo-1"})).await;
@@ -126,7 +118,7 @@ async fn no_tools_are_offered_at_the_depth_limit_and_steps_are_bounded() {
         max_steps: 2,
         ..config()
     };
-    let looping = Scripted::new(vec![
+    let looping = ScriptedProvider::new(vec![
         tool_call("ask_helper", "a"),
         tool_call("ask_helper", "b"),
         answer("late"),
@@ -147,7 +139,7 @@ async fn no_tools_are_offered_at_the_depth_limit_and_steps_are_bounded() {
 
 #[tokio::test]
 async fn cancelling_the_parent_cancels_the_running_child() {
-    let script = Scripted::new(vec![tool_call("ask_slowpoke", &vec!["w"; 200].join(" "))]);
+    let script = ScriptedProvider::new(vec![tool_call("ask_slowpoke", &vec!["w"; 200].join(" "))]);
     let h = harness(vec![("scripted", script)], config()).await;
     let owner = user(&h.db, "alice").await;
     let slow = h
@@ -185,7 +177,7 @@ async fn cancelling_the_parent_cancels_the_running_child() {
 
 #[tokio::test]
 async fn a_conversation_gives_the_context_and_receives_input_and_output() {
-    let script = Scripted::new(vec![answer("the answer")]);
+    let script = ScriptedProvider::new(vec![answer("the answer")]);
     let h = harness(vec![("scripted", script.clone())], config()).await;
     let owner = user(&h.db, "alice").await;
     let agent = h

@@ -1,0 +1,13 @@
+//! `conversations` service tests: conversations, the message log and chat replies.
+//! SQLite in memory, or PostgreSQL with `TEST_DATABASE_URL`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+mod chat_service;
+mod conversation_service;
