@@ -4,15 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use agentry_tests::{TestApp, on_postgres};
+use agentry_tests::TestApp;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn backends_terminated_under_write_load_give_only_503_with_retry_after() {
-    if !on_postgres("pg_terminate_backend") {
-        return;
-    }
+    testkit::require_postgres();
     let app = Arc::new(TestApp::spawn_with(|c| c.database_pool_size = 4).await);
     let ada = app.register("ada").await;
     let killer = Database::connect(app.state.config.database_url.as_str()).await.unwrap();
