@@ -9,7 +9,7 @@ mod sessions;
 
 use std::time::Duration;
 
-use agentry_tests::{TEST_JWT_SECRET, TestApp, assert_problem, field_names};
+use agentry_tests::{TEST_JWT_SECRET, TestApp, USER_KEYS, assert_problem, field_names};
 use auth::Mail;
 use auth::entities::{password_reset_token, refresh_token};
 use reqwest::{Method, Response};

@@ -57,28 +57,18 @@ pub(crate) fn completed_exchange(events: &[(String, Value)]) -> (Value, String, 
 
 /// The messages of a conversation, oldest first (one page).
 pub(crate) async fn messages(app: &TestApp, user: &TestUser, conversation_id: &str) -> Vec<Value> {
-    let res = app
-        .get_as(
+    let page = app
+        .get_ok(
             user,
             &format!("/api/v1/conversations/{conversation_id}/messages?limit=100"),
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let page: Value = res.json().await.unwrap();
+        .await;
     page["items"].as_array().unwrap().clone()
 }
 
 /// A conversation as read back.
 pub(crate) async fn conversation(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    let res = app
-        .get_as(user, &format!("/api/v1/conversations/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    app.get_ok(user, &format!("/api/v1/conversations/{id}")).await
 }
 
 /// POSTs a chat message, asserting `201`; returns the assistant's message.

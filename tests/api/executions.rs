@@ -45,13 +45,7 @@ pub(crate) async fn start(app: &TestApp, user: &TestUser, agent_id: &str, input:
 
 /// GETs the execution.
 pub(crate) async fn read(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    let res = app
-        .get_as(user, &format!("/api/v1/executions/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    app.get_ok(user, &format!("/api/v1/executions/{id}")).await
 }
 
 /// Polls the execution (up to 15 s) until `done` holds; returns it.

@@ -2,7 +2,7 @@
 
 mod replicas;
 
-use agentry_tests::{TEST_JWT_SECRET, TestApp, TestUser, assert_problem};
+use agentry_tests::{TEST_JWT_SECRET, TestApp, assert_problem};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -198,22 +198,12 @@ async fn the_token_of_a_deleted_user_is_401() {
     assert_unauthorized(res.send().await.unwrap(), "deleted user").await;
 }
 
-/// A superuser's `PATCH /users/{id}` with `body`, which must succeed.
-async fn patch_user(app: &TestApp, root: &TestUser, id: Uuid, body: Value) {
-    let res = app
-        .patch_as(root, &format!("/api/v1/users/{id}"), &body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "PATCH /users/{id} {body}");
-}
-
 /// Deactivating a user ends her access token on the next request and her sessions for good.
 async fn deactivation_ends_every_session(app: &TestApp) {
     let root = app.superuser("root").await;
     let alice = app.register("alice").await;
     assert_eq!(app.get_as(&alice, ME).send().await.unwrap().status(), 200);
-    patch_user(app, &root, alice.id, json!({"is_active": false})).await;
+    app.patch_user(&root, alice.id, json!({"is_active": false})).await;
 
     assert_unauthorized(app.get_as(&alice, ME).send().await.unwrap(), "deactivated user").await;
     let refresh = json!({"refresh_token": alice.refresh_token});
@@ -226,7 +216,7 @@ async fn deactivation_ends_every_session(app: &TestApp) {
     assert_unauthorized(res, "deactivated user's refresh").await;
 
     // Reactivation does not bring the sessions that deactivation ended back.
-    patch_user(app, &root, alice.id, json!({"is_active": true})).await;
+    app.patch_user(&root, alice.id, json!({"is_active": true})).await;
     let res = app
         .request(Method::POST, "/api/v1/auth/refresh")
         .json(&refresh)
@@ -257,14 +247,14 @@ async fn rights_come_from_the_stored_user_not_from_the_token() {
     let alice = app.register("alice").await;
     assert_problem(app.get_as(&alice, "/api/v1/users").send().await.unwrap(), 403).await;
 
-    patch_user(&app, &root, alice.id, json!({"is_superuser": true})).await;
+    app.patch_user(&root, alice.id, json!({"is_superuser": true})).await;
     assert_eq!(
         app.get_as(&alice, "/api/v1/users").send().await.unwrap().status(),
         200,
         "promotion applies at once"
     );
 
-    patch_user(&app, &root, alice.id, json!({"is_superuser": false})).await;
+    app.patch_user(&root, alice.id, json!({"is_superuser": false})).await;
     let problem = assert_problem(app.get_as(&alice, "/api/v1/users").send().await.unwrap(), 403).await;
     assert_eq!(problem["code"], "forbidden", "demotion applies at once");
 }

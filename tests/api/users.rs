@@ -2,7 +2,7 @@
 
 mod admin;
 
-use agentry_tests::{TestApp, TestUser, assert_problem, field_names};
+use agentry_tests::{TestApp, TestUser, USER_KEYS, assert_problem, field_names};
 use auth::entities::{password_reset_token, refresh_token};
 use reqwest::{Method, Response};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -12,16 +12,6 @@ use uuid::Uuid;
 
 const ME: &str = "/api/v1/users/me";
 const USERS: &str = "/api/v1/users";
-const USER_KEYS: [&str; 8] = [
-    "created_at",
-    "email",
-    "full_name",
-    "id",
-    "is_active",
-    "is_superuser",
-    "updated_at",
-    "username",
-];
 
 async fn stored(app: &TestApp, id: Uuid) -> Option<user::Model> {
     user::Entity::find_by_id(id).one(&app.db).await.unwrap()

@@ -78,6 +78,8 @@ impl TestApp {
             app_env: AppEnv::Test,
             database_url: database.url.clone(),
             database_pool_size: 5,
+            // Generous: a loaded machine running many test servers at once is slow to connect.
+            database_connect_timeout_secs: 30,
             bcrypt_cost: 4,
             auth_rate_limit_per_minute: 10_000,
             workers: Some(1),
@@ -147,6 +149,23 @@ impl TestApp {
     /// DELETE `path` as `user`.
     pub fn delete_as(&self, user: &TestUser, path: &str) -> RequestBuilder {
         self.request(Method::DELETE, path).bearer_auth(&user.access_token)
+    }
+
+    /// GET `path` as `user`, which must answer `200`; its JSON body.
+    pub async fn get_ok(&self, user: &TestUser, path: &str) -> Value {
+        let res = self.get_as(user, path).send().await.expect("GET");
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("a JSON body")
+    }
+
+    /// A superuser's `PATCH /users/{id}` with `body`, which must succeed.
+    pub async fn patch_user(&self, root: &TestUser, id: Uuid, body: Value) {
+        let res = self
+            .patch_as(root, &format!("/api/v1/users/{id}"), &body)
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(res.status(), 200, "PATCH /users/{id} {body}");
     }
 
     /// Registers `name` (email `<name>@example.com`) and logs in.
@@ -226,6 +245,18 @@ impl Drop for TestApp {
         drop(tokio::spawn(async move { handle.stop(false).await }));
     }
 }
+
+/// The keys of a User body, sorted: never a password or its hash.
+pub const USER_KEYS: [&str; 8] = [
+    "created_at",
+    "email",
+    "full_name",
+    "id",
+    "is_active",
+    "is_superuser",
+    "updated_at",
+    "username",
+];
 
 /// The JWT secret every test server signs with.
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-0123456789-abcdef";

@@ -102,16 +102,7 @@ async fn an_inactive_account_cannot_log_in() {
     let app = TestApp::spawn().await;
     let root = app.superuser("root").await;
     let alice = app.register("alice").await;
-    let res = app
-        .patch_as(
-            &root,
-            &format!("/api/v1/users/{}", alice.id),
-            &json!({"is_active": false}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.patch_user(&root, alice.id, json!({"is_active": false})).await;
 
     let problem = assert_problem(app.login("alice", &alice.password).await, 403).await;
     assert_eq!(problem["code"], "forbidden");

@@ -16,19 +16,7 @@ async fn register_answers_201_with_location_and_the_user_without_secrets() {
 
     let mut keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "created_at",
-            "email",
-            "full_name",
-            "id",
-            "is_active",
-            "is_superuser",
-            "updated_at",
-            "username"
-        ]
-    );
+    assert_eq!(keys, USER_KEYS);
     let id = Uuid::parse_str(text(&created, "id")).unwrap();
     assert_eq!(id.get_version_num(), 7, "ids are UUID v7");
     assert_eq!(location, format!("/api/v1/users/{id}"));

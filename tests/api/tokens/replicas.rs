@@ -10,7 +10,7 @@ use serde_json::json;
 
 use uuid::Uuid;
 
-use super::{ME, patch_user};
+use super::ME;
 
 /// Polls `GET path` as `user` on `app` until it answers `status` (at most 10 s;
 /// notifications cross replicas in milliseconds).
@@ -76,11 +76,11 @@ async fn a_deactivation_on_one_replica_ends_the_token_on_another() {
     );
 
     // ...and forgets it when the first one promotes her,
-    patch_user(&first, &root, alice.id, json!({"is_superuser": true})).await;
+    first.patch_user(&root, alice.id, json!({"is_superuser": true})).await;
     until_status(&second, &alice, "/api/v1/users", 200).await;
 
     // ...and when it deactivates her.
-    patch_user(&first, &root, alice.id, json!({"is_active": false})).await;
+    first.patch_user(&root, alice.id, json!({"is_active": false})).await;
     until_status(&second, &alice, ME, 401).await;
     drop(second);
 }
