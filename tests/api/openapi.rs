@@ -395,5 +395,113 @@ async fn login_documents_one_json_body() {
     assert_eq!(
         content["application/json"]["schema"]["$ref"],
         "#/components/schemas/LoginRequest"
+
+/// The schema named by a `$ref`.
+fn resolve<'a>(doc: &'a Value, reference: &Value) -> &'a Value {
+    let name = reference.as_str().unwrap().trim_start_matches("#/components/schemas/");
+    &doc["components"]["schemas"][name]
+}
+
+/// The discriminator mapping of a `oneOf` schema, after checking each variant is named.
+fn event_types(doc: &Value, union: &Value, property: &str) -> Vec<String> {
+    assert_eq!(union["discriminator"]["propertyName"], property, "{union}");
+    let mapping = union["discriminator"]["mapping"].as_object().unwrap();
+    let one_of: Vec<&Value> = union["oneOf"].as_array().unwrap().iter().map(|v| &v["$ref"]).collect();
+    assert_eq!(one_of.len(), mapping.len());
+    for (tag, reference) in mapping {
+        assert!(one_of.contains(&reference), "{tag} is one of the variants");
+        let variant = resolve(doc, reference);
+        assert_eq!(
+            variant["properties"][property]["enum"],
+            serde_json::json!([tag]),
+            "{tag}"
+        );
+        assert!(
+            resolve(doc, &variant["properties"]["data"]["$ref"]).is_object(),
+            "{tag} data"
+        );
+    }
+    mapping.keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn every_event_type_is_a_named_variant_of_a_discriminated_union() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let mut execution = event_types(&doc, &schemas["ExecutionEvent"], "type");
+    execution.sort();
+    assert_eq!(
+        execution,
+        [
+            "execution.cancelled",
+            "execution.completed",
+            "execution.failed",
+            "execution.started",
+            "message.delta",
+            "subagent.completed",
+            "subagent.started"
+        ]
+    );
+    let delta = &schemas["MessageDeltaEvent"];
+    assert_eq!(
+        delta["required"],
+        serde_json::json!(["seq", "execution_id", "type", "data", "created_at"])
+    );
+    let events = &doc["paths"]["/api/v1/executions/{execution_id}/events"]["get"]["responses"]["200"];
+    let list = resolve(&doc, &events["content"]["application/json"]["schema"]["$ref"]);
+    assert_eq!(
+        list["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/ExecutionEvent"
+    );
+
+    let mut chat = event_types(&doc, &schemas["ChatStreamEvent"], "event");
+    chat.sort();
+    assert_eq!(chat, ["error", "message.completed", "message.created", "message.delta"]);
+    for path in [
+        "/api/v1/conversations/{conversation_id}/messages",
+        "/api/v1/chat/messages",
+    ] {
+        let responses = &doc["paths"][path]["post"]["responses"];
+        assert_eq!(
+            responses["2XX"]["content"]["text/event-stream"]["schema"]["$ref"], "#/components/schemas/ChatStreamEvent",
+            "{path}"
+        );
+        assert_eq!(
+            responses["201"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Message",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_websocket_route_is_documented_and_flagged_for_generators() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let flagged: Vec<(&String, &String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, op)| op["x-websocket"] == true)
+                .map(move |(method, _)| (path, method))
+        })
+        .collect();
+    let ws = "/api/v1/ws/executions/{execution_id}".to_owned();
+    assert_eq!(
+        flagged,
+        [(&ws, &"get".to_owned())],
+        "only the WebSocket route is flagged"
+    );
+    let operation = &doc["paths"][ws.as_str()]["get"];
+    assert_eq!(operation["tags"], serde_json::json!(["websocket"]));
+    let description = operation["description"].as_str().unwrap();
+    assert!(description.contains("ExecutionEvent") && description.contains("access_token"));
+    assert!(
+        doc["tags"].as_array().unwrap().iter().any(|t| t["name"] == "websocket"),
+        "the tag is described"
     );
 }

@@ -15,7 +15,7 @@ use kernel::Result;
 use uuid::Uuid;
 
 use crate::broker::{Signal, Subscription};
-use crate::schemas::ExecutionEvent;
+use crate::events::ExecutionEvent;
 use crate::store::Store;
 
 /// Events read from the store at once.

@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod config;
 pub mod entities;
+pub mod events;
 pub mod feed;
 pub mod runner;
 pub mod schemas;
@@ -19,6 +20,7 @@ pub mod router;
 
 pub use broker::Broker;
 pub use config::RunnerConfig;
+pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};
 pub use runner::Runner;
 pub use service::ExecutionService;

@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::entities::{execution, execution_event};
+use crate::entities::execution;
+pub use crate::events::{Event, ExecutionEvent};
 use crate::status::ExecutionStatus;
 
 /// The longest input an execution accepts, in characters.
@@ -96,50 +96,6 @@ impl From<execution::Model> for Execution {
     }
 }
 
-/// One stored step of an execution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "seq": 2,
-    "execution_id": "0193a4d2-7c1e-7b2a-9f1e-3c4d5e6f7a8b",
-    "type": "message.delta",
-    "data": {"delta": "echo: "},
-    "created_at": "2026-11-21T10:00:00.123456Z"
-}))]
-pub struct ExecutionEvent {
-    /// Position in the execution's log: 1, 2, 3…
-    pub seq: i64,
-    /// The execution it belongs to.
-    pub execution_id: Uuid,
-    /// `execution.started`, `message.delta`, `subagent.started`, `subagent.completed`,
-    /// `execution.completed`, `execution.failed` or `execution.cancelled`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// The payload (`{"delta"}`, `{"output"}`, `{"error"}`, `{"agent_id","execution_id"}`, …).
-    #[schema(value_type = Object)]
-    pub data: Value,
-    /// When it was stored (RFC 3339, UTC, microseconds).
-    pub created_at: DateTime<Utc>,
-}
-
-impl ExecutionEvent {
-    /// Whether this is the last event of its execution.
-    pub fn is_terminal(&self) -> bool {
-        crate::status::event_type::is_terminal(&self.event_type)
-    }
-}
-
-impl From<execution_event::Model> for ExecutionEvent {
-    fn from(m: execution_event::Model) -> Self {
-        Self {
-            seq: m.seq,
-            execution_id: m.execution_id,
-            event_type: m.event_type,
-            data: m.data,
-            created_at: m.created_at,
-        }
-    }
-}
-
 /// Events of one execution, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventList {
@@ -219,23 +175,5 @@ mod tests {
         assert_eq!(params[0]["name"], "after");
         assert_eq!(params[0]["schema"]["minimum"], 0);
         assert_eq!(params[1]["schema"]["maximum"], 1000);
-    }
-
-    #[test]
-    fn events_serialize_their_type_as_type() {
-        let event = ExecutionEvent {
-            seq: 1,
-            execution_id: uuid::Uuid::nil(),
-            event_type: "execution.started".into(),
-            data: json!({}),
-            created_at: kernel::clock::now(),
-        };
-        let value = serde_json::to_value(&event).expect("an event serializes");
-        assert_eq!(value["type"], "execution.started");
-        assert!(value.get("event_type").is_none());
-        assert_eq!(
-            serde_json::to_value(ExecutionStatus::Cancelled).expect("serializes"),
-            "cancelled"
-        );
     }
 }

@@ -7,14 +7,14 @@ use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::broker::Broker;
 use crate::entities::execution;
+use crate::events::{Event, ExecutionCancelled, ExecutionEvent};
 use crate::feed::EventFeed;
-use crate::schemas::{EVENTS_MAX, ExecuteRequest, Execution, ExecutionEvent};
-use crate::status::{ExecutionStatus, event_type};
+use crate::schemas::{EVENTS_MAX, ExecuteRequest, Execution};
+use crate::status::ExecutionStatus;
 use crate::store::Store;
 
 /// Which executions a list shows.
@@ -146,7 +146,7 @@ impl ExecutionService {
         ];
         if let Some(event) = self
             .store
-            .append(id, active, changes, event_type::CANCELLED, json!({}))
+            .append(id, active, changes, Event::ExecutionCancelled(ExecutionCancelled {}))
             .await?
         {
             self.broker.publish(event);

@@ -1,4 +1,4 @@
-//! The lifecycle states of an execution and the event types it records.
+//! The lifecycle states of an execution.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,28 +30,5 @@ impl ExecutionStatus {
     /// Whether nothing happens to the execution any more.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
-    }
-}
-
-/// The type names of execution events.
-pub mod event_type {
-    /// A worker claimed the execution (`{"agent_id"}`).
-    pub const STARTED: &str = "execution.started";
-    /// A piece of the model's text (`{"delta"}`).
-    pub const MESSAGE_DELTA: &str = "message.delta";
-    /// A sub-agent was delegated to (`{"agent_id","execution_id"}`).
-    pub const SUBAGENT_STARTED: &str = "subagent.started";
-    /// A sub-agent finished (`{"agent_id","execution_id","status"}`).
-    pub const SUBAGENT_COMPLETED: &str = "subagent.completed";
-    /// The execution finished (`{"output"}`).
-    pub const COMPLETED: &str = "execution.completed";
-    /// The execution failed (`{"error"}`).
-    pub const FAILED: &str = "execution.failed";
-    /// The execution was cancelled (`{}`).
-    pub const CANCELLED: &str = "execution.cancelled";
-
-    /// Whether an event of this type is the last one of its execution.
-    pub fn is_terminal(event_type: &str) -> bool {
-        matches!(event_type, COMPLETED | FAILED | CANCELLED)
     }
 }

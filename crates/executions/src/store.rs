@@ -12,12 +12,11 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::entities::{execution, execution_event};
-use crate::schemas::ExecutionEvent;
-use crate::status::{ExecutionStatus, event_type};
+use crate::events::{Event, ExecutionEvent, ExecutionFailed, ExecutionStarted};
+use crate::status::ExecutionStatus;
 
 /// The PostgreSQL channel announcing stored events (payload `<execution id>:<seq>`).
 pub(crate) const EVENTS_CHANNEL: &str = "agentry_execution_events";
@@ -70,9 +69,7 @@ impl Store {
             execution::Entity::insert(model.clone().into_active_model())
                 .exec_without_returning(&txn)
                 .await?;
-            insert_event(&txn, model.id, 1, event_type::STARTED, started_data(&model))
-                .await
-                .map(Some)
+            insert_event(&txn, model.id, 1, started(&model)).await.map(Some)
         }
         .await;
         settle(txn, written)
@@ -121,8 +118,7 @@ impl Store {
             let Some(model) = claimed.into_iter().next() else {
                 return Ok(None);
             };
-            let data = started_data(&model);
-            let event = insert_event(&txn, model.id, model.last_seq, event_type::STARTED, data).await?;
+            let event = insert_event(&txn, model.id, model.last_seq, started(&model)).await?;
             Ok(Some((model, event)))
         }
         .await;
@@ -136,8 +132,7 @@ impl Store {
         id: Uuid,
         condition: Condition,
         changes: Changes,
-        kind: &str,
-        data: Value,
+        event: Event,
     ) -> Result<Option<ExecutionEvent>> {
         use execution::Column as C;
         let mut update = Query::update();
@@ -156,7 +151,7 @@ impl Store {
                 return Ok(None);
             };
             let seq: i64 = row.try_get("", "last_seq")?;
-            insert_event(&txn, id, seq, kind, data).await.map(Some)
+            insert_event(&txn, id, seq, event).await.map(Some)
         }
         .await;
         settle(txn, appended).await
@@ -176,7 +171,7 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(ExecutionEvent::from).collect())
+        rows.into_iter().map(ExecutionEvent::try_from).collect()
     }
 
     /// Extends the lease of those of `ids` that `worker` still runs; the number renewed.
@@ -227,8 +222,10 @@ impl Store {
                 .await?;
             let mut events = Vec::with_capacity(failed.len());
             for model in failed {
-                let data = serde_json::json!({ "error": reason });
-                events.push(insert_event(&txn, model.id, model.last_seq, event_type::FAILED, data).await?);
+                let failed = Event::ExecutionFailed(ExecutionFailed {
+                    error: reason.to_owned(),
+                });
+                events.push(insert_event(&txn, model.id, model.last_seq, failed).await?);
             }
             Ok(Some(events))
         }
@@ -258,9 +255,12 @@ async fn settle<T>(txn: DatabaseTransaction, outcome: Result<Option<T>>) -> Resu
     }
 }
 
-/// The payload of `execution.started`.
-fn started_data(model: &execution::Model) -> Value {
-    serde_json::json!({ "agent_id": model.agent_id, "depth": model.depth })
+/// The `execution.started` event of `model`.
+fn started(model: &execution::Model) -> Event {
+    Event::ExecutionStarted(ExecutionStarted {
+        agent_id: model.agent_id,
+        depth: u32::try_from(model.depth).unwrap_or(0),
+    })
 }
 
 /// Inserts event `seq` and, on PostgreSQL, announces it (delivered when the transaction commits).
@@ -268,13 +268,15 @@ async fn insert_event(
     txn: &impl ConnectionTrait,
     execution_id: Uuid,
     seq: i64,
-    kind: &str,
-    data: Value,
+    event: Event,
 ) -> Result<ExecutionEvent> {
+    let data = event
+        .content_value()
+        .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
     let model = execution_event::Model {
         execution_id,
         seq,
-        event_type: kind.to_owned(),
+        event_type: event.tag().to_owned(),
         data,
         created_at: kernel::clock::now(),
     };
@@ -282,7 +284,12 @@ async fn insert_event(
         .exec_without_returning(txn)
         .await?;
     notify(txn, EVENTS_CHANNEL, format!("{execution_id}:{seq}")).await?;
-    Ok(model.into())
+    Ok(ExecutionEvent {
+        seq,
+        execution_id,
+        event,
+        created_at: model.created_at,
+    })
 }
 
 /// `pg_notify(channel, payload)` on PostgreSQL; nothing elsewhere.

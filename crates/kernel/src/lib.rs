@@ -14,6 +14,7 @@ pub mod page;
 pub mod principal;
 pub mod problem;
 pub mod rules;
+pub mod tagged;
 
 #[cfg(feature = "http")]
 pub mod context;

@@ -8,7 +8,7 @@ use kernel::{Page, PageParams, Principal, Problem, Result, Valid};
 use uuid::Uuid;
 
 use super::sse;
-use crate::schemas::{ChatMessageCreate, Message, MessageCreate, MessageListQuery, MessageOrder};
+use crate::schemas::{ChatMessageCreate, ChatStreamEvent, Message, MessageCreate, MessageListQuery, MessageOrder};
 use crate::{ChatService, ChatTarget, ConversationService};
 
 /// The `200` answer of the message routes, shown in the OpenAPI document.
@@ -17,8 +17,8 @@ use crate::{ChatService, ChatTarget, ConversationService};
 /// by status, and Swagger UI (like other clients) sends the media type of the first success
 /// response as `Accept`, so a plain `200` would turn every "Try it out" into a stream.
 const STREAM_DESCRIPTION: &str = "Status `200`, with `\"stream\": true` in the body or `Accept: text/event-stream`: \
-a Server-Sent Events stream. Each event is an `event: <name>` line and a `data:` line holding a JSON object, \
-in this order: `message.created` (the stored user Message), `message.delta` (`{\"delta\": \"text\"}`, \
+a Server-Sent Events stream. Each event is an `event: <name>` line and a `data:` line holding a JSON object \
+(the schema `ChatStreamEvent` describes each as `{event, data}`), in this order: `message.created` (the stored user Message), `message.delta` (`{\"delta\": \"text\"}`, \
 pieces that concatenate to the reply), then `message.completed` (the stored assistant Message) or \
 `error` (a Problem: the provider failed, status 502, or timed out, status 504; the user's message \
 stays stored and no reply is). The stream ends after `message.completed` or `error`. A client that \
@@ -73,7 +73,7 @@ pub(super) async fn list_messages(
     request_body = MessageCreate,
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message),
-        (status = "2XX", description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
+        (status = "2XX", description = STREAM_DESCRIPTION, content((ChatStreamEvent = "text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
         (status = 409, description = "The conversation's agent was deleted; nothing is stored", body = Problem, content_type = "application/problem+json"),
@@ -107,7 +107,7 @@ pub(super) async fn post_message(
     request_body = ChatMessageCreate,
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message),
-        (status = "2XX", description = STREAM_DESCRIPTION, content(("text/event-stream", example = json!(STREAM_EXAMPLE)))),
+        (status = "2XX", description = STREAM_DESCRIPTION, content((ChatStreamEvent = "text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 409, description = "The conversation's agent was deleted; nothing is stored", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = problems::PayloadTooLarge),

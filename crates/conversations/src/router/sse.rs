@@ -9,10 +9,9 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use kernel::context::RequestContext;
 use kernel::{Error, Problem};
-use serde::Serialize;
 
 use crate::ChatEvent;
-use crate::schemas::MessageDelta;
+use crate::schemas::{ChatStreamEvent, MessageDelta};
 
 /// The media type of an event stream.
 const EVENT_STREAM: &str = "text/event-stream";
@@ -42,13 +41,15 @@ pub(super) fn event_stream(events: BoxStream<'static, ChatEvent>) -> HttpRespons
 
 /// One event: an `event:` line, a `data:` line holding a JSON object, and a blank line.
 fn frame(event: ChatEvent, context: Option<&RequestContext>) -> Bytes {
-    let (name, data) = match event {
-        ChatEvent::Created(message) => ("message.created", json(&message)),
-        ChatEvent::Delta(delta) => ("message.delta", json(&MessageDelta { delta })),
-        ChatEvent::Completed(message) => ("message.completed", json(&message)),
-        ChatEvent::Failed(err) => ("error", json(&problem(&err, context))),
+    let event = match event {
+        ChatEvent::Created(message) => ChatStreamEvent::MessageCreated(message),
+        ChatEvent::Delta(delta) => ChatStreamEvent::MessageDelta(MessageDelta { delta }),
+        ChatEvent::Completed(message) => ChatStreamEvent::MessageCompleted(message),
+        ChatEvent::Failed(err) => ChatStreamEvent::Error(problem(&err, context)),
     };
-    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+    // serde_json escapes newlines, so the data fits one `data:` line.
+    let data = event.content_json().unwrap_or_else(|_| "{}".to_owned());
+    Bytes::from(format!("event: {}\ndata: {data}\n\n", event.tag()))
 }
 
 /// The problem object of a failure inside the stream, logged like a failed request.
@@ -63,11 +64,6 @@ fn problem(err: &Error, context: Option<&RequestContext>) -> Problem {
         other => tracing::warn!(request_id = %request_id, error = %other, "streamed reply failed"),
     }
     Problem::from_error(err, instance, request_id)
-}
-
-/// JSON text of an event's data; serde_json escapes newlines, so it fits one `data:` line.
-fn json(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ impl From<message::Model> for Message {
 }
 
 /// The data of a `message.delta` event: the next piece of the reply's text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MessageDelta {
     /// Text to append; the pieces concatenate to the stored reply.
     pub delta: String,

@@ -6,9 +6,11 @@
 mod conversation;
 mod message;
 pub(crate) mod rules;
+mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
 pub use message::{ChatMessageCreate, Message, MessageCreate, MessageDelta, MessageRole, TokenUsage};
+pub use stream::ChatStreamEvent;
 
 use garde::Validate;
 use serde::Deserialize;

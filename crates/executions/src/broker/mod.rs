@@ -11,8 +11,8 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::events::ExecutionEvent;
 use crate::feed::EventFrame;
-use crate::schemas::ExecutionEvent;
 
 /// What a watcher of one execution receives.
 #[derive(Debug, Clone)]
@@ -203,15 +203,19 @@ impl Drop for SubscriptionGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::{Event, ExecutionCancelled};
 
-    fn event(id: Uuid, seq: i64, kind: &str) -> ExecutionEvent {
+    fn event(id: Uuid, seq: i64, event: Event) -> ExecutionEvent {
         ExecutionEvent {
             seq,
             execution_id: id,
-            event_type: kind.into(),
-            data: serde_json::json!({}),
+            event,
             created_at: kernel::clock::now(),
         }
+    }
+
+    fn delta() -> Event {
+        Event::MessageDelta(conversations::schemas::MessageDelta { delta: "a".into() })
     }
 
     #[tokio::test]
@@ -220,7 +224,7 @@ mod tests {
         let id = Uuid::now_v7();
         let mut first = broker.subscribe(id);
         let second = broker.subscribe(id);
-        broker.publish(event(id, 1, "message.delta"));
+        broker.publish(event(id, 1, delta()));
         assert!(matches!(first.recv().await, Signal::Event(e) if e.event.seq == 1));
         assert!(!broker.wants(id, 1) && broker.wants(id, 2));
         drop(first);
@@ -235,7 +239,7 @@ mod tests {
         let id = Uuid::now_v7();
         let mut slow = broker.subscribe(id);
         for seq in 1..=5 {
-            broker.publish(event(id, seq, "message.delta"));
+            broker.publish(event(id, seq, delta()));
         }
         assert!(matches!(slow.recv().await, Signal::Resync));
     }
@@ -246,9 +250,9 @@ mod tests {
         let id = Uuid::now_v7();
         let root = CancellationToken::new();
         let run = broker.register_run(id, &root);
-        broker.publish(event(id, 2, "message.delta"));
+        broker.publish(event(id, 2, delta()));
         assert!(!run.is_cancelled());
-        broker.publish(event(id, 3, "execution.cancelled"));
+        broker.publish(event(id, 3, Event::ExecutionCancelled(ExecutionCancelled {})));
         assert!(run.is_cancelled());
         assert_eq!(broker.local_runs(), vec![id]);
         broker.unregister_run(id);

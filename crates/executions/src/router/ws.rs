@@ -25,20 +25,29 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle socket is pinged, so dead peers are noticed.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Streams the events of one of the caller's executions over a WebSocket: stored events
-/// with `seq > after`, then live ones, as JSON text frames (`ExecutionEvent`); closes with
-/// code 1000 after the terminal event. Send the access token as a bearer header or as `access_token`.
+/// Streams the events of one of the caller's executions over a WebSocket.
+///
+/// Not a plain GET: generated clients skip this operation (`x-websocket: true`). Connect with a WebSocket client to `ws://<host>/api/v1/ws/executions/{execution_id}`
+/// (`wss://` behind TLS), sending the access token as `Authorization: Bearer <token>` or,
+/// from a browser, as the `access_token` query parameter. The server sends every stored
+/// event with `seq > after`, then live ones, each as one JSON text frame holding an
+/// `ExecutionEvent` (see that schema: `{seq, execution_id, type, data, created_at}`),
+/// and closes with code 1000 after the terminal event (at once when `after` is already
+/// the terminal event's `seq`). Reconnect with `?after=<last seq seen>` to miss nothing.
+/// The client sends nothing but control frames; a frame over 64 KiB closes the socket
+/// with code 1009.
 #[utoipa::path(
-    tag = "executions",
+    tag = "websocket",
     security(("bearer" = []), ("oauth2" = [])),
     params(("execution_id" = Uuid, Path, description = "The execution's id"), WatchQuery),
     responses(
-        (status = 101, description = "Switching to the WebSocket protocol; each text frame is an `ExecutionEvent`"),
+        (status = 101, description = "Switching to the WebSocket protocol; each text frame is an `ExecutionEvent` (`#/components/schemas/ExecutionEvent`)"),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
         (status = 422, response = problems::UnprocessableContent),
-    )
+    ),
+    extensions(("x-websocket" = json!(true)))
 )]
 #[get("/ws/executions/{execution_id}")]
 pub(super) async fn watch_execution(

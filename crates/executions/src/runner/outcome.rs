@@ -2,11 +2,11 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition};
-use serde_json::json;
 
 use super::Inner;
 use crate::entities::execution;
-use crate::status::{ExecutionStatus, event_type};
+use crate::events::{Event, ExecutionCancelled, ExecutionCompleted, ExecutionFailed};
+use crate::status::ExecutionStatus;
 
 /// How a run ended, as far as the runner writes it down.
 pub(super) enum Outcome {
@@ -46,24 +46,21 @@ pub(super) fn held_by(worker: &str) -> Condition {
 /// Records the end of a run (if this process still holds the execution) and publishes it.
 pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Outcome) {
     use execution::Column as C;
-    let (kind, data, status, usage, text) = match outcome {
+    let (event, status, usage, text) = match outcome {
         Outcome::Completed { output, usage } => (
-            event_type::COMPLETED,
-            json!({ "output": output }),
+            Event::ExecutionCompleted(ExecutionCompleted { output: output.clone() }),
             ExecutionStatus::Completed,
             usage,
             Some((C::Output, output)),
         ),
         Outcome::Failed { error, usage } => (
-            event_type::FAILED,
-            json!({ "error": error }),
+            Event::ExecutionFailed(ExecutionFailed { error: error.clone() }),
             ExecutionStatus::Failed,
             usage,
             Some((C::Error, error)),
         ),
         Outcome::Cancelled { usage } => (
-            event_type::CANCELLED,
-            json!({}),
+            Event::ExecutionCancelled(ExecutionCancelled {}),
             ExecutionStatus::Cancelled,
             usage,
             None,
@@ -81,11 +78,11 @@ pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Out
     }
     match inner
         .store
-        .append(model.id, held_by(&inner.worker_id), changes, kind, data)
+        .append(model.id, held_by(&inner.worker_id), changes, event)
         .await
     {
         Ok(Some(event)) => inner.broker.publish(event),
-        Ok(None) => tracing::debug!(id = %model.id, "execution already finished elsewhere"),
-        Err(err) => tracing::warn!(id = %model.id, error = %err, "cannot record the end of an execution"),
+        Ok(None) => tracing::debug!(execution_id = %model.id, "execution already finished elsewhere"),
+        Err(err) => tracing::warn!(execution_id = %model.id, error = %err, "cannot record the end of an execution"),
     }
 }

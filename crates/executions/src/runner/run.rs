@@ -10,7 +10,6 @@ use conversations::NewMessage;
 use futures_util::StreamExt;
 use kernel::Error;
 use llm::{ChatMessage, ChatRequest, ChatResponse, Role, StreamEvent, ToolCall};
-use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -18,7 +17,8 @@ use super::Inner;
 use super::outcome::{Outcome, Tokens, finish, held_by};
 use super::tools::{SubagentTools, call_input};
 use crate::entities::execution;
-use crate::status::{ExecutionStatus, event_type};
+use crate::events::{Event, SubagentCompleted, SubagentStarted};
+use crate::status::ExecutionStatus;
 
 type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
@@ -194,7 +194,8 @@ impl<'a> Run<'a> {
             match item {
                 Some(Ok(StreamEvent::Delta(delta))) if delta.is_empty() => {}
                 Some(Ok(StreamEvent::Delta(delta))) => {
-                    self.emit(event_type::MESSAGE_DELTA, json!({ "delta": delta })).await?
+                    self.emit(Event::MessageDelta(conversations::schemas::MessageDelta { delta }))
+                        .await?
                 }
                 Some(Ok(StreamEvent::Done(response))) => return Ok(response),
                 Some(Err(err)) => return Err(Stop::Failed(err.to_string())),
@@ -221,8 +222,11 @@ impl<'a> Run<'a> {
             .await
             .map_err(store_failure)?;
         self.inner.broker.publish(started);
-        let ids = json!({ "agent_id": subagent.id, "execution_id": child.id });
-        self.emit(event_type::SUBAGENT_STARTED, ids.clone()).await?;
+        self.emit(Event::SubagentStarted(SubagentStarted {
+            agent_id: subagent.id,
+            execution_id: child.id,
+        }))
+        .await?;
 
         let token = self.inner.broker.register_run(child.id, self.token);
         let run = Run {
@@ -233,20 +237,29 @@ impl<'a> Run<'a> {
             deadline: self.deadline,
         };
         let outcome = run.execute().await;
-        let (status, result) = match &outcome {
-            Outcome::Completed { output, .. } => ("completed", output.clone()),
-            Outcome::Failed { error, .. } => ("failed", format!("error: the sub-agent failed: {error}")),
-            Outcome::Cancelled { .. } => ("cancelled", "error: the sub-agent's execution was cancelled".into()),
-            Outcome::Abandoned => ("interrupted", String::new()),
+        // `None`: the child was interrupted, and so is this run.
+        let ended = match &outcome {
+            Outcome::Completed { output, .. } => Some((ExecutionStatus::Completed, output.clone())),
+            Outcome::Failed { error, .. } => {
+                Some((ExecutionStatus::Failed, format!("error: the sub-agent failed: {error}")))
+            }
+            Outcome::Cancelled { .. } => Some((
+                ExecutionStatus::Cancelled,
+                "error: the sub-agent's execution was cancelled".into(),
+            )),
+            Outcome::Abandoned => None,
         };
         finish(self.inner, &child, outcome).await;
         self.inner.broker.unregister_run(child.id);
-        if self.token.is_cancelled() || status == "interrupted" {
+        let Some((status, result)) = ended.filter(|_| !self.token.is_cancelled()) else {
             return Err(Stop::Interrupted);
-        }
-        let mut data = ids;
-        data["status"] = Value::from(status);
-        self.emit(event_type::SUBAGENT_COMPLETED, data).await?;
+        };
+        self.emit(Event::SubagentCompleted(SubagentCompleted {
+            agent_id: subagent.id,
+            execution_id: child.id,
+            status,
+        }))
+        .await?;
         Ok(result)
     }
 
@@ -277,14 +290,9 @@ impl<'a> Run<'a> {
     }
 
     /// Stores and publishes an event of this execution while this process holds it.
-    async fn emit(&self, kind: &str, data: Value) -> Result<(), Stop> {
+    async fn emit(&self, event: Event) -> Result<(), Stop> {
         let held = held_by(&self.inner.worker_id);
-        match self
-            .inner
-            .store
-            .append(self.model.id, held, Vec::new(), kind, data)
-            .await
-        {
+        match self.inner.store.append(self.model.id, held, Vec::new(), event).await {
             Ok(Some(event)) => {
                 self.inner.broker.publish(event);
                 Ok(())

@@ -151,7 +151,7 @@ impl Harness {
 
 /// The types of `events`, in order.
 pub fn types(events: &[ExecutionEvent]) -> Vec<&str> {
-    events.iter().map(|e| e.event_type.as_str()).collect()
+    events.iter().map(|e| e.event.tag()).collect()
 }
 
 /// Asserts the execution ended in `status`.

@@ -2,6 +2,7 @@
 
 use crate::common::{ScriptedProvider, answer, assert_status, config, harness, tool_call, types, user};
 use conversations::schemas::ConversationCreate;
+use executions::events::{Event, SubagentCompleted};
 use executions::schemas::ExecuteRequest;
 use executions::{ExecutionStatus, RunnerConfig};
 use llm::Role;
@@ -44,11 +45,18 @@ async fn a_tool_call_runs_the_subagent_as_a_child_execution_and_feeds_back_its_o
             "execution.completed"
         ]
     );
-    let child_id = events[1].data["execution_id"].as_str().unwrap().parse().unwrap();
-    assert_eq!(events[1].data["agent_id"], json!(researcher));
+    let Event::SubagentStarted(started) = &events[1].event else {
+        panic!("{:?}", events[1]);
+    };
+    let child_id = started.execution_id;
+    assert_eq!(started.agent_id.to_string(), researcher.to_string());
     assert_eq!(
-        events[2].data,
-        json!({"agent_id": researcher, "execution_id": child_id, "status": "completed"})
+        events[2].event,
+        Event::SubagentCompleted(SubagentCompleted {
+            agent_id: started.agent_id,
+            execution_id: child_id,
+            status: ExecutionStatus::Completed
+        })
     );
     let child = h.executions.get(owner, child_id).await.unwrap();
     assert_eq!(
@@ -157,8 +165,10 @@ async fn cancelling_the_parent_cancels_the_running_child() {
     let parent = h.start(owner, lead, "go").await;
     let child_id = loop {
         let events = h.events(owner, parent.id).await;
-        if let Some(started) = events.iter().find(|e| e.event_type == "subagent.started") {
-            break started.data["execution_id"].as_str().unwrap().parse().unwrap();
+        if let Some(Event::SubagentStarted(started)) =
+            events.iter().map(|e| &e.event).find(|e| e.tag() == "subagent.started")
+        {
+            break started.execution_id;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };

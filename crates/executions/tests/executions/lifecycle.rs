@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::common::{Harness, assert_status, config, harness, harness_on, types, user};
 use chrono::Utc;
 use executions::ExecutionStatus;
+use executions::events::{Event, ExecutionCompleted, ExecutionFailed};
 use executions::schemas::ExecuteRequest;
 use kernel::Error;
 use sea_orm::{ConnectionTrait, Statement};
@@ -39,11 +40,18 @@ async fn an_execution_is_queued_then_run_to_completion_with_numbered_events() {
     assert_eq!(types(&events).last(), Some(&"execution.completed"));
     let text: String = events
         .iter()
-        .filter(|e| e.event_type == "message.delta")
-        .map(|e| e.data["delta"].as_str().unwrap_or_default())
+        .filter_map(|e| match &e.event {
+            Event::MessageDelta(d) => Some(d.delta.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(text, "echo: hello big world");
-    assert_eq!(events.last().unwrap().data, json!({"output": "echo: hello big world"}));
+    assert_eq!(
+        events.last().unwrap().event,
+        Event::ExecutionCompleted(ExecutionCompleted {
+            output: "echo: hello big world".into()
+        })
+    );
 
     let later = h.executions.events(owner, queued.id, 2, 2).await.unwrap();
     assert_eq!(later.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
@@ -193,8 +201,10 @@ async fn an_execution_over_its_time_limit_fails() {
     assert_eq!(failed.error.as_deref(), Some("the execution timed out after 0 s"));
     let events = h.events(owner, slow.id).await;
     assert_eq!(
-        events.last().unwrap().data["error"],
-        "the execution timed out after 0 s"
+        events.last().unwrap().event,
+        Event::ExecutionFailed(ExecutionFailed {
+            error: "the execution timed out after 0 s".into()
+        })
     );
 }
 
@@ -227,8 +237,13 @@ async fn running_executions_of_a_dead_process_are_failed_as_interrupted_at_start
     assert_status(&failed, ExecutionStatus::Failed);
     assert_eq!(failed.error.as_deref(), Some("interrupted"));
     let events = h.events(owner, orphan.id).await;
-    assert_eq!((events[0].seq, events[0].event_type.as_str()), (4, "execution.failed"));
-    assert_eq!(events[0].data, json!({"error": "interrupted"}));
+    assert_eq!(events[0].seq, 4);
+    assert_eq!(
+        events[0].event,
+        Event::ExecutionFailed(ExecutionFailed {
+            error: "interrupted".into()
+        })
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,87 @@
+//! [`ChatStreamEvent`]: the events of a streamed reply, as the Server-Sent Events stream
+//! sends them and as the OpenAPI document describes them.
+
+use kernel::Problem;
+use kernel::tagged::{self, Schemas, Variant};
+use serde::Serialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::{Message, MessageDelta};
+
+kernel::tagged_union! {
+    /// One event of a streamed reply: an `event: <name>` line, then a `data:` line holding
+    /// the JSON of its data.
+    #[derive(Debug, Clone, Serialize)]
+    pub enum ChatStreamEvent: tag = "event", content = "data", schema_prefix = "Chat" {
+        /// The user's message, stored (always first).
+        MessageCreated(Message) = "message.created",
+        /// A piece of the reply's text; the pieces concatenate to it.
+        MessageDelta(MessageDelta) = "message.delta",
+        /// The assistant's reply, stored (last, on success).
+        MessageCompleted(Message) = "message.completed",
+        /// The reply failed: a problem (`502` provider failure, `504` timeout); last.
+        Error(Problem) = "error",
+    }
+}
+
+impl PartialSchema for ChatStreamEvent {
+    fn schema() -> RefOr<Schema> {
+        tagged::union_schema(
+            "event",
+            &Self::variants(),
+            "One event of a streamed reply (Server-Sent Events): `event` is the `event:` line, \
+             `data` the JSON object on the `data:` line. In order: `message.created`, \
+             `message.delta`…, then `message.completed` or `error`; the stream then ends.",
+        )
+    }
+}
+
+impl ToSchema for ChatStreamEvent {
+    fn schemas(schemas: &mut Schemas) {
+        tagged::register_variants(schemas, &Self::variants(), variant_schema);
+    }
+}
+
+/// The schema of one event type: its `event` name and the schema of its `data`.
+fn variant_schema(variant: &Variant) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .description(Some(format!(
+            "The `{}` event of a streamed reply: `event: {}`, then `data:` with the JSON of `data`.",
+            variant.tag, variant.tag
+        )))
+        .property("event", tagged::tag_schema(variant.tag))
+        .property("data", variant.content_ref())
+        .required("event")
+        .required("data")
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_schema_is_a_discriminated_union_of_named_event_schemas() {
+        let union = serde_json::to_value(ChatStreamEvent::schema()).unwrap();
+        assert_eq!(union["discriminator"]["propertyName"], "event");
+        assert_eq!(
+            union["discriminator"]["mapping"],
+            json!({
+                "message.created": "#/components/schemas/ChatMessageCreatedEvent",
+                "message.delta": "#/components/schemas/ChatMessageDeltaEvent",
+                "message.completed": "#/components/schemas/ChatMessageCompletedEvent",
+                "error": "#/components/schemas/ChatErrorEvent",
+            })
+        );
+        let mut schemas = Schemas::new();
+        ChatStreamEvent::schemas(&mut schemas);
+        let (_, error) = schemas.iter().find(|(name, _)| name == "ChatErrorEvent").unwrap();
+        let error = serde_json::to_value(error).unwrap();
+        assert_eq!(error["properties"]["event"]["enum"], json!(["error"]));
+        assert_eq!(error["properties"]["data"]["$ref"], "#/components/schemas/Problem");
+    }
+}

@@ -1,0 +1,280 @@
+//! The events of an execution: [`Event`], one variant per event type, and the stored
+//! [`ExecutionEvent`] that carries one. Code, the OpenAPI document and generated clients
+//! share this one definition: a new event type is a new variant of [`Event`].
+//!
+//! On the wire an event is `{seq, execution_id, type, data, created_at}`; the table keeps
+//! `type` and `data` in two columns, and a row is read back into an [`Event`].
+
+use chrono::{DateTime, Utc};
+use conversations::schemas::MessageDelta;
+use kernel::tagged::{self, Schemas, Variant};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use crate::entities::execution_event;
+use crate::status::ExecutionStatus;
+
+kernel::tagged_union! {
+    /// What happened in an execution: the `type` and `data` members of an [`ExecutionEvent`].
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub enum Event: tag = "type", content = "data", schema_prefix = "" {
+        /// A worker claimed the execution (always `seq` 1).
+        ExecutionStarted(ExecutionStarted) = "execution.started",
+        /// A piece of the model's text; the pieces of one answer concatenate to it.
+        MessageDelta(MessageDelta) = "message.delta",
+        /// The agent delegated a task to a sub-agent, run as a child execution.
+        SubagentStarted(SubagentStarted) = "subagent.started",
+        /// A sub-agent's child execution ended.
+        SubagentCompleted(SubagentCompleted) = "subagent.completed",
+        /// The execution finished with an output (terminal).
+        ExecutionCompleted(ExecutionCompleted) = "execution.completed",
+        /// The execution failed (terminal).
+        ExecutionFailed(ExecutionFailed) = "execution.failed",
+        /// The execution was cancelled (terminal).
+        ExecutionCancelled(ExecutionCancelled) = "execution.cancelled",
+    }
+}
+
+/// The data of `execution.started`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionStarted {
+    /// The agent that runs.
+    pub agent_id: Uuid,
+    /// Delegation depth, 0 for a top-level run.
+    pub depth: u32,
+}
+
+/// The data of `subagent.started`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubagentStarted {
+    /// The sub-agent.
+    pub agent_id: Uuid,
+    /// Its child execution, whose own events tell its progress.
+    pub execution_id: Uuid,
+}
+
+/// The data of `subagent.completed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubagentCompleted {
+    /// The sub-agent.
+    pub agent_id: Uuid,
+    /// Its child execution.
+    pub execution_id: Uuid,
+    /// How the child execution ended: `completed`, `failed` or `cancelled`.
+    pub status: ExecutionStatus,
+}
+
+/// The data of `execution.completed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionCompleted {
+    /// The agent's final answer.
+    pub output: String,
+}
+
+/// The data of `execution.failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionFailed {
+    /// Why it failed (`interrupted` when its server stopped under it).
+    pub error: String,
+}
+
+/// The data of `execution.cancelled`: an empty object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionCancelled {}
+
+impl Event {
+    /// Whether this is the last event of its execution.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::ExecutionCompleted(_) | Self::ExecutionFailed(_) | Self::ExecutionCancelled(_)
+        )
+    }
+
+    /// The event stored as `event_type` and `data`.
+    pub(crate) fn from_columns(event_type: String, data: Value) -> serde_json::Result<Self> {
+        let members = serde_json::Map::from_iter([
+            ("type".to_owned(), Value::String(event_type)),
+            ("data".to_owned(), data),
+        ]);
+        serde_json::from_value(Value::Object(members))
+    }
+}
+
+/// One stored step of an execution: `{seq, execution_id, type, data, created_at}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionEvent {
+    /// Position in the execution's log: 1, 2, 3…
+    pub seq: i64,
+    /// The execution it belongs to.
+    pub execution_id: Uuid,
+    /// Its `type` and `data`.
+    #[serde(flatten)]
+    pub event: Event,
+    /// When it was stored (RFC 3339, UTC, microseconds).
+    pub created_at: DateTime<Utc>,
+}
+
+impl ExecutionEvent {
+    /// Whether this is the last event of its execution.
+    pub fn is_terminal(&self) -> bool {
+        self.event.is_terminal()
+    }
+}
+
+impl TryFrom<execution_event::Model> for ExecutionEvent {
+    type Error = kernel::Error;
+
+    fn try_from(m: execution_event::Model) -> Result<Self, Self::Error> {
+        let event = Event::from_columns(m.event_type, m.data).map_err(|err| {
+            kernel::Error::Internal(anyhow::anyhow!(
+                "event {} of execution {} is unreadable: {err}",
+                m.seq,
+                m.execution_id
+            ))
+        })?;
+        Ok(Self {
+            seq: m.seq,
+            execution_id: m.execution_id,
+            event,
+            created_at: m.created_at,
+        })
+    }
+}
+
+impl PartialSchema for ExecutionEvent {
+    fn schema() -> RefOr<Schema> {
+        tagged::union_schema(
+            "type",
+            &Event::variants(),
+            "One stored step of an execution, `{seq, execution_id, type, data, created_at}`; \
+             `type` tells the shape of `data`. The terminal event (`execution.completed`, \
+             `execution.failed` or `execution.cancelled`) is the last one.",
+        )
+    }
+}
+
+impl ToSchema for ExecutionEvent {
+    fn schemas(schemas: &mut Schemas) {
+        tagged::register_variants(schemas, &Event::variants(), variant_schema);
+    }
+}
+
+/// The schema of one type of event: the members every event has, with its own `type` and `data`.
+fn variant_schema(variant: &Variant) -> RefOr<Schema> {
+    let uuid = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .description(Some(description))
+    };
+    ObjectBuilder::new()
+        .description(Some(format!("An execution event of type `{}`.", variant.tag)))
+        .property(
+            "seq",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .description(Some("Position in the execution's log: 1, 2, 3…")),
+        )
+        .property("execution_id", uuid("The execution it belongs to."))
+        .property("type", tagged::tag_schema(variant.tag))
+        .property("data", variant.content_ref())
+        .property(
+            "created_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .description(Some("When it was stored (RFC 3339, UTC, microseconds).")),
+        )
+        .required("seq")
+        .required("execution_id")
+        .required("type")
+        .required("data")
+        .required("created_at")
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn stored(event: Event) -> ExecutionEvent {
+        ExecutionEvent {
+            seq: 3,
+            execution_id: Uuid::nil(),
+            event,
+            created_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn the_wire_shape_is_seq_execution_id_type_data_created_at() {
+        let delta = stored(Event::MessageDelta(MessageDelta { delta: "hi".into() }));
+        let text = serde_json::to_string(&delta).unwrap();
+        assert_eq!(
+            text,
+            r#"{"seq":3,"execution_id":"00000000-0000-0000-0000-000000000000","type":"message.delta","data":{"delta":"hi"},"created_at":"2027-01-15T08:00:00Z"}"#
+        );
+        assert_eq!(serde_json::from_str::<ExecutionEvent>(&text).unwrap(), delta);
+        let cancelled = serde_json::to_value(stored(Event::ExecutionCancelled(ExecutionCancelled {}))).unwrap();
+        assert_eq!(
+            (&cancelled["type"], &cancelled["data"]),
+            (&json!("execution.cancelled"), &json!({}))
+        );
+    }
+
+    #[test]
+    fn rows_written_before_the_enum_read_back() {
+        let rows = [
+            ("execution.started", json!({"agent_id": Uuid::nil(), "depth": 0})),
+            ("message.delta", json!({"delta": "echo: "})),
+            (
+                "subagent.started",
+                json!({"agent_id": Uuid::nil(), "execution_id": Uuid::nil()}),
+            ),
+            (
+                "subagent.completed",
+                json!({"agent_id": Uuid::nil(), "execution_id": Uuid::nil(), "status": "failed"}),
+            ),
+            ("execution.completed", json!({"output": "done"})),
+            ("execution.failed", json!({"error": "interrupted"})),
+            ("execution.cancelled", json!({})),
+        ];
+        for (event_type, data) in rows {
+            let event = Event::from_columns(event_type.into(), data.clone()).unwrap();
+            assert_eq!((event.tag(), event.content_value().unwrap()), (event_type, data));
+        }
+        assert!(Event::from_columns("message.delta".into(), json!({})).is_err());
+        assert!(Event::from_columns("no.such".into(), json!({})).is_err());
+    }
+
+    #[test]
+    fn the_schema_is_a_discriminated_union_of_named_event_schemas() {
+        let union = serde_json::to_value(ExecutionEvent::schema()).unwrap();
+        assert_eq!(union["discriminator"]["propertyName"], "type");
+        assert_eq!(union["oneOf"].as_array().unwrap().len(), Event::variants().len());
+        assert_eq!(
+            union["discriminator"]["mapping"]["message.delta"],
+            "#/components/schemas/MessageDeltaEvent"
+        );
+        let mut schemas = Schemas::new();
+        ExecutionEvent::schemas(&mut schemas);
+        let (_, delta) = schemas.iter().find(|(name, _)| name == "MessageDeltaEvent").unwrap();
+        let delta = serde_json::to_value(delta).unwrap();
+        assert_eq!(delta["properties"]["type"]["enum"], json!(["message.delta"]));
+        assert_eq!(delta["properties"]["data"]["$ref"], "#/components/schemas/MessageDelta");
+        assert_eq!(
+            delta["required"],
+            json!(["seq", "execution_id", "type", "data", "created_at"])
+        );
+        assert!(schemas.iter().any(|(name, _)| name == "SubagentCompleted"));
+    }
+}
