@@ -395,6 +395,8 @@ async fn login_documents_one_json_body() {
     assert_eq!(
         content["application/json"]["schema"]["$ref"],
         "#/components/schemas/LoginRequest"
+    );
+}
 
 /// The schema named by a `$ref`.
 fn resolve<'a>(doc: &'a Value, reference: &Value) -> &'a Value {
