@@ -26,6 +26,10 @@ lint:
 openapi:
     cargo run -q -p api-server -- openapi
 
+# Generate TypeScript and Python clients and play the README tour through them and Swagger UI.
+clients:
+    bash tests/clients/run.sh
+
 # Everything CI runs.
 ci:
     bash .ci/run
