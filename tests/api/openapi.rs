@@ -257,6 +257,26 @@ async fn the_schemas_say_what_the_server_refuses() {
     }
 }
 
+/// Every schema object anywhere under `value`, with where it stands (objects holding `type`).
+fn typed<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("type").is_some_and(|t| t.is_string() || t.is_array()) {
+                out.push((at.clone(), value));
+            }
+            for (key, item) in map {
+                typed(item, format!("{at}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                typed(item, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn pages_reference_their_item_schema_and_always_carry_next_cursor() {
     let app = TestApp::spawn().await;
@@ -314,6 +334,23 @@ async fn objects_say_what_their_keys_hold() {
             "{schema}: each argument is a JSON Schema object"
         );
     }
+    // A bare `{"type": "object"}` becomes an object that holds nothing
+    // (`Record<string, never>`) in generated TypeScript, whatever it holds on the wire; an
+    // object that is always empty says so with `additionalProperties: false`.
+    let mut found = Vec::new();
+    typed(&doc, String::new(), &mut found);
+    let closed: Vec<_> = found
+        .iter()
+        .filter(|(_, schema)| {
+            let object = schema["type"] == "object"
+                || schema["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&Value::from("object")));
+            object && schema.get("properties").is_none() && schema.get("additionalProperties").is_none()
+        })
+        .map(|(at, _)| at)
+        .collect();
+    assert!(closed.is_empty(), "objects that say nothing of their keys: {closed:?}");
 }
 
 #[tokio::test]

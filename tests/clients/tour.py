@@ -24,9 +24,12 @@ from agentry_client.models import (
     EventList,
     ExecuteRequest,
     Execution,
+    ExecutionCompletedEvent,
+    ExecutionStartedEvent,
     ExecutionStatus,
     LoginRequest,
     Message,
+    MessageDeltaEvent,
     MessageRole,
     PageAgent,
     RegisterRequest,
@@ -124,8 +127,12 @@ def tour(base_url: str) -> str:
         status = expect(read_execution.sync(execution.id, client=api), Execution).status
     assert status == ExecutionStatus.COMPLETED, status
     events = expect(list_execution_events.sync(execution.id, client=api), EventList).items
-    described = [f"{event.seq} {event.type_}" for event in events]
-    assert events[0].type_ == "execution.started" and events[-1].type_ == "execution.completed", described
+    described = [f"{event.seq} {event.type_.value}" for event in events]
+    # Each event is its own model: the class says the type and what `data` holds.
+    text = "".join(event.data.delta for event in events if isinstance(event, MessageDeltaEvent))
+    assert isinstance(events[0], ExecutionStartedEvent), described
+    assert isinstance(events[-1], ExecutionCompletedEvent), described
+    assert events[-1].data.output == text, (events[-1].data.output, text)
     return ", ".join(described)
 
 

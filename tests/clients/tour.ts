@@ -111,11 +111,28 @@ const events = ok(
   await api.GET("/api/v1/executions/{execution_id}/events", { params: { path: { execution_id } } }),
 ).items;
 
-/** What one event says, read from its own typed data. */
+/** What one event says, read from its own typed data: `type` narrows `data`. */
 function describe(event: ExecutionEvent): string {
-  return `${event.seq} ${event.type}`;
+  switch (event.type) {
+    case "execution.started":
+      return `started at depth ${event.data.depth}`;
+    case "message.delta":
+      return `delta ${JSON.stringify(event.data.delta)}`;
+    case "subagent.started":
+      return `sub-agent ${event.data.agent_id} started`;
+    case "subagent.completed":
+      return `sub-agent ${event.data.agent_id} ${event.data.status}`;
+    case "execution.completed":
+      return `completed: ${event.data.output}`;
+    case "execution.failed":
+      return `failed: ${event.data.error}`;
+    case "execution.cancelled":
+      return "cancelled";
+  }
 }
-assert.ok(events.length >= 3, events.map(describe).join(", "));
+const text = events.map((event) => (event.type === "message.delta" ? event.data.delta : "")).join("");
+const last = events[events.length - 1];
 assert.equal(events[0]?.type, "execution.started");
-assert.equal(events[events.length - 1]?.type, "execution.completed");
+assert.ok(last?.type === "execution.completed", events.map(describe).join(", "));
+assert.equal(last.data.output, text);
 console.log(`TypeScript tour passed: ${events.map(describe).join(", ")}`);

@@ -83,7 +83,10 @@ pub struct ExecutionFailed {
 }
 
 /// The data of `execution.cancelled`: an empty object.
+// `deny_unknown_fields` makes the schema say `additionalProperties: false` (always empty);
+// a bare `{"type": "object"}` says nothing of its keys, which generators type as nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExecutionCancelled {}
 
 impl Event {
