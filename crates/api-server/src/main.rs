@@ -59,9 +59,16 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection) -> anyhow::Res
     let state = AppState::build(config, conn, None)?;
     server::prepare(&state).await?;
     let (running, addr) = server::start(state.clone(), (&host, port))?;
+    let handle = running.handle();
+    let mut serving = tokio::spawn(running);
     tracing::info!("listening on http://{addr} (Swagger UI at http://{addr}/docs/)");
-    running.await.context("server error")?;
-    server::stop(&state).await;
+    tokio::select! {
+        result = &mut serving => return result.context("server task")?.context("server error"),
+        signal = server::until_signal() => signal?,
+    }
+    tracing::info!("stopping: answering in-flight requests, letting runs finish");
+    server::shutdown(&state, handle).await;
+    serving.await.context("server task")?.context("server error")?;
     tracing::info!("stopped");
     Ok(())
 }

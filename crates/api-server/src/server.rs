@@ -29,7 +29,7 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Binds and starts serving; returns the bound address and the running server.
-/// actix stops it gracefully on SIGINT/SIGTERM (in-flight requests get the configured grace period).
+/// It does not watch for signals: [`shutdown`] stops it (see [`until_signal`]).
 pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::dev::Server, SocketAddr)> {
     let workers = state
         .config
@@ -51,7 +51,9 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
     let runner = state.runner.clone();
     let server = HttpServer::new(move || crate::app::build(state.clone()))
         .workers(workers)
-        .shutdown_timeout(shutdown.as_secs())
+        .disable_signals()
+        // `shutdown` ends streams at the grace deadline; this leaves time to flush their last frames.
+        .shutdown_timeout(shutdown.as_secs() + FLUSH_SECS)
         .bind(addr)
         .with_context(|| format!("binding {}:{}", addr.0, addr.1))?;
     let bound = *server.addrs().first().context("the server bound no address")?;
@@ -60,11 +62,51 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
     Ok((server.run(), bound))
 }
 
-/// Stops the background work after the HTTP server stopped: running executions get the
-/// shutdown grace period to finish, then are failed as `interrupted`.
-pub async fn stop(state: &AppState) {
+/// Seconds a stopping server gives open connections after the grace period, for the final
+/// frames of the streams it ended.
+const FLUSH_SECS: u64 = 1;
+
+/// Resolves at SIGTERM or SIGINT (Ctrl-C).
+pub async fn until_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            _ = term.recv() => {}
+            result = tokio::signal::ctrl_c() => result.context("listening for SIGINT")?,
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("listening for Ctrl-C")?;
+    Ok(())
+}
+
+/// Stops gracefully within one grace period (`SHUTDOWN_TIMEOUT_SECS`): no execution is
+/// claimed from now on and no connection accepted; in-flight requests are answered and
+/// running executions may finish meanwhile, concurrently. At the deadline the runs left are
+/// marked `interrupted`, then open streams end with a final event (SSE: an `error` event;
+/// WebSocket: the events published, then close 1001).
+pub async fn shutdown(state: &AppState, http: ServerHandle) {
+    let grace = state.config.shutdown_timeout();
+    let deadline = tokio::time::Instant::now() + grace;
+    state.shutdown.begin();
+    state.runner.stop_claiming();
+    let (runs_marked, marked) = tokio::sync::oneshot::channel::<()>();
+    let streams = state.shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep_until(deadline).await;
+        // The interrupted runs' final events go out before their watchers are closed.
+        let _ = marked.await;
+        streams.end_streams();
+    });
+    let runner = state.runner.clone();
+    let runs = async move {
+        runner.shutdown(grace).await;
+        drop(runs_marked);
+    };
+    tokio::join!(http.stop(true), runs);
     state.background.cancel();
-    state.runner.shutdown(state.config.shutdown_timeout()).await;
 }
 
 /// A handle to stop a server started with [`start`].

@@ -30,6 +30,8 @@ pub struct AppState {
     pub standing: Option<StandingCache>,
     /// Cancelled when the process's background tasks must stop.
     pub background: CancellationToken,
+    /// The graceful stop as open event streams and WebSockets see it.
+    pub shutdown: kernel::Shutdown,
     /// Authentication (also the token verifier).
     pub auth: AuthService,
     /// The configured LLM providers.
@@ -144,6 +146,7 @@ impl AppState {
             users,
             standing,
             background: CancellationToken::new(),
+            shutdown: kernel::Shutdown::default(),
             auth,
             llm,
             agents,

@@ -14,6 +14,7 @@ pub mod page;
 pub mod principal;
 pub mod problem;
 pub mod rules;
+pub mod shutdown;
 pub mod tagged;
 
 #[cfg(feature = "http")]
@@ -28,6 +29,7 @@ pub use error::{Error, FieldError, Result};
 pub use page::{Cursor, Page, PageParams};
 pub use principal::{Principal, TokenVerifier};
 pub use problem::Problem;
+pub use shutdown::Shutdown;
 
 #[cfg(feature = "http")]
 pub use extract::Valid;

@@ -95,7 +95,7 @@ pub(super) async fn post_message(
     let body = body.into_inner().into_inner();
     let target = ChatTarget::Conversation(path.into_inner());
     let stream = body.stream || sse::wants_event_stream(&req);
-    answer(&chat, principal, target, body.content, stream).await
+    answer(&req, &chat, principal, target, body.content, stream).await
 }
 
 /// Sends a message to one of the caller's conversations, or to a new one (titled with the
@@ -130,11 +130,12 @@ pub(super) async fn post_chat_message(
         agent_id: body.agent_id,
     };
     let stream = body.stream || sse::wants_event_stream(&req);
-    answer(&chat, principal, target, body.content, stream).await
+    answer(&req, &chat, principal, target, body.content, stream).await
 }
 
 /// The reply as a `201` JSON message, or as a `200` event stream.
 async fn answer(
+    req: &HttpRequest,
     chat: &ChatService,
     principal: Principal,
     target: ChatTarget,
@@ -143,7 +144,7 @@ async fn answer(
 ) -> Result<HttpResponse> {
     if stream {
         let events = chat.reply_stream(principal.user_id, target, content).await?;
-        return Ok(sse::event_stream(events));
+        return Ok(sse::event_stream(req, events));
     }
     let reply = chat.reply(principal.user_id, target, content).await?;
     Ok(HttpResponse::Created().json(reply))

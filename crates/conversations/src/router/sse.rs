@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use kernel::context::RequestContext;
-use kernel::{Error, Problem};
+use kernel::{Error, Problem, Shutdown};
 
 use crate::ChatEvent;
 use crate::schemas::{ChatStreamEvent, MessageDelta};
@@ -27,10 +27,23 @@ pub(super) fn wants_event_stream(req: &HttpRequest) -> bool {
 }
 
 /// A `200` event stream of `events`. Dropping the body (the client went away) drops
-/// `events`, which cancels the provider call before anything more is stored.
-pub(super) fn event_stream(events: BoxStream<'static, ChatEvent>) -> HttpResponse {
+/// `events`, which cancels the provider call before anything more is stored. When the
+/// server stops and its grace period is over, the stream ends with an `error` event (`503`).
+pub(super) fn event_stream(req: &HttpRequest, events: BoxStream<'static, ChatEvent>) -> HttpResponse {
     // Error events carry the request id; the request's context is only current here.
     let context = RequestContext::current();
+    let shutdown = req.app_data::<Shutdown>().cloned().unwrap_or_default();
+    let events = futures_util::stream::unfold(Some((events, shutdown)), |state| async move {
+        let (mut events, shutdown) = state?;
+        tokio::select! {
+            biased;
+            event = events.next() => event.map(|event| (event, Some((events, shutdown)))),
+            () = shutdown.streams_end() => {
+                let stopping = Error::Unavailable("the server is shutting down: send the message again".into());
+                Some((ChatEvent::Failed(stopping), None))
+            }
+        }
+    });
     let body = events.map(move |event| Ok::<_, Infallible>(frame(event, context.as_ref())));
     HttpResponse::Ok()
         .content_type(EVENT_STREAM)

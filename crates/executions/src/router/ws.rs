@@ -13,7 +13,7 @@ use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use kernel::extract::{parse_urlencoded, validate};
 use kernel::openapi as problems;
 use kernel::principal::bearer_token;
-use kernel::{Error, Result, TokenVerifier};
+use kernel::{Error, Result, Shutdown, TokenVerifier};
 use uuid::Uuid;
 
 use crate::ExecutionService;
@@ -24,6 +24,16 @@ use crate::schemas::WatchQuery;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle socket is pinged, so dead peers are noticed.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a stopping server waits for events already published before it closes a socket.
+const LAST_EVENTS_WAIT: Duration = Duration::from_millis(250);
+
+/// The close of a socket whose server stops (1001).
+fn going_away() -> CloseReason {
+    CloseReason {
+        code: CloseCode::Away,
+        description: Some("the server is shutting down".into()),
+    }
+}
 
 /// Streams the events of one of the caller's executions over a WebSocket.
 ///
@@ -71,15 +81,28 @@ pub(super) async fn watch_execution(
     let feed = executions.watch(principal.user_id, path.into_inner(), after).await?;
     let (response, session, incoming) = actix_ws::handle(&req, payload)
         .map_err(|e| Error::BadRequest(format!("a WebSocket upgrade is required: {e}")))?;
-    actix_web::rt::spawn(send_events(feed, session, incoming));
+    let shutdown = req.app_data::<Shutdown>().cloned().unwrap_or_default();
+    actix_web::rt::spawn(send_events(feed, session, incoming, shutdown));
     Ok(response)
 }
 
 /// Sends the feed's events until the terminal one, answering pings, until either side ends.
-async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: MessageStream) {
+/// When the server stops, the socket is closed with 1001 after the events already published
+/// (an `execution.failed` of a run the stop interrupted among them).
+async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: MessageStream, shutdown: Shutdown) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     loop {
         tokio::select! {
+            () = shutdown.streams_end() => {
+                // Whatever is already published arrives at once; a quiet feed has nothing left.
+                while let Ok(Ok(Some(frame))) = tokio::time::timeout(LAST_EVENTS_WAIT, feed.next()).await {
+                    if session.text(frame.json.clone()).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = session.close(Some(going_away())).await;
+                return;
+            }
             next = feed.next() => match next {
                 Ok(Some(frame)) => {
                     match tokio::time::timeout(SEND_TIMEOUT, session.text(frame.json.clone())).await {
@@ -87,6 +110,10 @@ async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: Me
                         // Gone, or too slow to keep up: drop it rather than buffer for it.
                         _ => return,
                     }
+                }
+                Ok(None) if shutdown.has_begun() => {
+                    let _ = session.close(Some(going_away())).await;
+                    return;
                 }
                 Ok(None) => {
                     let reason = CloseReason { code: CloseCode::Normal, description: Some("execution finished".into()) };

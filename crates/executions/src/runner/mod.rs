@@ -47,8 +47,8 @@ pub(crate) struct Inner {
     pub(crate) worker_id: String,
     /// Cancelled when this process must stop running executions at once.
     pub(crate) interrupt: CancellationToken,
-    /// Cancelled when no more executions may be claimed.
-    stop_claiming: CancellationToken,
+    /// Cancelled when no more executions may be claimed (the process is stopping).
+    pub(crate) stop_claiming: CancellationToken,
     /// Cancelled when the heartbeat and the relay must stop.
     background: CancellationToken,
     /// The dispatcher and every run.
@@ -120,23 +120,41 @@ impl Runner {
         self.inner.background.cancel();
     }
 
+    /// Claims nothing more from now on (the first step of a graceful stop).
+    pub fn stop_claiming(&self) {
+        self.inner.stop_claiming.cancel();
+    }
+
     /// Stops gracefully: claims nothing more, lets running executions finish within
-    /// `grace`, then fails those still running as `interrupted` and stops them.
+    /// `grace`, then stops the rest and marks every execution of this process still
+    /// running as `interrupted` (also those whose progress could no longer be stored).
     pub async fn shutdown(&self, grace: Duration) {
         let inner = &self.inner;
         inner.stop_claiming.cancel();
         inner.runs.close();
         if tokio::time::timeout(grace, inner.runs.wait()).await.is_err() {
-            let mine = Condition::all().add(execution::Column::WorkerId.eq(inner.worker_id.as_str()));
-            match inner.store.fail_running(mine, INTERRUPTED).await {
-                Ok(events) => events.into_iter().for_each(|e| inner.broker.publish(e)),
-                Err(err) => tracing::warn!(error = %err, "cannot mark the interrupted executions"),
-            }
             inner.interrupt.cancel();
             let _ = tokio::time::timeout(Duration::from_secs(1), inner.runs.wait()).await;
         }
+        mark_interrupted(inner).await;
         inner.background.cancel();
         tracing::info!(worker_id = %inner.worker_id, "execution runner stopped");
+    }
+}
+
+/// Fails this process's executions still running as `interrupted`. A stopping server's
+/// HTTP workers take their pooled connections with them, so a failed attempt is retried
+/// (the pool then opens a fresh connection).
+async fn mark_interrupted(inner: &Inner) {
+    let mine = || Condition::all().add(execution::Column::WorkerId.eq(inner.worker_id.as_str()));
+    for attempt in 1..=3 {
+        match inner.store.fail_running(mine(), INTERRUPTED).await {
+            Ok(events) => {
+                events.into_iter().for_each(|e| inner.broker.publish(e));
+                return;
+            }
+            Err(err) => tracing::warn!(error = %err, attempt, "cannot mark the interrupted executions"),
+        }
     }
 }
 

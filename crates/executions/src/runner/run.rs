@@ -133,11 +133,11 @@ impl<'a> Run<'a> {
         let mut history = conversations
             .history(owner, conversation_id, self.inner.config.history_limit)
             .await
-            .map_err(|e| conversation_failure("read", e))?;
+            .map_err(|e| self.conversation_failure("read", e))?;
         conversations
             .append_message(owner, conversation_id, NewMessage::user(input.clone()))
             .await
-            .map_err(|e| conversation_failure("append the input to", e))?;
+            .map_err(|e| self.conversation_failure("append the input to", e))?;
         history.push(ChatMessage::user(input));
         Ok(history)
     }
@@ -162,7 +162,7 @@ impl<'a> Run<'a> {
             .append_message(self.model.owner_id, conversation_id, message)
             .await
             .map(drop)
-            .map_err(|e| conversation_failure("append the output to", e))
+            .map_err(|e| self.conversation_failure("append the output to", e))
     }
 
     /// The agent's live sub-agents as tools, unless delegating would exceed the depth limit.
@@ -220,7 +220,7 @@ impl<'a> Run<'a> {
             .store
             .insert_running(child.clone())
             .await
-            .map_err(store_failure)?;
+            .map_err(|e| self.store_failure(e))?;
         self.inner.broker.publish(started);
         self.emit(Event::SubagentStarted(SubagentStarted {
             agent_id: subagent.id,
@@ -298,7 +298,29 @@ impl<'a> Run<'a> {
                 Ok(())
             }
             Ok(None) => Err(Stop::Lost),
-            Err(err) => Err(store_failure(err)),
+            Err(err) => Err(self.store_failure(err)),
+        }
+    }
+
+    /// A write of this run failed: the run fails, unless the process is stopping, when it
+    /// is left for the shutdown to mark `interrupted`.
+    fn store_failure(&self, err: Error) -> Stop {
+        tracing::warn!(error = %err, "cannot store an execution event");
+        if self.inner.stop_claiming.is_cancelled() {
+            return Stop::Lost;
+        }
+        Stop::Failed("the execution's progress could not be stored".into())
+    }
+
+    /// A conversation write or read failed; like [`Self::store_failure`] while stopping.
+    fn conversation_failure(&self, action: &str, err: Error) -> Stop {
+        match err {
+            Error::NotFound(_) => Stop::Failed("the conversation no longer exists".into()),
+            other if self.inner.stop_claiming.is_cancelled() => {
+                tracing::warn!(error = %other, "cannot {action} the conversation while stopping");
+                Stop::Lost
+            }
+            other => Stop::Failed(format!("cannot {action} the conversation: {other}")),
         }
     }
 
@@ -318,16 +340,4 @@ enum Stop {
     Interrupted,
     /// The execution is no longer held by this process.
     Lost,
-}
-
-fn store_failure(err: Error) -> Stop {
-    tracing::warn!(error = %err, "cannot store an execution event");
-    Stop::Failed("the execution's progress could not be stored".into())
-}
-
-fn conversation_failure(action: &str, err: Error) -> Stop {
-    match err {
-        Error::NotFound(_) => Stop::Failed("the conversation no longer exists".into()),
-        other => Stop::Failed(format!("cannot {action} the conversation: {other}")),
-    }
 }

@@ -1,0 +1,273 @@
+//! SIGTERM to the real `api-server` binary with work in flight (a temporary SQLite file,
+//! or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set): no queued execution is
+//! claimed, the running one ends `interrupted`, open streams end with a final event, all
+//! within one grace period.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// `SHUTDOWN_TIMEOUT_SECS` of the server under test.
+const GRACE_SECS: u64 = 3;
+
+/// A database for one test: a temporary SQLite file or a new PostgreSQL database.
+struct Db {
+    url: String,
+    admin: Option<(String, String)>,
+}
+
+impl Db {
+    async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        {
+            Some(admin_url) => {
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(admin_url.as_str()).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+                Self {
+                    url: format!("{base}/{name}"),
+                    admin: Some((admin_url.clone(), name)),
+                }
+            }
+            None => {
+                let path = std::env::temp_dir().join(format!("agentry-shutdown-{}.db", uuid::Uuid::new_v4()));
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    admin: None,
+                }
+            }
+        }
+    }
+
+    async fn drop_database(self) {
+        if let Some((admin_url, name)) = self.admin {
+            let admin = Database::connect(admin_url.as_str()).await.unwrap();
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        } else if let Some(path) = self.url.strip_prefix("sqlite://") {
+            let _ = std::fs::remove_file(path.split('?').next().unwrap_or(path));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn_server(db: &Db, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_api-server"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("APP_ENV", "test")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("WORKERS", "2")
+        .env("DATABASE_URL", &db.url)
+        .env("JWT_SECRET", "test-secret-0123456789-0123456789-abcdef")
+        .env("BCRYPT_COST", "4")
+        .env("AUTH_RATE_LIMIT_PER_MINUTE", "10000")
+        .env("SHUTDOWN_TIMEOUT_SECS", GRACE_SECS.to_string())
+        .env("ECHO_WORD_DELAY_MS", "100")
+        .env("EXECUTION_WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start api-server")
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn post(client: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
+    let res = client
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grace_period() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = Db::create().await;
+    let port = free_port();
+    let mut child = spawn_server(&db, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // Up when it answers.
+    for attempt in 0.. {
+        assert!(attempt < 600, "the server did not come up");
+        if let Ok(res) = client.get(format!("{base}/health")).send().await
+            && res.status().is_success()
+        {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited at start-up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let credentials = json!({"email": "ada@example.com", "username": "ada", "password": "password-ada"});
+    let res = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "ada", "password": "password-ada"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let agent = post(
+        &client,
+        &base,
+        &token,
+        "/api/v1/agents",
+        json!({"name": "slow", "model": "echo-1"}),
+    )
+    .await;
+    let agent_id = agent["id"].as_str().unwrap().to_owned();
+
+    // One running execution that outlasts the grace period, one queued behind it (one worker).
+    let long_input = vec!["word"; 400].join(" ");
+    let execute = format!("/api/v1/agents/{agent_id}/execute");
+    let running = post(&client, &base, &token, &execute, json!({"input": long_input})).await;
+    let running_id = running["id"].as_str().unwrap().to_owned();
+    let url = format!("ws://127.0.0.1:{port}/api/v1/ws/executions/{running_id}?access_token={token}");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // Running once its model streams.
+    loop {
+        let Some(Ok(Message::Text(text))) = socket.next().await else {
+            panic!("the socket ended early")
+        };
+        if serde_json::from_str::<Value>(&text).unwrap()["type"] == "message.delta" {
+            break;
+        }
+    }
+    let queued = post(&client, &base, &token, &execute, json!({"input": "later"})).await;
+    let queued_id = queued["id"].as_str().unwrap().to_owned();
+
+    // A streamed chat reply that outlasts the grace period, opened before the signal.
+    let mut sse = client
+        .post(format!("{base}/api/v1/chat/messages"))
+        .bearer_auth(&token)
+        .json(&json!({"content": long_input, "stream": true}))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let first = sse.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: message.created"));
+
+    let signalled = Instant::now();
+    sigterm(&child);
+
+    let watcher = tokio::spawn(async move {
+        let mut last_event = Value::Null;
+        let mut close = None;
+        while let Some(message) = socket.next().await {
+            match message.unwrap() {
+                Message::Text(text) => last_event = serde_json::from_str(&text).unwrap(),
+                Message::Close(frame) => {
+                    close = frame.map(|f| f.code);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        (last_event, close)
+    });
+    let reader = tokio::spawn(async move {
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = sse.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        text
+    });
+    let (last_event, close) = watcher.await.unwrap();
+    assert_eq!(last_event["type"], "execution.failed", "{last_event}");
+    assert_eq!(last_event["data"]["error"], "interrupted", "{last_event}");
+    assert_eq!(close, Some(CloseCode::Away));
+    let streamed = reader.await.unwrap();
+    let last = streamed.trim_end().rsplit("\n\n").next().unwrap_or_default();
+    assert!(last.starts_with("event: error\ndata: "), "{last}");
+    let problem: Value = serde_json::from_str(last.trim_start_matches("event: error\ndata: ")).unwrap();
+    assert_eq!(problem["status"], 503, "{problem}");
+
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let took = signalled.elapsed();
+    assert!(exit.success(), "{exit:?}");
+    // One grace period, not the HTTP drain and the runs' grace one after the other.
+    assert!(took < Duration::from_secs(2 * GRACE_SECS), "shutdown took {took:?}");
+
+    let conn = Database::connect(db.url.as_str()).await.unwrap();
+    let status_of = |id: String| {
+        let conn = &conn;
+        async move {
+            let backend = conn.get_database_backend();
+            let placeholder = if backend == sea_orm::DbBackend::Postgres {
+                "$1"
+            } else {
+                "?"
+            };
+            let sql = format!("SELECT status, error FROM executions WHERE id = {placeholder}");
+            let id = uuid::Uuid::parse_str(&id).unwrap();
+            let row = conn
+                .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+                .await
+                .unwrap()
+                .expect("the execution is stored");
+            (
+                row.try_get::<String>("", "status").unwrap(),
+                row.try_get::<Option<String>>("", "error").unwrap(),
+            )
+        }
+    };
+    assert_eq!(
+        status_of(running_id).await,
+        ("failed".into(), Some("interrupted".into()))
+    );
+    assert_eq!(status_of(queued_id).await, ("queued".into(), None));
+    drop(conn);
+    db.drop_database().await;
+}
