@@ -56,8 +56,15 @@ pub struct EventFeed {
 }
 
 impl EventFeed {
-    /// A feed of execution `execution_id` after `after`, over an already open subscription.
-    pub(crate) fn new(store: Store, execution_id: Uuid, subscription: Subscription, after: i64) -> Self {
+    /// A feed of execution `execution_id` after `after`, over an already open subscription;
+    /// `finished` when the caller already has the terminal event (the feed then ends at once).
+    pub(crate) fn new(
+        store: Store,
+        execution_id: Uuid,
+        subscription: Subscription,
+        after: i64,
+        finished: bool,
+    ) -> Self {
         Self {
             store,
             execution_id,
@@ -65,7 +72,7 @@ impl EventFeed {
             pending: VecDeque::new(),
             last: after,
             store_has_more: true,
-            finished: false,
+            finished,
         }
     }
 
@@ -96,7 +103,8 @@ impl EventFeed {
                 () = tokio::time::sleep(RECHECK) => Signal::Resync,
             };
             match signal {
-                Signal::Event(frame) if frame.event.seq <= self.last => {}
+                // The terminal event at or before the starting point: the client has it.
+                Signal::Event(frame) if frame.event.seq <= self.last => self.finished = frame.event.is_terminal(),
                 Signal::Event(frame) if frame.event.seq == self.last + 1 => self.pending.push_back(frame),
                 Signal::Event(_) | Signal::Resync => self.store_has_more = true,
             }

@@ -158,10 +158,13 @@ impl ExecutionService {
     /// The stored events of the owner's execution after `after`, then its live ones, up to
     /// and including the terminal event (`404` when missing or someone else's).
     pub async fn watch(&self, owner_id: Uuid, id: Uuid, after: i64) -> Result<EventFeed> {
-        self.get_model(owner_id, id).await?;
+        let model = self.get_model(owner_id, id).await?;
         // Subscribe before the feed first reads the store: nothing falls in between.
         let subscription = self.broker.subscribe(id);
-        Ok(EventFeed::new(self.store.clone(), id, subscription, after.max(0)))
+        let after = after.max(0);
+        // A terminal execution's last event is its terminal one: after it, nothing comes.
+        let finished = model.status.is_terminal() && after >= model.last_seq;
+        Ok(EventFeed::new(self.store.clone(), id, subscription, after, finished))
     }
 }
 

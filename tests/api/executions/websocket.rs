@@ -204,3 +204,51 @@ async fn many_watchers_of_one_execution_each_get_the_whole_log() {
         assert_eq!(received, stored);
     }
 }
+
+#[tokio::test]
+async fn a_reconnect_after_the_terminal_event_closes_at_once() {
+    let (app, ada, agent) = slow_app().await;
+    let id = start(&app, &ada, &agent, "hi").await["id"].as_str().unwrap().to_owned();
+    finished(&app, &ada, &id).await;
+    let last = events(&app, &ada, &id, 0).await.last().unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    for after in [last, last + 10] {
+        let mut socket = connect(&app, &id, Some(after), Auth::Header(&ada.access_token))
+            .await
+            .unwrap();
+        let (received, code) = drain(&mut socket, usize::MAX).await;
+        assert_eq!((received.len(), code), (0, Some(CloseCode::Normal)), "after={after}");
+    }
+}
+
+#[tokio::test]
+async fn a_frame_header_claiming_a_huge_length_closes_the_socket_with_1009() {
+    use tokio::io::AsyncWriteExt;
+
+    let (app, ada, agent) = slow_app().await;
+    // Long enough that the run does not end (and close the socket) during the test.
+    let id = start(&app, &ada, &agent, &words(2000)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut socket = connect(&app, &id, None, Auth::Header(&ada.access_token)).await.unwrap();
+    // A masked binary frame announcing 2^62 bytes, then some of them.
+    let mut raw = vec![0x82, 0x80 | 127];
+    raw.extend_from_slice(&(1u64 << 62).to_be_bytes());
+    raw.extend_from_slice(&[1, 2, 3, 4]);
+    raw.extend(std::iter::repeat_n(0u8, 256 * 1024));
+    let MaybeTlsStream::Plain(tcp) = socket.get_mut() else {
+        panic!("a plain TCP socket");
+    };
+    // The server may close before it has read everything: a failed write is fine.
+    let _ = tcp.write_all(&raw).await;
+    let (_, code) = drain(&mut socket, usize::MAX).await;
+    assert_eq!(code, Some(CloseCode::Size));
+
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the server keeps serving");
+    let mut again = connect(&app, &id, None, Auth::Header(&ada.access_token)).await.unwrap();
+    let (head, code) = drain(&mut again, 2).await;
+    assert_eq!((head.len(), code), (2, None), "another watcher is served");
+}

@@ -2,6 +2,7 @@
 //! answer; and the WebSocket stream of an execution's events.
 
 mod executions;
+mod frame_limit;
 mod ws;
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -4,21 +4,29 @@
 //! query parameter for browsers, which cannot set headers on a WebSocket) and checks
 //! ownership before upgrading, so failures are ordinary problem+json answers (`401`,
 //! `404`, `422`). Then every stored event after `?after=` is sent, then live ones, one
-//! JSON text frame each, and the socket is closed with code 1000 after the terminal event.
+//! JSON text frame each, and the socket is closed with code 1000 after the terminal event
+//! (at once when the client already has it). A client frame over [`FRAME_MAX`] bytes
+//! closes the socket with code 1009 as soon as its header arrives.
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
 use kernel::extract::{parse_urlencoded, validate};
 use kernel::openapi as problems;
 use kernel::principal::bearer_token;
 use kernel::{Error, Result, Shutdown, TokenVerifier};
 use uuid::Uuid;
 
+use super::frame_limit::FrameLimit;
 use crate::ExecutionService;
 use crate::feed::EventFeed;
 use crate::schemas::WatchQuery;
+
+/// The largest frame a client may send: it sends only control frames (at most 125 bytes).
+const FRAME_MAX: usize = 64 * 1024;
 
 /// A watcher that cannot take a frame for this long is disconnected.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,18 +86,35 @@ pub(super) async fn watch_execution(
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("no TokenVerifier registered as app data")))?;
     let principal = verifier.verify(&token).await?;
     let after = query?.after.unwrap_or(0);
-    let feed = executions.watch(principal.user_id, path.into_inner(), after).await?;
+    let execution_id = path.into_inner();
+    let feed = executions.watch(principal.user_id, execution_id, after).await?;
+    // actix-ws checks a frame's size only once the whole frame is buffered: the guard
+    // refuses an oversized frame from its header on.
+    let guard: std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>> =
+        Box::pin(FrameLimit::new(payload, FRAME_MAX as u64));
+    let mut guarded = Payload::Stream { payload: guard };
+    let payload = web::Payload::from_request(&req, &mut guarded)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot read the WebSocket stream: {e}")))?;
     let (response, session, incoming) = actix_ws::handle(&req, payload)
         .map_err(|e| Error::BadRequest(format!("a WebSocket upgrade is required: {e}")))?;
+    let incoming = incoming.max_frame_size(FRAME_MAX);
     let shutdown = req.app_data::<Shutdown>().cloned().unwrap_or_default();
-    actix_web::rt::spawn(send_events(feed, session, incoming, shutdown));
+    actix_web::rt::spawn(send_events(execution_id, feed, session, incoming, shutdown));
     Ok(response)
 }
 
 /// Sends the feed's events until the terminal one, answering pings, until either side ends.
 /// When the server stops, the socket is closed with 1001 after the events already published
 /// (an `execution.failed` of a run the stop interrupted among them).
-async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: MessageStream, shutdown: Shutdown) {
+#[tracing::instrument(name = "execution.watch", skip_all, fields(execution_id = %execution_id))]
+async fn send_events(
+    execution_id: Uuid,
+    mut feed: EventFeed,
+    mut session: Session,
+    mut incoming: MessageStream,
+    shutdown: Shutdown,
+) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     loop {
         tokio::select! {
@@ -121,7 +146,7 @@ async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: Me
                     return;
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "cannot read execution events for a watcher");
+                    tracing::warn!(execution_id = %execution_id, error = %err, "cannot read execution events for a watcher");
                     let _ = session.close(Some(CloseReason { code: CloseCode::Error, description: None })).await;
                     return;
                 }
@@ -131,6 +156,12 @@ async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: Me
                     if session.pong(&bytes).await.is_err() {
                         return;
                     }
+                }
+                Some(Err(err)) if is_oversized(&err) => {
+                    tracing::warn!(execution_id = %execution_id, "a watcher sent a frame over {FRAME_MAX} bytes");
+                    let reason = CloseReason { code: CloseCode::Size, description: Some("frame too large".into()) };
+                    let _ = session.close(Some(reason)).await;
+                    return;
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => {
                     let _ = session.close(None).await;
@@ -144,5 +175,17 @@ async fn send_events(mut feed: EventFeed, mut session: Session, mut incoming: Me
                 }
             }
         }
+    }
+}
+
+/// Whether the client's frame was over the limit (seen by the codec or by [`FrameLimit`]).
+fn is_oversized(err: &ProtocolError) -> bool {
+    match err {
+        ProtocolError::Overflow => true,
+        ProtocolError::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<PayloadError>())
+            .is_some_and(|inner| matches!(inner, PayloadError::Overflow)),
+        _ => false,
     }
 }

@@ -44,6 +44,7 @@ pub(super) fn held_by(worker: &str) -> Condition {
 }
 
 /// Records the end of a run (if this process still holds the execution) and publishes it.
+#[tracing::instrument(name = "execution.finish", skip_all, fields(execution_id = %model.id))]
 pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Outcome) {
     use execution::Column as C;
     let (event, status, usage, text) = match outcome {

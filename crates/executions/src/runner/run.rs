@@ -23,6 +23,7 @@ use crate::status::ExecutionStatus;
 type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// Runs a freshly claimed top-level execution to its end and records the end.
+#[tracing::instrument(name = "execution.run", skip_all, fields(execution_id = %model.id, agent_id = %model.agent_id))]
 pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
     let token = inner.broker.register_run(model.id, &inner.interrupt);
     // A cancel may have landed between the claim and the registration.
@@ -82,6 +83,7 @@ impl<'a> Run<'a> {
     }
 
     /// The conversation with the model, step by step, until it answers without tool calls.
+    #[tracing::instrument(name = "execution.converse", skip_all, fields(execution_id = %self.model.id, depth = self.model.depth))]
     async fn converse(&self, usage: &mut Tokens) -> Result<String, Stop> {
         let provider = self
             .inner
@@ -180,6 +182,7 @@ impl<'a> Run<'a> {
     }
 
     /// Drains one streamed answer, storing each text piece as a `message.delta` event.
+    #[tracing::instrument(name = "execution.stream", skip_all, fields(execution_id = %self.model.id))]
     async fn stream(
         &self,
         mut stream: futures_util::stream::BoxStream<'static, Result<StreamEvent, llm::LlmError>>,
@@ -206,6 +209,7 @@ impl<'a> Run<'a> {
 
     /// Answers one tool call: runs the sub-agent as a child execution and returns its
     /// output (or what went wrong) as the tool's result.
+    #[tracing::instrument(name = "execution.tool_call", skip_all, fields(execution_id = %self.model.id, tool = %call.name))]
     async fn call(&self, tools: &SubagentTools, call: &ToolCall) -> Result<String, Stop> {
         let Some(subagent) = tools.find(&call.name) else {
             return Ok(format!("error: there is no tool named `{}`", call.name));
@@ -305,7 +309,7 @@ impl<'a> Run<'a> {
     /// A write of this run failed: the run fails, unless the process is stopping, when it
     /// is left for the shutdown to mark `interrupted`.
     fn store_failure(&self, err: Error) -> Stop {
-        tracing::warn!(error = %err, "cannot store an execution event");
+        tracing::warn!(execution_id = %self.model.id, error = %err, "cannot store an execution event");
         if self.inner.stop_claiming.is_cancelled() {
             return Stop::Lost;
         }
@@ -317,7 +321,7 @@ impl<'a> Run<'a> {
         match err {
             Error::NotFound(_) => Stop::Failed("the conversation no longer exists".into()),
             other if self.inner.stop_claiming.is_cancelled() => {
-                tracing::warn!(error = %other, "cannot {action} the conversation while stopping");
+                tracing::warn!(execution_id = %self.model.id, error = %other, "cannot {action} the conversation while stopping");
                 Stop::Lost
             }
             other => Stop::Failed(format!("cannot {action} the conversation: {other}")),
