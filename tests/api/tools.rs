@@ -227,3 +227,15 @@ async fn list_pages_newest_first_and_filters_by_name() {
     assert_eq!(seen, ids);
     assert_eq!(read(&app, &alice, "/api/v1/tools?q=TOOL_1").await["total"], 10);
 }
+
+/// Each entry of `parameters.properties` is a JSON Schema object, as the OpenAPI document
+/// says (found by schemathesis: `[null, null]` was accepted and served back).
+#[tokio::test]
+async fn a_parameter_property_that_is_not_an_object_is_a_422() {
+    let app = agentry_tests::TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let body = serde_json::json!({"name": "t", "parameters": {"type": "object", "properties": {"x": [null, null]}}});
+    let res = app.post_as(&ada, "/api/v1/tools", &body).send().await.unwrap();
+    let problem = agentry_tests::assert_problem(res, 422).await;
+    assert_eq!(agentry_tests::field_names(&problem), ["parameters"]);
+}

@@ -88,8 +88,12 @@ pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result
     if value.get("type").and_then(Value::as_str) != Some("object") {
         return Err(garde::Error::new(r#"must be a JSON Schema with "type": "object""#));
     }
-    if value.get("properties").is_some_and(|p| !p.is_object()) {
-        return Err(garde::Error::new(r#""properties" must be an object"#));
+    // Each property is itself a JSON Schema, so an object (as the OpenAPI document says).
+    let properties_ok = |p: &Value| p.as_object().is_some_and(|props| props.values().all(Value::is_object));
+    if value.get("properties").is_some_and(|p| !properties_ok(p)) {
+        return Err(garde::Error::new(
+            r#""properties" must be an object of JSON Schema objects"#,
+        ));
     }
     let required_ok = |r: &Value| r.as_array().is_some_and(|items| items.iter().all(Value::is_string));
     if value.get("required").is_some_and(|r| !required_ok(r)) {
