@@ -226,6 +226,10 @@ async fn bad_messages_are_422_naming_the_field_and_store_nothing() {
         let res = app.post_as(&ada, "/api/v1/chat/messages", &body).send().await.unwrap();
         let problem = assert_problem(res, 422).await;
         assert_eq!(field_names(&problem), [field], "{body}");
+        if let Some(id) = body[field].as_str().filter(|id| uuid::Uuid::parse_str(id).is_ok()) {
+            let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(id), "the message names the offending id: {problem}");
+        }
     }
     let path = format!("/api/v1/conversations/{my_conversation}/messages");
     for body in [json!({"content": ""}), json!({"content": "é".repeat(100_001)})] {

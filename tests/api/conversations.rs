@@ -154,6 +154,18 @@ async fn bad_fields_are_422_naming_each_and_store_nothing() {
         named.sort();
         assert_eq!(named, fields, "{body}");
     }
+    let res = app
+        .post_as(&ada, "/api/v1/conversations", &json!({"agent_id": bobs_agent["id"]}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422).await;
+    let bobs_agent_id = bobs_agent["id"].as_str().unwrap();
+    assert_eq!(
+        problem["errors"][0]["message"],
+        format!("{bobs_agent_id} is not one of your agents"),
+        "the message names the offending id"
+    );
     assert_eq!(read(&app, &ada, "/api/v1/conversations").await["total"], 0);
 
     let created = create(&app, &ada, json!({"title": "keep"})).await;

@@ -156,9 +156,15 @@ async fn input_and_conversation_are_validated_and_the_agent_must_be_the_callers(
         let problem = assert_problem(execute(&app, &ada, &agent, body.clone()).await, 422).await;
         assert_eq!(field_names(&problem), ["input"], "{body}");
     }
-    let unknown = json!({"input": "hi", "conversation_id": uuid::Uuid::now_v7()});
+    let unknown_id = uuid::Uuid::now_v7();
+    let unknown = json!({"input": "hi", "conversation_id": unknown_id});
     let problem = assert_problem(execute(&app, &ada, &agent, unknown).await, 422).await;
     assert_eq!(field_names(&problem), ["conversation_id"]);
+    assert_eq!(
+        problem["errors"][0]["message"],
+        format!("{unknown_id} is not one of your conversations"),
+        "the message names the offending id"
+    );
     let res = app
         .post_as(&bob, "/api/v1/conversations", &json!({"title": "bob's"}))
         .send()

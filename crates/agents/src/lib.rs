@@ -3,10 +3,12 @@
 //! `/api/v1/agents` and `/api/v1/tools` routes.
 
 pub mod entities;
+pub mod error;
 pub mod schemas;
 pub mod service;
 
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use error::AgentError;
 pub use service::{AgentService, ProviderNames, ToolService};

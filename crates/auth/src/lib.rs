@@ -3,6 +3,7 @@
 //! mailed single-use token, and (feature `http`) the `/api/v1/auth` routes.
 
 pub mod entities;
+pub mod error;
 pub mod jwt;
 pub mod mailer;
 pub mod password;
@@ -14,6 +15,7 @@ mod verifier;
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use error::AuthError;
 pub use jwt::JwtKeys;
 pub use mailer::{LogMailer, Mail, Mailer, MemoryMailer, SmtpMailer};
 pub use password::BcryptHasher;

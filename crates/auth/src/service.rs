@@ -3,15 +3,17 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use kernel::{Error, Result};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 use users::UserService;
 use users::entities::user;
 use users::schemas::NewUser;
 use uuid::Uuid;
 
 use crate::entities::{password_reset_token as reset, refresh_token as refresh};
+use crate::error::{AuthError, Result};
 use crate::jwt::JwtKeys;
 use crate::mailer::{Mail, Mailer};
 use crate::schemas::{RegisterRequest, TokenPair};
@@ -49,10 +51,6 @@ pub struct AuthService {
     keys: JwtKeys,
     mailer: Arc<dyn Mailer>,
     settings: AuthSettings,
-}
-
-fn bad_refresh() -> Error {
-    Error::Unauthorized("the refresh token is invalid, expired or revoked".into())
 }
 
 impl AuthService {
@@ -113,10 +111,10 @@ impl AuthService {
         let matched = self.users.hasher().verify(password, hash).await?;
         let user = match found {
             Some(user) if matched => user,
-            _ => return Err(Error::Unauthorized("incorrect username or password".into())),
+            _ => return Err(AuthError::BadCredentials),
         };
         if !user.is_active {
-            return Err(Error::Forbidden("this account is inactive".into()));
+            return Err(AuthError::Inactive);
         }
         self.issue_pair(user.id, kernel::ids::new_id()).await
     }
@@ -129,25 +127,25 @@ impl AuthService {
             .filter(refresh::Column::TokenHash.eq(secrets::digest(token)))
             .one(&self.db)
             .await?
-            .ok_or_else(bad_refresh)?;
+            .ok_or(AuthError::BadRefreshToken)?;
         if row.revoked_at.is_some() || row.expires_at <= now {
-            return Err(bad_refresh());
+            return Err(AuthError::BadRefreshToken);
         }
         if row.used_at.is_some() {
             self.revoke_family(row.family_id).await?;
             tracing::warn!(user_id = %row.user_id, family_id = %row.family_id, "refresh token reuse: family revoked");
-            return Err(bad_refresh());
+            return Err(AuthError::BadRefreshToken);
         }
         // A token issued by an exchange that raced with a replay or a logout can miss its
         // family's revocation; it dies with the family when presented.
         if self.family_revoked(row.family_id).await? {
             self.revoke_family(row.family_id).await?;
-            return Err(bad_refresh());
+            return Err(AuthError::BadRefreshToken);
         }
-        let user = self.users.find(row.user_id).await?.ok_or_else(bad_refresh)?;
+        let user = self.users.find(row.user_id).await?.ok_or(AuthError::BadRefreshToken)?;
         let revoked_by_user = user.sessions_revoked_at.is_some_and(|at| at >= row.created_at);
         if !user.is_active || revoked_by_user {
-            return Err(bad_refresh());
+            return Err(AuthError::BadRefreshToken);
         }
         // Spend the token only if nobody else spent it meanwhile: of two concurrent
         // exchanges exactly one wins, and the other counts as reuse.
@@ -159,7 +157,7 @@ impl AuthService {
             .await?;
         if spent.rows_affected == 0 {
             self.revoke_family(row.family_id).await?;
-            return Err(bad_refresh());
+            return Err(AuthError::BadRefreshToken);
         }
         self.issue_pair(user.id, row.family_id).await
     }
@@ -212,44 +210,52 @@ impl AuthService {
         Ok(())
     }
 
-    /// Sets a new password with a mailed token (`400` when bad, spent or expired) and
-    /// revokes every session and every other reset token of the user.
+    /// Sets a new password with a mailed token ([`AuthError::BadResetToken`] when bad,
+    /// spent or expired) and revokes every session and every other reset token of the
+    /// user — all four writes in one transaction, so a failure leaves everything as it was.
     pub async fn reset_password(&self, token: &str, new_password: String) -> Result<()> {
-        let invalid = || Error::BadRequest("the reset token is invalid, used or expired".into());
         let now = kernel::clock::now();
         let row = reset::Entity::find()
             .filter(reset::Column::TokenHash.eq(secrets::digest(token)))
             .one(&self.db)
             .await?
-            .ok_or_else(invalid)?;
+            .ok_or(AuthError::BadResetToken)?;
         if row.used_at.is_some() || row.expires_at <= now {
-            return Err(invalid());
+            return Err(AuthError::BadResetToken);
         }
+        if self.users.find(row.user_id).await?.is_none() {
+            return Err(AuthError::BadResetToken);
+        }
+        // Hashed before the transaction: bcrypt's time must not hold the write lock.
+        let hash = self.users.hasher().hash(new_password).await?;
+        let txn = self.db.begin().await?;
         // Claim this very token first: of two concurrent resets exactly one wins.
         let claimed = reset::Entity::update_many()
             .col_expr(reset::Column::UsedAt, Expr::value(now))
             .filter(reset::Column::Id.eq(row.id))
             .filter(reset::Column::UsedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if claimed.rows_affected == 0 {
-            return Err(invalid());
+            return Err(AuthError::BadResetToken);
         }
         // Every other outstanding reset link of the user dies with it.
         reset::Entity::update_many()
             .col_expr(reset::Column::UsedAt, Expr::value(now))
             .filter(reset::Column::UserId.eq(row.user_id))
             .filter(reset::Column::UsedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        let user = self.users.find(row.user_id).await?.ok_or_else(invalid)?;
-        self.users.set_password(user, new_password).await?;
+        if !self.users.store_password_hash(&txn, row.user_id, hash, now).await? {
+            return Err(AuthError::BadResetToken);
+        }
         refresh::Entity::update_many()
             .col_expr(refresh::Column::RevokedAt, Expr::value(now))
             .filter(refresh::Column::UserId.eq(row.user_id))
             .filter(refresh::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 

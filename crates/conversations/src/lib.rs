@@ -4,10 +4,12 @@
 //! `http`) the `/api/v1/conversations` and `/api/v1/chat` routes with Server-Sent Events.
 
 pub mod entities;
+pub mod error;
 pub mod schemas;
 pub mod service;
 
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use error::ConversationError;
 pub use service::{ChatEvent, ChatService, ChatTarget, ConversationService, NewMessage};

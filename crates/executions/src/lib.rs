@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod config;
 pub mod entities;
+pub mod error;
 pub mod events;
 pub mod feed;
 pub mod runner;
@@ -20,6 +21,7 @@ pub mod router;
 
 pub use broker::Broker;
 pub use config::RunnerConfig;
+pub use error::ExecutionError;
 pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};
 pub use runner::Runner;

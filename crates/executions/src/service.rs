@@ -2,15 +2,15 @@
 
 use agents::AgentService;
 use conversations::ConversationService;
-use garde::Validate;
 use kernel::page::{KeysetColumns, fetch_page};
-use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
+use kernel::{Cursor, Page, PageParams};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::broker::Broker;
 use crate::entities::execution;
+use crate::error::{ExecutionError, Result};
 use crate::events::{Event, ExecutionCancelled, ExecutionEvent};
 use crate::feed::EventFeed;
 use crate::schemas::{EVENTS_MAX, ExecuteRequest, Execution};
@@ -55,15 +55,18 @@ impl ExecutionService {
     /// Queues a run of the owner's live agent (`404` otherwise) and wakes a worker;
     /// `422` naming `input` or `conversation_id` when they break the rules.
     pub async fn start(&self, owner_id: Uuid, agent_id: Uuid, request: ExecuteRequest) -> Result<Execution> {
-        check(&request)?;
-        self.agents.get_model(owner_id, agent_id).await?;
-        if let Some(conversation_id) = request.conversation_id {
-            match self.conversations.get_model(owner_id, conversation_id).await {
-                Err(Error::NotFound(_)) => {
-                    return Err(Error::invalid("conversation_id", "is not one of your conversations"));
-                }
-                other => other.map(drop)?,
-            }
+        kernel::rules::check(&request).map_err(ExecutionError::Invalid)?;
+        if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
+            return Err(ExecutionError::AgentNotFound);
+        }
+        if let Some(conversation_id) = request.conversation_id
+            && self
+                .conversations
+                .find_owned(owner_id, conversation_id)
+                .await?
+                .is_none()
+        {
+            return Err(ExecutionError::ConversationNotYours(conversation_id));
         }
         let model = execution::Model {
             id: kernel::ids::new_id(),
@@ -92,15 +95,17 @@ impl ExecutionService {
 
     /// The owner's execution with this id (`404` when missing or someone else's).
     pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Execution> {
-        Ok(self.get_model(owner_id, id).await?.into())
+        Ok(self.owned(owner_id, id).await?.into())
     }
 
-    async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<execution::Model> {
-        self.store
-            .find(id)
-            .await?
-            .filter(|m| m.owner_id == owner_id)
-            .ok_or_else(|| Error::not_found("execution"))
+    /// The owner's execution row with this id, if there is one.
+    pub async fn find_owned(&self, owner_id: Uuid, id: Uuid) -> Result<Option<execution::Model>> {
+        Ok(self.store.find(id).await?.filter(|m| m.owner_id == owner_id))
+    }
+
+    /// The owner's execution row with this id ([`ExecutionError::NotFound`] otherwise).
+    async fn owned(&self, owner_id: Uuid, id: Uuid) -> Result<execution::Model> {
+        self.find_owned(owner_id, id).await?.ok_or(ExecutionError::NotFound)
     }
 
     /// A page of the owner's executions (sub-agent runs included), newest first.
@@ -126,10 +131,11 @@ impl ExecutionService {
 
     /// Up to `limit` (at most 1000) stored events of the owner's execution with `seq > after`, oldest first.
     pub async fn events(&self, owner_id: Uuid, id: Uuid, after: i64, limit: u64) -> Result<Vec<ExecutionEvent>> {
-        self.get_model(owner_id, id).await?;
-        self.store
+        self.owned(owner_id, id).await?;
+        Ok(self
+            .store
             .events_after(id, after.max(0), limit.clamp(1, EVENTS_MAX))
-            .await
+            .await?)
     }
 
     /// Cancels the owner's queued or running execution, recording `execution.cancelled`;
@@ -158,7 +164,7 @@ impl ExecutionService {
     /// The stored events of the owner's execution after `after`, then its live ones, up to
     /// and including the terminal event (`404` when missing or someone else's).
     pub async fn watch(&self, owner_id: Uuid, id: Uuid, after: i64) -> Result<EventFeed> {
-        let model = self.get_model(owner_id, id).await?;
+        let model = self.owned(owner_id, id).await?;
         // Subscribe before the feed first reads the store: nothing falls in between.
         let subscription = self.broker.subscribe(id);
         let after = after.max(0);
@@ -166,16 +172,4 @@ impl ExecutionService {
         let finished = model.status.is_terminal() && after >= model.last_seq;
         Ok(EventFeed::new(self.store.clone(), id, subscription, after, finished))
     }
-}
-
-/// Runs a body's garde rules, listing every failing field (library callers included).
-fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
-    value.validate().map_err(|report| {
-        Error::Validation(
-            report
-                .iter()
-                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
-                .collect(),
-        )
-    })
 }

@@ -40,14 +40,7 @@ pub fn validate<T: Validate>(value: &T) -> Result<()>
 where
     T::Context: Default,
 {
-    value.validate().map_err(|report| {
-        Error::Validation(
-            report
-                .iter()
-                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
-                .collect(),
-        )
-    })
+    crate::rules::check(value).map_err(Error::Validation)
 }
 
 /// Why a text holding `\u0000` is refused: PostgreSQL cannot store it, so no database may.

@@ -1,6 +1,23 @@
 //! Validation rules shared by several domains.
 
+use garde::Validate;
 use serde_json::{Map, Value};
+
+use crate::FieldError;
+
+/// Runs garde's rules on a value, listing every failing field: the one conversion of a
+/// garde report, shared by the [`Valid`](crate::Valid) extractor and the services.
+pub fn check<T: Validate>(value: &T) -> Result<(), Vec<FieldError>>
+where
+    T::Context: Default,
+{
+    value.validate().map_err(|report| {
+        report
+            .iter()
+            .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
+            .collect()
+    })
+}
 
 /// Most keys a `metadata` object may have.
 pub const METADATA_KEYS_MAX: usize = 16;

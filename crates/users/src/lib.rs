@@ -7,6 +7,7 @@
 //! to it on PostgreSQL when other processes may change accounts).
 
 pub mod entities;
+pub mod error;
 pub mod schemas;
 pub mod service;
 pub mod standing;
@@ -14,5 +15,6 @@ pub mod standing;
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use error::UserError;
 pub use service::UserService;
 pub use standing::{Standing, StandingCache};

@@ -176,20 +176,27 @@ pub struct UserListQuery {
     pub cursor: Option<String>,
 }
 
-/// The validated fields of a new account, whatever route creates it.
-#[derive(Debug, Clone)]
+/// The fields of a new account, whatever creates it (a route, the CLI, a library caller);
+/// [`UserService::create`](crate::UserService::create) checks the same rules as [`UserCreate`].
+#[derive(Debug, Clone, Validate)]
 pub struct NewUser {
     /// Email address, any case.
+    #[garde(email, length(max = 320))]
     pub email: String,
     /// Username.
+    #[garde(pattern(r"^[A-Za-z0-9_-]{3,50}$"))]
     pub username: String,
     /// Plain password (hashed by the service).
+    #[garde(length(bytes, min = 8, max = 72))]
     pub password: String,
     /// Display name.
+    #[garde(inner(length(chars, max = 200)))]
     pub full_name: Option<String>,
     /// Superuser flag.
+    #[garde(skip)]
     pub is_superuser: bool,
     /// Active flag.
+    #[garde(skip)]
     pub is_active: bool,
 }
 

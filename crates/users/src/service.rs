@@ -2,15 +2,18 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use kernel::page::{KeysetColumns, fetch_page};
-use kernel::{Cursor, Error, Page, PageParams, PasswordHasher, Result};
+use kernel::{Cursor, Page, PageParams, PasswordHasher};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::user;
+use crate::error::{Result, UserError};
 use crate::schemas::{NewUser, PasswordChange, UserUpdate};
 use crate::standing::{Standing, StandingCache};
 
@@ -83,8 +86,10 @@ impl UserService {
         &self.hasher
     }
 
-    /// Creates an account; `409` when the email or the username (any case) is taken.
+    /// Creates an account; [`UserError::Invalid`] naming every field that breaks the
+    /// rules (for library callers too), `EmailTaken`/`UsernameTaken` (any case).
     pub async fn create(&self, new: NewUser) -> Result<user::Model> {
+        kernel::rules::check(&new).map_err(UserError::Invalid)?;
         let email = new.email.trim().to_lowercase();
         self.ensure_unique(Some(&email), Some(&new.username), None).await?;
         let password_hash = self.hasher.hash(new.password).await?;
@@ -104,12 +109,9 @@ impl UserService {
         Ok(model.insert(&self.db).await?)
     }
 
-    /// The user with this id (`404` otherwise).
+    /// The user with this id ([`UserError::NotFound`] otherwise).
     pub async fn get(&self, id: Uuid) -> Result<user::Model> {
-        user::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("user"))
+        self.find(id).await?.ok_or(UserError::NotFound)
     }
 
     /// The user with this id, if any.
@@ -133,6 +135,7 @@ impl UserService {
 
     /// Applies a partial update; `409` when the new email or username is taken.
     pub async fn update(&self, id: Uuid, update: UserUpdate) -> Result<user::Model> {
+        kernel::rules::check(&update).map_err(UserError::Invalid)?;
         let current = self.get(id).await?;
         let email = update.email.map(|e| e.trim().to_lowercase());
         self.ensure_unique(email.as_deref(), update.username.as_deref(), Some(id))
@@ -170,13 +173,14 @@ impl UserService {
     /// Changes the caller's password after checking the current one (`400` when wrong);
     /// every refresh token issued before is revoked.
     pub async fn change_password(&self, id: Uuid, change: PasswordChange) -> Result<()> {
+        kernel::rules::check(&change).map_err(UserError::Invalid)?;
         let current = self.get(id).await?;
         let ok = self
             .hasher
             .verify(change.current_password, Some(current.password_hash.clone()))
             .await?;
         if !ok {
-            return Err(Error::BadRequest("the current password is wrong".into()));
+            return Err(UserError::WrongPassword);
         }
         self.set_password(current, change.new_password).await
     }
@@ -184,13 +188,32 @@ impl UserService {
     /// Sets a new password and revokes every refresh token issued before.
     pub async fn set_password(&self, user: user::Model, new_password: String) -> Result<()> {
         let hash = self.hasher.hash(new_password).await?;
-        let now = kernel::clock::now();
-        let mut model: user::ActiveModel = user.into();
-        model.password_hash = Set(hash);
-        model.sessions_revoked_at = Set(Some(now));
-        model.updated_at = Set(now);
-        model.update(&self.db).await?;
+        self.store_password_hash(&self.db, user.id, hash, kernel::clock::now())
+            .await?;
         Ok(())
+    }
+
+    /// Stores an already hashed password of account `id` through `db` (a caller's
+    /// transaction, when the change is part of a larger one), revoking every session
+    /// started before `now`. Whether the account exists.
+    pub async fn store_password_hash<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: Uuid,
+        hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let updated = user::Entity::update_many()
+            .set(user::ActiveModel {
+                password_hash: Set(hash),
+                sessions_revoked_at: Set(Some(now)),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .filter(user::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(updated.rows_affected > 0)
     }
 
     /// Deletes the account; everything it owns goes with it (foreign keys cascade).
@@ -198,7 +221,7 @@ impl UserService {
         let res = user::Entity::delete_by_id(id).exec(&self.db).await?;
         self.forget_standing(id);
         if res.rows_affected == 0 {
-            return Err(Error::not_found("user"));
+            return Err(UserError::NotFound);
         }
         Ok(())
     }
@@ -224,11 +247,11 @@ impl UserService {
             created_at: user::Column::CreatedAt,
             id: user::Column::Id,
         };
-        fetch_page(&self.db, select, columns, page, |u| Cursor {
+        Ok(fetch_page(&self.db, select, columns, page, |u| Cursor {
             created_at: u.created_at,
             id: u.id,
         })
-        .await
+        .await?)
     }
 
     /// Creates a superuser with these credentials unless the email is already registered.
@@ -256,7 +279,7 @@ impl UserService {
         if let Some(email) = email
             && taken(self.find_by_login(email).await?)
         {
-            return Err(Error::Conflict("a user with this email already exists".into()));
+            return Err(UserError::EmailTaken);
         }
         if let Some(username) = username
             && taken(
@@ -266,7 +289,7 @@ impl UserService {
                     .await?,
             )
         {
-            return Err(Error::Conflict("a user with this username already exists".into()));
+            return Err(UserError::UsernameTaken);
         }
         Ok(())
     }

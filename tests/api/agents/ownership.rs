@@ -59,6 +59,10 @@ async fn another_users_agent_and_tool_are_422_as_link_targets() {
         json!({"name": "n", "model": "m", "tool_ids": [bobs_tool, alices_tool], "subagent_ids": [alices_agent["id"]]});
     let problem = assert_problem(app.post_as(&bob, "/api/v1/agents", &create).send().await.unwrap(), 422).await;
     assert_eq!(field_names(&problem), ["tool_ids[1]", "subagent_ids[0]"]);
+    let message = |i: usize| problem["errors"][i]["message"].as_str().unwrap_or_default().to_owned();
+    let (tool_id, agent_id) = (&alices_tool, alices_agent["id"].as_str().unwrap());
+    assert_eq!(message(0), format!("{tool_id} is not one of your tools"));
+    assert_eq!(message(1), format!("{agent_id} is not one of your agents"));
     let patch = json!({"tool_ids": [alices_tool]});
     let problem = assert_problem(app.patch_as(&bob, &bobs_path, &patch).send().await.unwrap(), 422).await;
     assert_eq!(field_names(&problem), ["tool_ids[0]"]);

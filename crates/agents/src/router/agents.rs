@@ -76,7 +76,7 @@ pub(super) async fn read_agent(
     agents: web::Data<AgentService>,
     path: web::Path<Uuid>,
 ) -> Result<Json<Agent>> {
-    Ok(Json(agents.get_for_owner(principal.user_id, path.into_inner()).await?))
+    Ok(Json(agents.get(principal.user_id, path.into_inner()).await?))
 }
 
 /// Updates some fields of one of the caller's agents.

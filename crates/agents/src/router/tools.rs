@@ -77,7 +77,7 @@ pub(super) async fn read_tool(
     tools: web::Data<ToolService>,
     path: web::Path<Uuid>,
 ) -> Result<Json<Tool>> {
-    Ok(Json(tools.get_for_owner(principal.user_id, path.into_inner()).await?))
+    Ok(Json(tools.get(principal.user_id, path.into_inner()).await?))
 }
 
 /// Updates some fields of one of the caller's tools.

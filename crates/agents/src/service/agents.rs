@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use kernel::page::{KeysetColumns, fetch_page_as};
-use kernel::{Cursor, Error, FieldError, Page, PageParams, Result};
+use kernel::{Cursor, FieldError, Page, PageParams};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IntoActiveModel,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{check, links, name_contains, reject};
 use crate::entities::{agent, agent_subagent, agent_tool, tool};
+use crate::error::{AgentError, Result};
 use crate::schemas::{Agent, AgentCreate, AgentUpdate, Tool};
 
 /// The LLM provider names agents may use, as configured (the `llm` registry's names).
@@ -89,30 +90,32 @@ impl AgentService {
         Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids))
     }
 
-    /// The owner's live agent with this id, as clients see it (`404` otherwise). One query
-    /// for the agent and whether it has links; a second for those links, only if it has.
-    pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
+    /// The owner's live agent with this id, as clients see it ([`AgentError::NotFound`]
+    /// otherwise). One query for the agent and whether it has links; a second for those
+    /// links, only if it has.
+    pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
         let query = agent::Entity::find_by_id(id)
             .filter(agent::Column::OwnerId.eq(owner_id))
             .filter(agent::Column::DeletedAt.is_null())
             .expr_as(links::any_links(), HAS_LINKS);
-        let row = self
-            .db
-            .query_one(query.as_query())
-            .await?
-            .ok_or_else(|| Error::not_found("agent"))?;
+        let row = self.db.query_one(query.as_query()).await?.ok_or(AgentError::NotFound)?;
         let mut agents = self.attach_links(vec![decode_flagged(&row)?]).await?;
-        agents.pop().ok_or_else(|| Error::not_found("agent"))
+        agents.pop().ok_or(AgentError::NotFound)
     }
 
-    /// The owner's live agent row with this id (`404` otherwise). One query.
-    pub async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<agent::Model> {
-        agent::Entity::find_by_id(id)
+    /// The owner's live agent row with this id, if there is one: the lookup other crates
+    /// use to decide for themselves what a missing agent means. One query.
+    pub async fn find_owned(&self, owner_id: Uuid, id: Uuid) -> Result<Option<agent::Model>> {
+        Ok(agent::Entity::find_by_id(id)
             .filter(agent::Column::OwnerId.eq(owner_id))
             .filter(agent::Column::DeletedAt.is_null())
             .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("agent"))
+            .await?)
+    }
+
+    /// The owner's live agent row with this id ([`AgentError::NotFound`] otherwise).
+    async fn owned(&self, owner_id: Uuid, id: Uuid) -> Result<agent::Model> {
+        self.find_owned(owner_id, id).await?.ok_or(AgentError::NotFound)
     }
 
     /// A page of the owner's live agents, newest first, optionally filtered by a name
@@ -146,7 +149,7 @@ impl AgentService {
     /// agent, `422` naming every bad field (a sub-agent cycle included).
     pub async fn update(&self, owner_id: Uuid, id: Uuid, input: AgentUpdate) -> Result<Agent> {
         check(&input)?;
-        let mut model = self.get_model(owner_id, id).await?;
+        let mut model = self.owned(owner_id, id).await?;
         let tool_ids = input.tool_ids.map(Option::unwrap_or_default);
         let subagent_ids = input.subagent_ids.map(Option::unwrap_or_default);
         let mut errors = input
@@ -203,7 +206,7 @@ impl AgentService {
             .exec(&txn)
             .await?;
         if updated.rows_affected == 0 {
-            return Err(Error::not_found("agent"));
+            return Err(AgentError::NotFound);
         }
         if let Some(ids) = &tool_ids {
             links::replace_tools(&txn, id, ids).await?;
@@ -211,7 +214,7 @@ impl AgentService {
         if let Some(ids) = &subagent_ids {
             // Checked inside the transaction, after the lock, so the graph cannot change under it.
             if subagents_change && let Some(cycle) = links::find_cycle(&txn, id, ids).await? {
-                return Err(Error::Validation(vec![cycle]));
+                return Err(AgentError::Invalid(vec![cycle]));
             }
             links::replace_subagents(&txn, id, ids).await?;
         }
@@ -233,14 +236,14 @@ impl AgentService {
             .exec(&self.db)
             .await?;
         if deleted.rows_affected == 0 {
-            return Err(Error::not_found("agent"));
+            return Err(AgentError::NotFound);
         }
         Ok(())
     }
 
-    /// The tools the owner's live agent may call, in its order (`404` for the agent otherwise).
+    /// The tools the owner's live agent may call, in its order ([`AgentError::NotFound`] otherwise).
     pub async fn tools_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Tool>> {
-        self.get_model(owner_id, agent_id).await?;
+        self.owned(owner_id, agent_id).await?;
         let tools = tool::Entity::find()
             .join(JoinType::InnerJoin, agent_tool::Relation::Tool.def().rev())
             .filter(agent_tool::Column::AgentId.eq(agent_id))
@@ -252,7 +255,7 @@ impl AgentService {
 
     /// The live sub-agents of the owner's live agent, in its order, each with its own links.
     pub async fn subagents_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Agent>> {
-        self.get_model(owner_id, agent_id).await?;
+        self.owned(owner_id, agent_id).await?;
         let subagents = agent::Entity::find()
             .join(JoinType::InnerJoin, agent_subagent::Relation::Subagent.def().rev())
             .filter(agent_subagent::Column::AgentId.eq(agent_id))
@@ -296,7 +299,7 @@ impl AgentService {
 }
 
 /// An agent row read with its [`HAS_LINKS`] flag.
-fn decode_flagged(row: &QueryResult) -> Result<(agent::Model, bool)> {
+fn decode_flagged(row: &QueryResult) -> kernel::Result<(agent::Model, bool)> {
     Ok((agent::Model::from_query_result(row, "")?, row.try_get("", HAS_LINKS)?))
 }
 

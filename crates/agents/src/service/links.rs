@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kernel::{FieldError, Result};
+use kernel::FieldError;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{agent, agent_subagent, agent_tool, tool};
+use crate::error::Result;
 
 /// The live links of one agent, each list in the client's order.
 #[derive(Debug, Default)]
@@ -140,7 +141,11 @@ pub(crate) async fn check_tools<C: ConnectionTrait>(db: &C, owner_id: Uuid, ids:
         .into_iter()
         .collect();
     Ok(check_list("tool_ids", ids, |id| {
-        owned.contains(id).then_some(()).ok_or("is not one of your tools")
+        if owned.contains(id) {
+            Ok(())
+        } else {
+            Err(format!("{id} is not one of your tools"))
+        }
     }))
 }
 
@@ -168,20 +173,22 @@ pub(crate) async fn check_subagents<C: ConnectionTrait>(
         .collect();
     Ok(check_list("subagent_ids", ids, |id| {
         if Some(*id) == agent_id {
-            Err("an agent cannot be its own sub-agent")
+            Err("an agent cannot be its own sub-agent".to_owned())
         } else if live.contains(id) {
             Ok(())
         } else {
-            Err("is not one of your agents")
+            Err(format!("{id} is not one of your agents"))
         }
     }))
 }
 
-fn check_list(field: &str, ids: &[Uuid], known: impl Fn(&Uuid) -> Result<(), &'static str>) -> Vec<FieldError> {
+/// The field errors of `ids`: a repeated id, or what `known` says of it (a message that
+/// names the id, since the field names only its index).
+fn check_list(field: &str, ids: &[Uuid], known: impl Fn(&Uuid) -> Result<(), String>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let problem = if ids[..i].contains(id) {
-            Err("is listed more than once")
+            Err(format!("{id} is listed more than once"))
         } else {
             known(id)
         };

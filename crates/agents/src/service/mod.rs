@@ -8,21 +8,16 @@ pub use agents::{AgentService, ProviderNames};
 pub use tools::ToolService;
 
 use garde::Validate;
-use kernel::{Error, FieldError, Result};
+use kernel::FieldError;
+
+use crate::error::{AgentError, Result};
 use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 
 /// Runs a body's garde rules, listing every failing field (the same rules the HTTP
 /// extractor runs, so library callers cannot skip them).
 fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
-    value.validate().map_err(|report| {
-        Error::Validation(
-            report
-                .iter()
-                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
-                .collect(),
-        )
-    })
+    kernel::rules::check(value).map_err(AgentError::Invalid)
 }
 
 /// `lower(column) LIKE '%q%'` with the LIKE wildcards of `q` taken literally; `None` for a blank `q`.
@@ -41,6 +36,6 @@ fn reject(errors: Vec<FieldError>) -> Result<()> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Validation(errors))
+        Err(AgentError::Invalid(errors))
     }
 }

@@ -1,7 +1,7 @@
 //! [`ToolService`]: the rules of tools (function definitions agents may call).
 
 use kernel::page::{KeysetColumns, fetch_page};
-use kernel::{Cursor, Error, Page, PageParams, Result};
+use kernel::{Cursor, Page, PageParams};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, TransactionTrait,
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{check, name_contains};
 use crate::entities::{agent_tool, tool};
+use crate::error::{AgentError, Result};
 use crate::schemas::{Tool, ToolCreate, ToolUpdate};
 
 /// Creates, reads, updates and deletes the tools of their owners.
@@ -45,18 +46,22 @@ impl ToolService {
         Ok(model.into())
     }
 
-    /// The owner's tool with this id (`404` otherwise).
-    pub async fn get_for_owner(&self, owner_id: Uuid, id: Uuid) -> Result<Tool> {
-        Ok(self.get_model(owner_id, id).await?.into())
+    /// The owner's tool with this id ([`AgentError::ToolNotFound`] otherwise).
+    pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Tool> {
+        Ok(self.owned(owner_id, id).await?.into())
     }
 
-    /// The owner's tool row with this id (`404` otherwise).
-    pub async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<tool::Model> {
-        tool::Entity::find_by_id(id)
+    /// The owner's tool row with this id, if there is one.
+    pub async fn find_owned(&self, owner_id: Uuid, id: Uuid) -> Result<Option<tool::Model>> {
+        Ok(tool::Entity::find_by_id(id)
             .filter(tool::Column::OwnerId.eq(owner_id))
             .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("tool"))
+            .await?)
+    }
+
+    /// The owner's tool row with this id ([`AgentError::ToolNotFound`] otherwise).
+    async fn owned(&self, owner_id: Uuid, id: Uuid) -> Result<tool::Model> {
+        self.find_owned(owner_id, id).await?.ok_or(AgentError::ToolNotFound)
     }
 
     /// A page of the owner's tools, newest first, optionally filtered by a name substring (any case).
@@ -80,7 +85,7 @@ impl ToolService {
     /// Applies a partial update; `404` for a missing or foreign tool, `409` for a taken name.
     pub async fn update(&self, owner_id: Uuid, id: Uuid, input: ToolUpdate) -> Result<Tool> {
         check(&input)?;
-        let current = self.get_model(owner_id, id).await?;
+        let current = self.owned(owner_id, id).await?;
         if let Some(name) = input.name.as_deref().filter(|name| *name != current.name) {
             self.ensure_name_free(owner_id, name, Some(id)).await?;
         }
@@ -107,7 +112,7 @@ impl ToolService {
             .exec(&txn)
             .await?;
         if deleted.rows_affected == 0 {
-            return Err(Error::not_found("tool"));
+            return Err(AgentError::ToolNotFound);
         }
         // The foreign key cascades too; deleting explicitly keeps this true wherever it is off.
         agent_tool::Entity::delete_many()
@@ -127,7 +132,7 @@ impl ToolService {
             taken = taken.filter(tool::Column::Id.ne(id));
         }
         if taken.count(&self.db).await? > 0 {
-            return Err(Error::Conflict(format!("you already have a tool named {name:?}")));
+            return Err(AgentError::ToolNameTaken(name.to_owned()));
         }
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! `AgentService` rules on SQLite in memory.
 
 use crate::common::{body, database, invalid_fields, services, user};
+use agents::AgentError as Error;
 use agents::schemas::{AgentCreate, AgentUpdate, ToolCreate};
-use kernel::{Error, PageParams};
+use kernel::PageParams;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ async fn create_applies_defaults_and_reads_back() {
         (None, None, None)
     );
     assert!(created.tool_ids.is_empty() && created.subagent_ids.is_empty());
-    assert_eq!(agents.get_for_owner(owner, created.id).await.unwrap(), created);
+    assert_eq!(agents.get(owner, created.id).await.unwrap(), created);
 }
 
 #[tokio::test]
@@ -104,7 +105,7 @@ async fn links_keep_their_order_and_hide_deleted_subagents() {
     }));
     let main = agents.create(owner, input).await.unwrap();
     assert_eq!(main.tool_ids, [t2.id, t1.id]);
-    let read = agents.get_for_owner(owner, main.id).await.unwrap();
+    let read = agents.get(owner, main.id).await.unwrap();
     assert_eq!(
         (read.tool_ids, read.subagent_ids),
         (vec![t2.id, t1.id], vec![s2.id, s1.id])
@@ -119,10 +120,7 @@ async fn links_keep_their_order_and_hide_deleted_subagents() {
     assert_eq!(names, ["two", "one"]);
 
     agents.delete(owner, s2.id).await.unwrap();
-    assert_eq!(
-        agents.get_for_owner(owner, main.id).await.unwrap().subagent_ids,
-        [s1.id]
-    );
+    assert_eq!(agents.get(owner, main.id).await.unwrap().subagent_ids, [s1.id]);
     let subs = agents.subagents_of(owner, main.id).await.unwrap();
     assert_eq!(subs.iter().map(|a| a.id).collect::<Vec<_>>(), [s1.id]);
     let relink: AgentUpdate = body(json!({"subagent_ids": [s2.id]}));
@@ -132,7 +130,7 @@ async fn links_keep_their_order_and_hide_deleted_subagents() {
     );
 
     tools.delete(owner, t2.id).await.unwrap();
-    assert_eq!(agents.get_for_owner(owner, main.id).await.unwrap().tool_ids, [t1.id]);
+    assert_eq!(agents.get(owner, main.id).await.unwrap().tool_ids, [t1.id]);
 }
 
 #[tokio::test]
@@ -160,7 +158,7 @@ async fn self_reference_and_cycles_are_refused() {
         invalid_fields(agents.update(owner, a.id, cycle).await),
         ["subagent_ids[0]"]
     );
-    let after = agents.get_for_owner(owner, a.id).await.unwrap();
+    let after = agents.get(owner, a.id).await.unwrap();
     assert_eq!(
         (after.name.as_str(), after.subagent_ids.len()),
         ("a", 0),
@@ -205,7 +203,7 @@ async fn patch_distinguishes_absent_null_and_value() {
     );
     assert_eq!((cleared.tool_ids.len(), cleared.metadata.clone()), (0, json!({})));
     assert_eq!((cleared.temperature, cleared.name.as_str()), (1.5, "full"));
-    assert_eq!(agents.get_for_owner(owner, created.id).await.unwrap(), cleared);
+    assert_eq!(agents.get(owner, created.id).await.unwrap(), cleared);
 
     for field in ["name", "model", "provider", "temperature"] {
         let err = serde_json::from_value::<AgentUpdate>(json!({ field: null })).unwrap_err();
@@ -219,23 +217,20 @@ async fn deleted_and_foreign_agents_are_not_found() {
     let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
     let (agents, _) = services(&db);
     let a = agents.create(alice, agent("a")).await.unwrap();
-    assert!(matches!(agents.get_for_owner(bob, a.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(agents.get(bob, a.id).await, Err(Error::NotFound)));
     assert!(matches!(
         agents.update(bob, a.id, AgentUpdate::default()).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
-    assert!(matches!(agents.delete(bob, a.id).await, Err(Error::NotFound(_))));
-    assert!(matches!(agents.tools_of(bob, a.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(agents.delete(bob, a.id).await, Err(Error::NotFound)));
+    assert!(matches!(agents.tools_of(bob, a.id).await, Err(Error::NotFound)));
 
     agents.delete(alice, a.id).await.unwrap();
-    assert!(matches!(agents.delete(alice, a.id).await, Err(Error::NotFound(_))));
-    assert!(matches!(
-        agents.get_for_owner(alice, a.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(agents.delete(alice, a.id).await, Err(Error::NotFound)));
+    assert!(matches!(agents.get(alice, a.id).await, Err(Error::NotFound)));
     assert!(matches!(
         agents.update(alice, a.id, AgentUpdate::default()).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
     let page = agents
         .list(alice, None, &PageParams::parse(None, None).unwrap())
@@ -346,6 +341,6 @@ async fn lists_and_reads_carry_links_only_where_there_are_some() {
         (vec![search.id], vec![helper.id])
     );
     assert!(by_name("plain").tool_ids.is_empty() && by_name("plain").subagent_ids.is_empty());
-    assert_eq!(agents.get_for_owner(owner, linked.id).await.unwrap(), linked);
-    assert_eq!(agents.get_for_owner(owner, plain.id).await.unwrap(), plain);
+    assert_eq!(agents.get(owner, linked.id).await.unwrap(), linked);
+    assert_eq!(agents.get(owner, plain.id).await.unwrap(), plain);
 }

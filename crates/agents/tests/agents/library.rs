@@ -29,9 +29,17 @@ async fn services_work_with_just_a_database_connection() {
     }));
     let main = agents.create(owner, main).await.unwrap();
 
-    let read = agents.get_for_owner(owner, main.id).await.unwrap();
+    let read = agents.get(owner, main.id).await.unwrap();
     assert_eq!(read, main);
-    assert_eq!(agents.get_model(owner, main.id).await.unwrap().name, "main");
+    assert_eq!(
+        agents
+            .find_owned(owner, main.id)
+            .await
+            .unwrap()
+            .map(|a| a.name)
+            .as_deref(),
+        Some("main")
+    );
     assert_eq!(agents.tools_of(owner, main.id).await.unwrap(), [weather]);
     assert_eq!(agents.subagents_of(owner, main.id).await.unwrap(), [helper]);
 }

@@ -1,8 +1,9 @@
 //! `ToolService` rules on SQLite in memory.
 
 use crate::common::{body, database, invalid_fields, services, user};
+use agents::AgentError as Error;
 use agents::schemas::{ToolCreate, ToolUpdate};
-use kernel::{Error, PageParams};
+use kernel::PageParams;
 use serde_json::json;
 
 fn tool(name: &str) -> ToolCreate {
@@ -17,14 +18,14 @@ async fn names_are_unique_per_owner() {
     let first = tools.create(alice, tool("search")).await.unwrap();
     assert!(matches!(
         tools.create(alice, tool("search")).await,
-        Err(Error::Conflict(_))
+        Err(Error::ToolNameTaken(_))
     ));
     tools.create(bob, tool("search")).await.unwrap();
     let other = tools.create(alice, tool("other")).await.unwrap();
     let rename: ToolUpdate = body(json!({"name": "search"}));
     assert!(matches!(
         tools.update(alice, other.id, rename).await,
-        Err(Error::Conflict(_))
+        Err(Error::ToolNameTaken(_))
     ));
     let same: ToolUpdate = body(json!({"name": "search", "description": null}));
     let updated = tools.update(alice, first.id, same).await.unwrap();
@@ -62,15 +63,15 @@ async fn foreign_tools_are_not_found_and_delete_is_final() {
     let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
     let (_, tools) = services(&db);
     let t = tools.create(alice, tool("t")).await.unwrap();
-    assert!(matches!(tools.get_for_owner(bob, t.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(tools.get(bob, t.id).await, Err(Error::ToolNotFound)));
     assert!(matches!(
         tools.update(bob, t.id, ToolUpdate::default()).await,
-        Err(Error::NotFound(_))
+        Err(Error::ToolNotFound)
     ));
-    assert!(matches!(tools.delete(bob, t.id).await, Err(Error::NotFound(_))));
-    assert_eq!(tools.get_for_owner(alice, t.id).await.unwrap(), t);
+    assert!(matches!(tools.delete(bob, t.id).await, Err(Error::ToolNotFound)));
+    assert_eq!(tools.get(alice, t.id).await.unwrap(), t);
     tools.delete(alice, t.id).await.unwrap();
-    assert!(matches!(tools.delete(alice, t.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(tools.delete(alice, t.id).await, Err(Error::ToolNotFound)));
 }
 
 #[tokio::test]

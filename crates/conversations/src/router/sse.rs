@@ -40,7 +40,7 @@ pub(super) fn event_stream(req: &HttpRequest, events: BoxStream<'static, ChatEve
             event = events.next() => event.map(|event| (event, Some((events, shutdown)))),
             () = shutdown.streams_end() => {
                 let stopping = Error::Unavailable("the server is shutting down: send the message again".into());
-                Some((ChatEvent::Failed(stopping), None))
+                Some((ChatEvent::Failed(stopping.into()), None))
             }
         }
     });
@@ -58,7 +58,7 @@ fn frame(event: ChatEvent, context: Option<&RequestContext>) -> Bytes {
         ChatEvent::Created(message) => ChatStreamEvent::MessageCreated(message),
         ChatEvent::Delta(delta) => ChatStreamEvent::MessageDelta(MessageDelta { delta }),
         ChatEvent::Completed(message) => ChatStreamEvent::MessageCompleted(message),
-        ChatEvent::Failed(err) => ChatStreamEvent::Error(problem(&err, context)),
+        ChatEvent::Failed(err) => ChatStreamEvent::Error(problem(&err.into(), context)),
     };
     // serde_json escapes newlines, so the data fits one `data:` line.
     let data = event.content_json().unwrap_or_else(|_| "{}".to_owned());

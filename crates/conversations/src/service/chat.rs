@@ -5,11 +5,11 @@ use std::sync::Arc;
 use agents::AgentService;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use kernel::{Error, Result};
 use llm::{ChatRequest, Provider, ProviderRegistry, StreamEvent};
 use uuid::Uuid;
 
 use super::{ConversationService, NewMessage};
+use crate::error::{ConversationError, Result};
 use crate::schemas::Message;
 use crate::schemas::rules::derived_title;
 
@@ -39,7 +39,7 @@ pub enum ChatEvent {
     /// The whole reply, stored.
     Completed(Message),
     /// The reply failed; the user's message stays stored, no reply is.
-    Failed(Error),
+    Failed(ConversationError),
 }
 
 /// Generates replies: stores the user's message, asks the conversation's agent (or the
@@ -142,7 +142,7 @@ impl ChatService {
                         yield match store.await {
                             Ok(Ok(stored)) => ChatEvent::Completed(stored),
                             Ok(Err(err)) => ChatEvent::Failed(err),
-                            Err(join) => ChatEvent::Failed(Error::Internal(join.into())),
+                            Err(join) => ChatEvent::Failed(ConversationError::Store(kernel::Error::Internal(join.into()))),
                         };
                         return;
                     }
@@ -152,9 +152,7 @@ impl ChatService {
                     }
                 }
             }
-            yield ChatEvent::Failed(Error::Upstream(
-                "the LLM provider ended the stream without an answer".into(),
-            ));
+            yield ChatEvent::Failed(ConversationError::NoAnswer);
         };
         Ok(events.boxed())
     }
@@ -163,19 +161,20 @@ impl ChatService {
     /// the conversation if asked) and builds the provider request over the history.
     async fn begin(&self, owner_id: Uuid, target: ChatTarget, content: String) -> Result<Exchange> {
         let (conversation, named_agent) = match target {
-            ChatTarget::Conversation(id) => (self.conversations.get_model(owner_id, id).await?, None),
+            ChatTarget::Conversation(id) => (self.conversations.owned(owner_id, id).await?, None),
             ChatTarget::Chat {
                 conversation_id: Some(id),
                 agent_id,
             } => {
-                let conversation = match self.conversations.get_model(owner_id, id).await {
-                    Err(Error::NotFound(_)) => {
-                        Err(Error::invalid("conversation_id", "is not one of your conversations"))
-                    }
-                    other => other,
-                }?;
-                if agent_id.is_some() && agent_id != conversation.agent_id {
-                    return Err(Error::invalid("agent_id", "is not the agent of this conversation"));
+                let conversation = self
+                    .conversations
+                    .find_owned(owner_id, id)
+                    .await?
+                    .ok_or(ConversationError::ConversationNotYours(id))?;
+                if let Some(named) = agent_id
+                    && agent_id != conversation.agent_id
+                {
+                    return Err(ConversationError::AgentMismatch(named));
                 }
                 (conversation, agent_id)
             }
@@ -183,7 +182,13 @@ impl ChatService {
                 conversation_id: None,
                 agent_id,
             } => {
-                let settings = self.settings(owner_id, agent_id).await.map_err(agent_id_invalid)?;
+                let settings = match agent_id {
+                    None => self.default_settings()?,
+                    Some(id) => self
+                        .agent_settings(owner_id, id)
+                        .await?
+                        .ok_or(ConversationError::AgentNotYours(id))?,
+                };
                 let title = derived_title(&content);
                 let stored = self
                     .conversations
@@ -194,16 +199,15 @@ impl ChatService {
                 return Ok(Exchange::new(stored, settings, history));
             }
         };
-        let settings =
-            self.settings(owner_id, conversation.agent_id)
-                .await
-                .map_err(|err| match (err, named_agent) {
-                    (err @ Error::NotFound(_), Some(_)) => agent_id_invalid(err),
-                    (Error::NotFound(_), None) => {
-                        Error::Conflict("the agent of this conversation was deleted; start a new conversation".into())
-                    }
-                    (other, _) => other,
-                })?;
+        let settings = match conversation.agent_id {
+            None => self.default_settings()?,
+            Some(id) => match self.agent_settings(owner_id, id).await? {
+                Some(settings) => settings,
+                // Named in the body, the deleted agent is a bad field; otherwise the conversation is stuck.
+                None if named_agent.is_some() => return Err(ConversationError::AgentNotYours(id)),
+                None => return Err(ConversationError::AgentGone),
+            },
+        };
         let stored = self
             .conversations
             .append_message(owner_id, conversation.id, NewMessage::user(content))
@@ -212,21 +216,24 @@ impl ChatService {
         Ok(Exchange::new(stored, settings, history))
     }
 
-    /// The agent's provider, model, system prompt, temperature and token limit — or the
-    /// registry's default provider and model without an agent. `NotFound` when the agent
-    /// is not the owner's live agent.
-    async fn settings(&self, owner_id: Uuid, agent_id: Option<Uuid>) -> Result<ReplySettings> {
-        let Some(agent_id) = agent_id else {
-            return Ok(ReplySettings {
-                provider: self.providers.get(self.providers.default_provider())?,
-                request: ChatRequest {
-                    model: self.providers.default_model().to_owned(),
-                    ..ChatRequest::default()
-                },
-            });
-        };
-        let agent = self.agents.get_model(owner_id, agent_id).await?;
+    /// The registry's default provider and model, for a conversation without an agent.
+    fn default_settings(&self) -> Result<ReplySettings> {
         Ok(ReplySettings {
+            provider: self.providers.get(self.providers.default_provider())?,
+            request: ChatRequest {
+                model: self.providers.default_model().to_owned(),
+                ..ChatRequest::default()
+            },
+        })
+    }
+
+    /// The agent's provider, model, system prompt, temperature and token limit; `None`
+    /// when the agent is not the owner's live agent.
+    async fn agent_settings(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Option<ReplySettings>> {
+        let Some(agent) = self.agents.find_owned(owner_id, agent_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ReplySettings {
             provider: self.providers.get(&agent.provider)?,
             request: ChatRequest {
                 model: agent.model,
@@ -236,15 +243,7 @@ impl ChatService {
                 max_tokens: agent.max_tokens.and_then(|t| u32::try_from(t).ok()),
                 ..ChatRequest::default()
             },
-        })
-    }
-}
-
-/// A missing agent named in a request body: `422` naming `agent_id`.
-fn agent_id_invalid(err: Error) -> Error {
-    match err {
-        Error::NotFound(_) => Error::invalid("agent_id", "is not one of your agents"),
-        other => other,
+        }))
     }
 }
 
@@ -259,7 +258,7 @@ fn assistant_message(answer: llm::ChatResponse) -> NewMessage {
 }
 
 /// A provider failure as the service reports it, logged with its conversation.
-fn upstream_failure(conversation_id: Uuid, err: llm::LlmError) -> Error {
+fn upstream_failure(conversation_id: Uuid, err: llm::LlmError) -> ConversationError {
     tracing::warn!(%conversation_id, error = %err, "LLM reply failed");
     err.into()
 }

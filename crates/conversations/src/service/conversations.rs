@@ -2,7 +2,7 @@
 
 use agents::AgentService;
 use kernel::page::{KeysetColumns, fetch_page};
-use kernel::{Cursor, Error, Page, PageParams, Result};
+use kernel::{Cursor, Page, PageParams};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::{Map, Value};
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::check;
 use crate::entities::conversation;
+use crate::error::{ConversationError, Result};
 use crate::schemas::{Conversation, ConversationCreate, ConversationUpdate};
 
 /// Creates, reads, updates and deletes the conversations of their owners, and keeps their
@@ -59,22 +60,27 @@ impl ConversationService {
 
     /// The owner's conversation with this id (`NotFound` when missing or someone else's).
     pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Conversation> {
-        Ok(self.get_model(owner_id, id).await?.into())
+        Ok(self.owned(owner_id, id).await?.into())
+    }
+
+    /// The owner's conversation row with this id, if there is one: the lookup other crates
+    /// use to decide for themselves what a missing conversation means.
+    pub async fn find_owned(&self, owner_id: Uuid, id: Uuid) -> Result<Option<conversation::Model>> {
+        Ok(conversation::Entity::find_by_id(id)
+            .filter(conversation::Column::OwnerId.eq(owner_id))
+            .one(&self.db)
+            .await?)
     }
 
     /// The owner's conversation row with this id (`NotFound` when missing or someone else's).
-    pub async fn get_model(&self, owner_id: Uuid, id: Uuid) -> Result<conversation::Model> {
-        conversation::Entity::find_by_id(id)
-            .filter(conversation::Column::OwnerId.eq(owner_id))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("conversation"))
+    pub(super) async fn owned(&self, owner_id: Uuid, id: Uuid) -> Result<conversation::Model> {
+        self.find_owned(owner_id, id).await?.ok_or(ConversationError::NotFound)
     }
 
     /// Applies a partial update of `title` and `metadata`; `404` for a missing or foreign one.
     pub async fn update(&self, owner_id: Uuid, id: Uuid, input: ConversationUpdate) -> Result<Conversation> {
         check(&input)?;
-        let current = self.get_model(owner_id, id).await?;
+        let current = self.owned(owner_id, id).await?;
         let mut changes = current.into_active_model();
         if let Some(title) = input.title {
             changes.title = Set(title);
@@ -86,7 +92,7 @@ impl ConversationService {
         // Only the changed columns are written, so a concurrent message count bump survives.
         match changes.update(&self.db).await {
             Ok(updated) => Ok(updated.into()),
-            Err(DbErr::RecordNotUpdated) => Err(Error::not_found("conversation")),
+            Err(DbErr::RecordNotUpdated) => Err(ConversationError::NotFound),
             Err(other) => Err(other.into()),
         }
     }
@@ -99,17 +105,16 @@ impl ConversationService {
             .exec(&self.db)
             .await?;
         if deleted.rows_affected == 0 {
-            return Err(Error::not_found("conversation"));
+            return Err(ConversationError::NotFound);
         }
         Ok(())
     }
 
-    /// `422` naming `agent_id` unless it is one of the owner's live agents.
+    /// [`ConversationError::AgentNotYours`] unless it is one of the owner's live agents.
     async fn check_agent(&self, owner_id: Uuid, agent_id: Uuid) -> Result<()> {
-        match self.agents.get_model(owner_id, agent_id).await {
-            Ok(_) => Ok(()),
-            Err(Error::NotFound(_)) => Err(Error::invalid("agent_id", "is not one of your agents")),
-            Err(other) => Err(other),
+        match self.agents.find_owned(owner_id, agent_id).await? {
+            Some(_) => Ok(()),
+            None => Err(ConversationError::AgentNotYours(agent_id)),
         }
     }
 }

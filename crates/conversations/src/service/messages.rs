@@ -2,7 +2,7 @@
 //! reply is generated from.
 
 use kernel::page::{KeysetColumns, fetch_page};
-use kernel::{Cursor, Error, Page, PageParams, Result};
+use kernel::{Cursor, Page, PageParams};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::ConversationService;
 use super::conversations::new_conversation;
 use crate::entities::{conversation, message};
+use crate::error::{ConversationError, Result};
 use crate::schemas::Message;
 
 /// A message to store in a conversation.
@@ -72,7 +73,7 @@ impl ConversationService {
             .exec(&txn)
             .await?;
         if bumped.rows_affected == 0 {
-            return Err(Error::not_found("conversation"));
+            return Err(ConversationError::NotFound);
         }
         insert(&txn, &model).await?;
         txn.commit().await?;
@@ -102,7 +103,7 @@ impl ConversationService {
     /// A page of the owner's conversation's messages, in `page`'s direction; `NotFound`
     /// when the conversation is missing or someone else's.
     pub async fn messages(&self, owner_id: Uuid, conversation_id: Uuid, page: &PageParams) -> Result<Page<Message>> {
-        self.get_model(owner_id, conversation_id).await?;
+        self.owned(owner_id, conversation_id).await?;
         let select = message::Entity::find().filter(message::Column::ConversationId.eq(conversation_id));
         let columns = KeysetColumns {
             created_at: message::Column::CreatedAt,
@@ -119,7 +120,7 @@ impl ConversationService {
     /// The last `limit` messages of the owner's conversation, oldest first, as the LLM
     /// history; `NotFound` when the conversation is missing or someone else's.
     pub async fn history(&self, owner_id: Uuid, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
-        self.get_model(owner_id, conversation_id).await?;
+        self.owned(owner_id, conversation_id).await?;
         self.recent(conversation_id, limit).await
     }
 

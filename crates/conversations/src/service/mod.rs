@@ -10,17 +10,11 @@ pub use conversations::ConversationService;
 pub use messages::NewMessage;
 
 use garde::Validate;
-use kernel::{Error, FieldError, Result};
+
+use crate::error::{ConversationError, Result};
 
 /// Runs a body's garde rules, listing every failing field (the same rules the HTTP
 /// extractor runs, so library callers cannot skip them).
 fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
-    value.validate().map_err(|report| {
-        Error::Validation(
-            report
-                .iter()
-                .map(|(path, err)| FieldError::new(path.to_string(), err.message().to_string()))
-                .collect(),
-        )
-    })
+    kernel::rules::check(value).map_err(ConversationError::Invalid)
 }

@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::{ScriptedProvider, agent, body, invalid_fields, services, user};
+use conversations::ConversationError as Error;
 use conversations::entities::message;
 use conversations::schemas::MessageRole;
 use conversations::{ChatEvent, ChatTarget, NewMessage};
 use futures_util::StreamExt;
-use kernel::Error;
 use llm::{EchoProvider, LlmError, Provider};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
@@ -153,7 +153,7 @@ async fn a_provider_failure_keeps_the_users_message_only() {
             .reply(alice, ChatTarget::Conversation(conversation.id), "hi".into())
             .await
             .unwrap_err();
-        assert_eq!(err.status(), status, "{err:?}");
+        assert_eq!(kernel::Error::from(err).status(), status);
         assert_eq!(stored(&s.db, conversation.id).await, [("user".into(), "hi".into())]);
 
         let events: Vec<_> = s
@@ -166,7 +166,9 @@ async fn a_provider_failure_keeps_the_users_message_only() {
         assert!(matches!(events[0], ChatEvent::Created(_)));
         assert!(matches!(events[1], ChatEvent::Delta(_)));
         match &events[2] {
-            ChatEvent::Failed(err) => assert_eq!(err.status(), status),
+            ChatEvent::Failed(Error::Provider(failure)) => {
+                assert_eq!(kernel::Error::from(failure.clone()).status(), status)
+            }
             other => panic!("expected a failure, got {other:?}"),
         }
         assert_eq!(events.len(), 3);
@@ -279,7 +281,7 @@ async fn chat_targets_are_checked_before_anything_is_stored() {
         s.chat
             .reply(alice, ChatTarget::Conversation(bobs_conversation.id), "x".into())
             .await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
     let page = kernel::PageParams::parse(None, None).unwrap();
     assert_eq!(s.conversations.list(alice, None, &page).await.unwrap().total, 1);
@@ -308,7 +310,7 @@ async fn a_conversation_whose_agent_was_deleted_cannot_get_replies() {
         .reply(alice, ChatTarget::Conversation(conversation.id), "hi".into())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert!(matches!(err, Error::AgentGone), "{err:?}");
     let named = ChatTarget::Chat {
         conversation_id: Some(conversation.id),
         agent_id: Some(helper),

@@ -1,9 +1,10 @@
 //! `ConversationService`: CRUD, ownership, validation, the message log and its history.
 
 use crate::common::{agent, body, invalid_fields, services, user};
+use conversations::ConversationError as Error;
 use conversations::NewMessage;
 use conversations::schemas::{ConversationCreate, ConversationUpdate, MessageRole};
-use kernel::{Error, PageParams};
+use kernel::PageParams;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
@@ -53,11 +54,11 @@ async fn create_read_list_update_delete() {
     s.conversations.delete(alice, first.id).await.unwrap();
     assert!(matches!(
         s.conversations.get(alice, first.id).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
     assert!(matches!(
         s.conversations.delete(alice, first.id).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
 }
 
@@ -71,8 +72,8 @@ async fn another_owners_conversation_is_not_found() {
         .create(alice, ConversationCreate::default())
         .await
         .unwrap();
-    fn not_found<T>(result: kernel::Result<T>) -> bool {
-        matches!(result, Err(Error::NotFound(_)))
+    fn not_found<T>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::NotFound))
     }
     assert!(not_found(s.conversations.get(bob, theirs.id).await));
     assert!(not_found(

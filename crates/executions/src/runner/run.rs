@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use agents::schemas::Agent;
-use conversations::NewMessage;
+use conversations::{ConversationError, NewMessage};
 use futures_util::StreamExt;
 use kernel::Error;
 use llm::{ChatMessage, ChatRequest, ChatResponse, Role, StreamEvent, ToolCall};
@@ -33,19 +33,20 @@ pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
         token.cancel();
     }
     let deadline = Instant::now() + inner.config.timeout;
-    let outcome = match inner.agents.get_for_owner(model.owner_id, model.agent_id).await {
-        Ok(agent) => {
+    let outcome = match inner.agents.find_owned(model.owner_id, model.agent_id).await {
+        Ok(Some(agent)) => {
             Run {
                 inner: &inner,
                 model: &model,
-                agent,
+                // A run reads the agent's settings; its sub-agents are loaded when it needs them.
+                agent: Agent::from_model(agent, Vec::new(), Vec::new()),
                 token: &token,
                 deadline,
             }
             .execute()
             .await
         }
-        Err(Error::NotFound(_)) => Outcome::Failed {
+        Ok(None) => Outcome::Failed {
             error: "the agent no longer exists".into(),
             usage: Tokens::default(),
         },
@@ -132,14 +133,19 @@ impl<'a> Run<'a> {
         };
         let conversations = &self.inner.conversations;
         let owner = self.model.owner_id;
-        let mut history = conversations
+        let mut history = match conversations
             .history(owner, conversation_id, self.inner.config.history_limit)
             .await
-            .map_err(|e| self.conversation_failure("read", e))?;
-        conversations
+        {
+            Ok(history) => history,
+            Err(err) => return Err(self.conversation_failure("read", err).await),
+        };
+        if let Err(err) = conversations
             .append_message(owner, conversation_id, NewMessage::user(input.clone()))
             .await
-            .map_err(|e| self.conversation_failure("append the input to", e))?;
+        {
+            return Err(self.conversation_failure("append the input to", err).await);
+        }
         history.push(ChatMessage::user(input));
         Ok(history)
     }
@@ -159,12 +165,35 @@ impl<'a> Run<'a> {
                 completion_tokens: clamp(usage.completion),
             }),
         };
-        self.inner
+        match self
+            .inner
             .conversations
             .append_message(self.model.owner_id, conversation_id, message)
             .await
-            .map(drop)
-            .map_err(|e| self.conversation_failure("append the output to", e))
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.conversation_failure("append the output to", err).await),
+        }
+    }
+
+    /// Why a conversation step failed (like [`Self::store_failure`] while stopping): whether
+    /// the conversation is gone is asked of the conversations service, not read from its error.
+    async fn conversation_failure(&self, action: &str, err: ConversationError) -> Stop {
+        let gone = match self.model.conversation_id {
+            Some(id) => matches!(
+                self.inner.conversations.find_owned(self.model.owner_id, id).await,
+                Ok(None)
+            ),
+            None => false,
+        };
+        if gone {
+            Stop::Failed("the conversation no longer exists".into())
+        } else if self.inner.stop_claiming.is_cancelled() {
+            tracing::warn!(execution_id = %self.model.id, error = %err, "cannot {action} the conversation while stopping");
+            Stop::Lost
+        } else {
+            Stop::Failed(format!("cannot {action} the conversation: {err}"))
+        }
     }
 
     /// The agent's live sub-agents as tools, unless delegating would exceed the depth limit.
@@ -314,18 +343,6 @@ impl<'a> Run<'a> {
             return Stop::Lost;
         }
         Stop::Failed("the execution's progress could not be stored".into())
-    }
-
-    /// A conversation write or read failed; like [`Self::store_failure`] while stopping.
-    fn conversation_failure(&self, action: &str, err: Error) -> Stop {
-        match err {
-            Error::NotFound(_) => Stop::Failed("the conversation no longer exists".into()),
-            other if self.inner.stop_claiming.is_cancelled() => {
-                tracing::warn!(execution_id = %self.model.id, error = %other, "cannot {action} the conversation while stopping");
-                Stop::Lost
-            }
-            other => Stop::Failed(format!("cannot {action} the conversation: {other}")),
-        }
     }
 
     fn timed_out(&self) -> Stop {

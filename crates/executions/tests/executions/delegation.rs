@@ -228,5 +228,5 @@ async fn a_conversation_gives_the_context_and_receives_input_and_output() {
     let foreign: ExecuteRequest =
         serde_json::from_value(json!({"input": "x", "conversation_id": conversation.id})).unwrap();
     let refused = h.executions.start(other, bobs_agent, foreign).await;
-    assert!(matches!(refused, Err(kernel::Error::Validation(ref e)) if e[0].field == "conversation_id"));
+    assert!(matches!(refused, Err(executions::ExecutionError::ConversationNotYours(id)) if id == conversation.id));
 }

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use crate::common::{Harness, assert_status, config, harness, harness_on, types, user};
 use chrono::Utc;
+use executions::ExecutionError as Error;
 use executions::ExecutionStatus;
 use executions::events::{Event, ExecutionCompleted, ExecutionFailed};
 use executions::schemas::ExecuteRequest;
-use kernel::Error;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ async fn bad_requests_name_their_field_and_foreign_ids_are_hidden() {
 
     let empty = h.executions.start(alice, agent, request(json!({"input": ""}))).await;
     assert!(
-        matches!(empty, Err(Error::Validation(ref e)) if e[0].field == "input"),
+        matches!(empty, Err(Error::Invalid(ref e)) if e[0].field == "input"),
         "{empty:?}"
     );
     let long = h
@@ -109,31 +109,29 @@ async fn bad_requests_name_their_field_and_foreign_ids_are_hidden() {
         .start(alice, agent, request(json!({"input": "x".repeat(100_001)})))
         .await;
     assert!(
-        matches!(long, Err(Error::Validation(ref e)) if e[0].field == "input"),
+        matches!(long, Err(Error::Invalid(ref e)) if e[0].field == "input"),
         "{long:?}"
     );
-    let stranger = request(json!({"input": "hi", "conversation_id": Uuid::now_v7()}));
+    let stranger_id = Uuid::now_v7();
+    let stranger = request(json!({"input": "hi", "conversation_id": stranger_id}));
     let unknown = h.executions.start(alice, agent, stranger).await;
     assert!(
-        matches!(unknown, Err(Error::Validation(ref e)) if e[0].field == "conversation_id"),
+        matches!(unknown, Err(Error::ConversationNotYours(id)) if id == stranger_id),
         "{unknown:?}"
     );
     let foreign_agent = h.executions.start(bob, agent, request(json!({"input": "hi"}))).await;
-    assert!(matches!(foreign_agent, Err(Error::NotFound(_))), "{foreign_agent:?}");
+    assert!(matches!(foreign_agent, Err(Error::AgentNotFound)), "{foreign_agent:?}");
 
     let mine = h.start(alice, agent, "hi").await;
-    assert!(matches!(h.executions.get(bob, mine.id).await, Err(Error::NotFound(_))));
-    assert!(matches!(
-        h.executions.cancel(bob, mine.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(h.executions.get(bob, mine.id).await, Err(Error::NotFound)));
+    assert!(matches!(h.executions.cancel(bob, mine.id).await, Err(Error::NotFound)));
     assert!(matches!(
         h.executions.watch(bob, mine.id, 0).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
     assert!(matches!(
         h.executions.events(bob, mine.id, 0, 10).await,
-        Err(Error::NotFound(_))
+        Err(Error::NotFound)
     ));
 }
 
