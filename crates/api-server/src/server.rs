@@ -108,8 +108,3 @@ pub async fn shutdown(state: &AppState, http: ServerHandle) {
     tokio::join!(http.stop(true), runs);
     state.background.cancel();
 }
-
-/// A handle to stop a server started with [`start`].
-pub fn handle(server: &actix_web::dev::Server) -> ServerHandle {
-    server.handle()
-}
