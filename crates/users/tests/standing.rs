@@ -120,3 +120,29 @@ async fn a_paused_cache_reads_the_database_every_time() {
     deactivate_by_hand(&db, ada.id).await;
     assert_eq!(users.standing(ada.id).await.unwrap().map(|s| s.is_active), Some(false));
 }
+
+#[tokio::test]
+async fn create_checks_the_same_rules_as_the_http_body_for_library_callers() {
+    let (users, _db) = service(None).await;
+    let bad = NewUser {
+        email: "not-an-email".into(),
+        username: "a b".into(),
+        password: "short".into(),
+        full_name: None,
+        is_superuser: false,
+        is_active: true,
+    };
+    let fields = match users.create(bad).await {
+        Err(users::UserError::Invalid(errors)) => {
+            let mut fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
+            fields.sort();
+            fields
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    assert_eq!(fields, ["email", "password", "username"]);
+    assert!(
+        users.find_by_login("a b").await.unwrap().is_none(),
+        "nothing was stored"
+    );
+}
