@@ -19,22 +19,23 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Openapi) = cli.command {
-        let doc = api_server::app::openapi();
-        say(doc.to_pretty_json().context("serializing the OpenAPI document")?)?;
-        return Ok(());
-    }
-    let config = Config::from_env()?;
-    telemetry::init(config.log_format);
-    let warnings = config.check().map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
-    for warning in &warnings {
-        tracing::warn!("{warning}");
-    }
-    let conn = db::connect(&config).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config, conn).await,
-        Command::Migrate { action } => migrate(&conn, action).await,
+        // Needs neither configuration nor a database.
+        Command::Openapi => {
+            let doc = api_server::app::openapi();
+            say(doc.to_pretty_json().context("serializing the OpenAPI document")?)?;
+            Ok(())
+        }
+        Command::Serve => {
+            let (config, conn) = configure().await?;
+            serve(config, conn).await
+        }
+        Command::Migrate { action } => {
+            let (_, conn) = configure().await?;
+            migrate(&conn, action).await
+        }
         Command::CreateSuperuser { email, password } => {
+            let (config, conn) = configure().await?;
             db::migrate(&conn).await?;
             let state = AppState::build(config, conn, None)?;
             let created = state
@@ -49,8 +50,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             Ok(())
         }
-        Command::Openapi => Ok(()),
     }
+}
+
+/// Reads and checks the configuration, starts logging and connects to the database.
+async fn configure() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    let warnings = config.check().map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let conn = db::connect(&config).await?;
+    Ok((config, conn))
 }
 
 async fn serve(config: Config, conn: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
