@@ -25,13 +25,12 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(health::ready)
         .service(examples::execution_viewer)
         .service(
-            utoipa_actix_web::scope("/api/v1")
+            utoipa_actix_web::scope(kernel::routes::API_PREFIX)
                 .configure(auth::router::configure)
                 .configure(users::router::configure)
-                // Before the agents' `/agents` scope, which would shadow `/agents/{id}/execute`.
-                .configure(executions::router::configure)
                 .configure(agents::router::configure)
-                .configure(conversations::router::configure),
+                .configure(conversations::router::configure)
+                .configure(executions::router::configure),
         );
 }
 

@@ -49,7 +49,10 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "oauth2",
             SecurityScheme::OAuth2(OAuth2::with_description(
-                [Flow::Password(Password::new("/api/v1/auth/login", Scopes::new()))],
+                [Flow::Password(Password::new(
+                    kernel::routes::api_path("/auth/login"),
+                    Scopes::new(),
+                ))],
                 "Log in with a username or email and a password.",
             )),
         );

@@ -44,7 +44,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn register(auth: web::Data<AuthService>, body: Valid<Json<RegisterRequest>>) -> Result<HttpResponse> {
     let created = auth.register(body.into_inner().into_inner()).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/users/{}", created.id)),
+        ))
         .json(User::from(created)))
 }
 

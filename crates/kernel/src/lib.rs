@@ -13,7 +13,9 @@ pub mod openapi;
 pub mod page;
 pub mod principal;
 pub mod problem;
+pub mod routes;
 pub mod rules;
+pub mod search;
 pub mod shutdown;
 pub mod tagged;
 

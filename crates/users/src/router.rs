@@ -157,7 +157,10 @@ async fn create_user(
     principal.require_superuser()?;
     let created = users.create(body.into_inner().into_inner().into()).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/users/{}", created.id)),
+        ))
         .json(User::from(created)))
 }
 

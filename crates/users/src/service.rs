@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Page, PageParams, PasswordHasher};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QuerySelect,
@@ -230,17 +230,10 @@ impl UserService {
     pub async fn list(&self, q: Option<&str>, page: &PageParams) -> Result<Page<user::Model>> {
         let mut select = user::Entity::find();
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             select = select.filter(
                 Condition::any()
-                    .add(
-                        Expr::expr(Func::lower(Expr::col(user::Column::Email)))
-                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                    )
-                    .add(
-                        Expr::expr(Func::lower(Expr::col(user::Column::Username)))
-                            .like(LikeExpr::new(pattern).escape('\\')),
-                    ),
+                    .add(kernel::search::contains_ignoring_case(user::Column::Email, q))
+                    .add(kernel::search::contains_ignoring_case(user::Column::Username, q)),
             );
         }
         let columns = KeysetColumns {
@@ -310,8 +303,4 @@ fn superuser_name(email: &str) -> String {
     } else {
         format!("admin_{local}")
     }
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -13,7 +13,7 @@ use crate::schemas::{Agent, AgentCreate, AgentUpdate, ListQuery};
 /// Creates an agent owned by the caller.
 #[utoipa::path(
     tag = "agents",
-    path = "",
+    path = "/agents",
     security(("bearer" = []), ("oauth2" = [])),
     request_body = AgentCreate,
     responses(
@@ -24,7 +24,7 @@ use crate::schemas::{Agent, AgentCreate, AgentUpdate, ListQuery};
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[post("")]
+#[post("/agents")]
 pub(super) async fn create_agent(
     principal: Principal,
     agents: web::Data<AgentService>,
@@ -32,14 +32,17 @@ pub(super) async fn create_agent(
 ) -> Result<HttpResponse> {
     let created = agents.create(principal.user_id, body.into_inner().into_inner()).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/agents/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/agents/{}", created.id)),
+        ))
         .json(created))
 }
 
 /// Lists the caller's agents, newest first.
 #[utoipa::path(
     tag = "agents",
-    path = "",
+    path = "/agents",
     security(("bearer" = []), ("oauth2" = [])),
     params(ListQuery),
     responses(
@@ -48,7 +51,7 @@ pub(super) async fn create_agent(
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[get("")]
+#[get("/agents")]
 pub(super) async fn list_agents(
     principal: Principal,
     agents: web::Data<AgentService>,
@@ -70,7 +73,7 @@ pub(super) async fn list_agents(
         (status = 404, response = problems::NotFound),
     )
 )]
-#[get("/{agent_id}")]
+#[get("/agents/{agent_id}")]
 pub(super) async fn read_agent(
     principal: Principal,
     agents: web::Data<AgentService>,
@@ -94,7 +97,7 @@ pub(super) async fn read_agent(
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[patch("/{agent_id}")]
+#[patch("/agents/{agent_id}")]
 pub(super) async fn update_agent(
     principal: Principal,
     agents: web::Data<AgentService>,
@@ -116,7 +119,7 @@ pub(super) async fn update_agent(
         (status = 404, response = problems::NotFound),
     )
 )]
-#[delete("/{agent_id}")]
+#[delete("/agents/{agent_id}")]
 pub(super) async fn delete_agent(
     principal: Principal,
     agents: web::Data<AgentService>,

@@ -33,7 +33,10 @@ pub(super) async fn create_tool(
 ) -> Result<HttpResponse> {
     let created = tools.create(principal.user_id, body.into_inner().into_inner()).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/tools/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/tools/{}", created.id)),
+        ))
         .json(created))
 }
 

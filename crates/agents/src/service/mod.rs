@@ -12,7 +12,7 @@ use kernel::FieldError;
 
 use crate::error::{AgentError, Result};
 use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::SimpleExpr;
 
 /// Runs a body's garde rules, listing every failing field (the same rules the HTTP
 /// extractor runs, so library callers cannot skip them).
@@ -23,12 +23,7 @@ fn check<T: Validate<Context = ()>>(value: &T) -> Result<()> {
 /// `lower(column) LIKE '%q%'` with the LIKE wildcards of `q` taken literally; `None` for a blank `q`.
 fn name_contains(column: impl ColumnTrait, q: Option<&str>) -> Option<SimpleExpr> {
     let q = q.map(str::trim).filter(|q| !q.is_empty())?;
-    let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
-    Some(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\')))
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    Some(kernel::search::contains_ignoring_case(column, q))
 }
 
 /// Fails with every collected field error, if there is any.

@@ -14,12 +14,10 @@ use futures_util::future::LocalBoxFuture;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// The routes whose every request counts against the limit.
-pub const LIMITED_ROUTES: [&str; 3] = [
-    "/api/v1/auth/login",
-    "/api/v1/auth/register",
-    "/api/v1/auth/password-recovery",
-];
+/// The `POST` routes (below `kernel::routes::API_PREFIX`) whose every request counts against
+/// the limit. A test checks each is a `POST` route of the OpenAPI document, i.e. of the
+/// route table, so renaming one fails there instead of silently dropping its limit.
+pub const LIMITED_ROUTES: [&str; 3] = ["/auth/login", "/auth/register", "/auth/password-recovery"];
 
 /// Shared limiter state (one per process).
 pub struct AuthRateLimiter {
@@ -50,8 +48,8 @@ impl AuthRateLimiter {
         }
         // The path as the router matches it (percent-decoded): the raw `req.path()` would let
         // `/api/v1/auth/%6Cogin` reach the login handler without being counted.
-        let path = req.match_info().as_str();
-        let Some(route) = LIMITED_ROUTES.iter().find(|r| **r == path) else {
+        let path = kernel::routes::below_prefix(req.match_info().as_str());
+        let Some(route) = LIMITED_ROUTES.iter().find(|r| Some(**r) == path) else {
             return Ok(());
         };
         let ip = self.client_ip(req);
@@ -123,5 +121,23 @@ where
         }
         let service = Rc::clone(&self.service);
         Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LIMITED_ROUTES;
+
+    #[test]
+    fn every_limited_route_is_a_post_route_of_the_route_table() {
+        let doc = crate::app::openapi();
+        for route in LIMITED_ROUTES {
+            let path = kernel::routes::api_path(route);
+            let item = doc.paths.paths.get(&path);
+            assert!(
+                item.is_some_and(|item| item.post.is_some()),
+                "{path} is rate limited but is no POST route"
+            );
+        }
     }
 }

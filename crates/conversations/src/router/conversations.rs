@@ -34,7 +34,10 @@ pub(super) async fn create_conversation(
         .create(principal.user_id, body.into_inner().into_inner())
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/conversations/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/conversations/{}", created.id)),
+        ))
         .json(created))
 }
 

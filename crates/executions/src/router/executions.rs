@@ -38,7 +38,10 @@ pub(super) async fn execute_agent(
     let request = body.into_inner().into_inner();
     let queued = executions.start(principal.user_id, path.into_inner(), request).await?;
     Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/api/v1/executions/{}", queued.id)))
+        .insert_header((
+            header::LOCATION,
+            kernel::routes::api_path(&format!("/executions/{}", queued.id)),
+        ))
         .json(queued))
 }
 

@@ -8,7 +8,7 @@ mod ws;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers `POST /agents/{agent_id}/execute`, `/executions…` and `/ws/executions/{id}`
-/// (mount under `/api/v1`, before the agents' `/agents` scope, which would shadow the first).
+/// (mount under `kernel::routes::API_PREFIX`; the order against the agents' routes does not matter).
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(executions::execute_agent)
         .service(
