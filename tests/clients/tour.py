@@ -22,7 +22,7 @@ from agentry_client.models import (
     AgentUpdateMetadataType0,
     ChatMessageCreate,
     EventList,
-    ExecuteRequest,
+    ExecutionCreate,
     Execution,
     ExecutionCompletedEvent,
     ExecutionStartedEvent,
@@ -117,7 +117,7 @@ def tour(base_url: str) -> str:
     assert reply.role == MessageRole.ASSISTANT and reply.content == "echo: hello", reply
 
     # 7. A background run, then its events, each read through its type.
-    execution = expect(execute_agent.sync(agent.id, client=api, body=ExecuteRequest(input_="hi")), Execution)
+    execution = expect(execute_agent.sync(agent.id, client=api, body=ExecutionCreate(input_="hi")), Execution)
     terminal = {ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
     status = execution.status
     for _ in range(200):

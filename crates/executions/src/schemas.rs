@@ -18,7 +18,7 @@ pub const EVENTS_MAX: u64 = 1000;
 
 /// Starts an agent run: the task, and optionally the caller's conversation giving context.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-pub struct ExecuteRequest {
+pub struct ExecutionCreate {
     /// The task for the agent, 1..=100000 characters.
     #[garde(length(chars, min = 1, max = INPUT_MAX))]
     #[schema(min_length = 1, max_length = 100000, example = "Summarise the release notes")]
@@ -27,15 +27,6 @@ pub struct ExecuteRequest {
     /// the output are appended to it.
     #[garde(skip)]
     pub conversation_id: Option<Uuid>,
-}
-
-/// Tokens spent by an execution's own provider calls (sub-agents count in their own executions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ExecutionUsage {
-    /// Tokens of the inputs sent.
-    pub prompt_tokens: u64,
-    /// Tokens generated.
-    pub completion_tokens: u64,
 }
 
 /// An execution as clients see it.
@@ -61,8 +52,8 @@ pub struct Execution {
     pub output: Option<String>,
     /// Why it failed (`interrupted` when its server stopped under it).
     pub error: Option<String>,
-    /// Tokens spent so far.
-    pub usage: ExecutionUsage,
+    /// Tokens spent so far by its own provider calls (sub-agents count in their own executions).
+    pub usage: llm::Usage,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
     /// When a worker started it.
@@ -85,7 +76,7 @@ impl From<execution::Model> for Execution {
             input: m.input,
             output: m.output,
             error: m.error,
-            usage: ExecutionUsage {
+            usage: llm::Usage {
                 prompt_tokens: tokens(m.prompt_tokens),
                 completion_tokens: tokens(m.completion_tokens),
             },
@@ -158,7 +149,7 @@ mod tests {
 
     #[test]
     fn limits_are_mirrored_in_the_openapi_schema() {
-        let request = serde_json::to_value(ExecuteRequest::schema()).expect("a schema serializes");
+        let request = serde_json::to_value(ExecutionCreate::schema()).expect("a schema serializes");
         assert_eq!(request["required"], json!(["input"]));
         assert_eq!(
             (

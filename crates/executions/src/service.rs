@@ -13,7 +13,7 @@ use crate::entities::execution;
 use crate::error::{ExecutionError, Result};
 use crate::events::{Event, ExecutionCancelled, ExecutionEvent};
 use crate::feed::EventFeed;
-use crate::schemas::{EVENTS_MAX, ExecuteRequest, Execution};
+use crate::schemas::{EVENTS_MAX, Execution, ExecutionCreate};
 use crate::status::ExecutionStatus;
 use crate::store::Store;
 
@@ -54,7 +54,7 @@ impl ExecutionService {
 
     /// Queues a run of the owner's live agent (`404` otherwise) and wakes a worker;
     /// `422` naming `input` or `conversation_id` when they break the rules.
-    pub async fn start(&self, owner_id: Uuid, agent_id: Uuid, request: ExecuteRequest) -> Result<Execution> {
+    pub async fn start(&self, owner_id: Uuid, agent_id: Uuid, request: ExecutionCreate) -> Result<Execution> {
         kernel::rules::check(&request).map_err(ExecutionError::Invalid)?;
         if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
             return Err(ExecutionError::AgentNotFound);

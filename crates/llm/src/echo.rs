@@ -60,8 +60,8 @@ fn reply(req: ChatRequest) -> ChatResponse {
     let prompt_tokens = req.system_prompt.as_deref().map_or(0, count_tokens)
         + req.messages.iter().map(|m| count_tokens(&m.content)).sum::<u32>();
     let usage = Usage {
-        prompt_tokens,
-        completion_tokens: count_tokens(&text),
+        prompt_tokens: u64::from(prompt_tokens),
+        completion_tokens: u64::from(count_tokens(&text)),
     };
     let model = if req.model.is_empty() {
         ECHO_MODEL.to_owned()

@@ -149,13 +149,15 @@ pub struct ChatRequest {
     pub tools: Vec<ToolDefinition>,
 }
 
-/// Tokens spent by one call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Tokens spent: by one provider call, on a stored message, or by a whole execution. The one
+/// token-usage type of `llm`, `conversations` and `executions` (`TokenUsage` on the wire).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenUsage)]
 pub struct Usage {
     /// Tokens of the input (system prompt, history, tools).
-    pub prompt_tokens: u32,
+    pub prompt_tokens: u64,
     /// Tokens generated.
-    pub completion_tokens: u32,
+    pub completion_tokens: u64,
 }
 
 /// Why the model stopped.

@@ -73,15 +73,6 @@ impl From<message::Role> for MessageRole {
     }
 }
 
-/// Tokens spent on the call that produced a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TokenUsage {
-    /// Tokens of the input (system prompt and history).
-    pub prompt_tokens: u32,
-    /// Tokens generated.
-    pub completion_tokens: u32,
-}
-
 /// A stored message as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
@@ -96,16 +87,16 @@ pub struct Message {
     /// The model that wrote it (assistant messages).
     pub model: Option<String>,
     /// Tokens spent producing it (assistant messages).
-    pub usage: Option<TokenUsage>,
+    pub usage: Option<llm::Usage>,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
 }
 
 impl From<message::Model> for Message {
     fn from(m: message::Model) -> Self {
-        let tokens = |t: i32| u32::try_from(t).unwrap_or(0);
+        let tokens = |t: i32| u64::try_from(t).unwrap_or(0);
         let usage = match (m.prompt_tokens, m.completion_tokens) {
-            (Some(prompt), Some(completion)) => Some(TokenUsage {
+            (Some(prompt), Some(completion)) => Some(llm::Usage {
                 prompt_tokens: tokens(prompt),
                 completion_tokens: tokens(completion),
             }),

@@ -9,7 +9,7 @@ pub(crate) mod rules;
 mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
-pub use message::{ChatMessageCreate, Message, MessageCreate, MessageDelta, MessageRole, TokenUsage};
+pub use message::{ChatMessageCreate, Message, MessageCreate, MessageDelta, MessageRole};
 pub use stream::ChatStreamEvent;
 
 use garde::Validate;

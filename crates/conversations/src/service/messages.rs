@@ -41,7 +41,7 @@ impl NewMessage {
 
     /// The stored row of this message in `conversation_id`.
     fn into_model(self, conversation_id: Uuid) -> message::Model {
-        let tokens = |t: u32| i32::try_from(t).unwrap_or(i32::MAX);
+        let tokens = |t: u64| i32::try_from(t).unwrap_or(i32::MAX);
         message::Model {
             id: kernel::ids::new_id(),
             conversation_id,

@@ -8,7 +8,7 @@ use kernel::{Page, PageParams, Principal, Result, Valid};
 use uuid::Uuid;
 
 use crate::ExecutionService;
-use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, ExecuteRequest, Execution, ListQuery};
+use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ListQuery};
 use crate::service::ListFilter;
 
 /// Starts a run of one of the caller's agents in the background: answers at once with
@@ -17,7 +17,7 @@ use crate::service::ListFilter;
     tag = "executions",
     security(("bearer" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent to run")),
-    request_body = ExecuteRequest,
+    request_body = ExecutionCreate,
     responses(
         (status = 202, description = "The queued execution", body = Execution,
             headers(("Location" = String, description = "URL of the execution"))),
@@ -33,7 +33,7 @@ pub(super) async fn execute_agent(
     principal: Principal,
     executions: web::Data<ExecutionService>,
     path: web::Path<Uuid>,
-    body: Valid<Json<ExecuteRequest>>,
+    body: Valid<Json<ExecutionCreate>>,
 ) -> Result<HttpResponse> {
     let request = body.into_inner().into_inner();
     let queued = executions.start(principal.user_id, path.into_inner(), request).await?;

@@ -31,8 +31,9 @@ pub(super) struct Tokens {
 
 impl Tokens {
     pub(super) fn add(&mut self, usage: llm::Usage) {
-        self.prompt += i64::from(usage.prompt_tokens);
-        self.completion += i64::from(usage.completion_tokens);
+        let count = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+        self.prompt = self.prompt.saturating_add(count(usage.prompt_tokens));
+        self.completion = self.completion.saturating_add(count(usage.completion_tokens));
     }
 }
 

@@ -155,7 +155,7 @@ impl<'a> Run<'a> {
         let Some(conversation_id) = self.model.conversation_id else {
             return Ok(());
         };
-        let clamp = |t: i64| u32::try_from(t).unwrap_or(u32::MAX);
+        let clamp = |t: i64| u64::try_from(t).unwrap_or(0);
         let message = NewMessage {
             role: Role::Assistant,
             content: output.to_owned(),

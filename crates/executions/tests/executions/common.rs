@@ -8,7 +8,7 @@ use std::time::Duration;
 use agents::schemas::AgentCreate;
 use agents::{AgentService, ProviderNames};
 use conversations::ConversationService;
-use executions::schemas::{ExecuteRequest, Execution, ExecutionEvent};
+use executions::schemas::{Execution, ExecutionCreate, ExecutionEvent};
 use executions::{Broker, ExecutionService, ExecutionStatus, Runner, RunnerConfig};
 use llm::{EchoProvider, LlmConfig, Provider, ProviderRegistry};
 use sea_orm::DatabaseConnection;
@@ -100,7 +100,7 @@ impl Harness {
 
     /// Starts an execution of `agent` with `input`.
     pub async fn start(&self, owner: Uuid, agent: Uuid, input: &str) -> Execution {
-        let request: ExecuteRequest = serde_json::from_value(json!({ "input": input })).expect("a request");
+        let request: ExecutionCreate = serde_json::from_value(json!({ "input": input })).expect("a request");
         self.executions.start(owner, agent, request).await.expect("start")
     }
 

@@ -3,7 +3,7 @@
 use crate::common::{ScriptedProvider, answer, assert_status, config, harness, tool_call, types, user};
 use conversations::schemas::ConversationCreate;
 use executions::events::{Event, SubagentCompleted};
-use executions::schemas::ExecuteRequest;
+use executions::schemas::ExecutionCreate;
 use executions::{ExecutionStatus, RunnerConfig};
 use llm::Role;
 use serde_json::json;
@@ -200,7 +200,7 @@ async fn a_conversation_gives_the_context_and_receives_input_and_output() {
         .await
         .unwrap();
 
-    let request: ExecuteRequest =
+    let request: ExecutionCreate =
         serde_json::from_value(json!({"input": "now", "conversation_id": conversation.id})).unwrap();
     let started = h.executions.start(owner, agent, request).await.unwrap();
     assert_eq!(started.conversation_id, Some(conversation.id));
@@ -225,7 +225,7 @@ async fn a_conversation_gives_the_context_and_receives_input_and_output() {
 
     let other = user(&h.db, "bob").await;
     let bobs_agent = h.agent(other, json!({"name": "B", "model": "echo-1"})).await;
-    let foreign: ExecuteRequest =
+    let foreign: ExecutionCreate =
         serde_json::from_value(json!({"input": "x", "conversation_id": conversation.id})).unwrap();
     let refused = h.executions.start(other, bobs_agent, foreign).await;
     assert!(matches!(refused, Err(executions::ExecutionError::ConversationNotYours(id)) if id == conversation.id));

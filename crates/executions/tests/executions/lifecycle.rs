@@ -8,7 +8,7 @@ use chrono::Utc;
 use executions::ExecutionError as Error;
 use executions::ExecutionStatus;
 use executions::events::{Event, ExecutionCompleted, ExecutionFailed};
-use executions::schemas::ExecuteRequest;
+use executions::schemas::ExecutionCreate;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ async fn bad_requests_name_their_field_and_foreign_ids_are_hidden() {
     let h = harness(vec![], config()).await;
     let (alice, bob) = (user(&h.db, "alice").await, user(&h.db, "bob").await);
     let agent = echo_agent(&h, alice, "echo").await;
-    let request = |body| serde_json::from_value::<ExecuteRequest>(body).unwrap();
+    let request = |body| serde_json::from_value::<ExecutionCreate>(body).unwrap();
 
     let empty = h.executions.start(alice, agent, request(json!({"input": ""}))).await;
     assert!(

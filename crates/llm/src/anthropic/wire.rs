@@ -173,8 +173,8 @@ impl From<WireUsage> for Usage {
         .flatten()
         .fold(0u32, u32::saturating_add);
         Self {
-            prompt_tokens: prompt,
-            completion_tokens: usage.output_tokens.unwrap_or(0),
+            prompt_tokens: u64::from(prompt),
+            completion_tokens: u64::from(usage.output_tokens.unwrap_or(0)),
         }
     }
 }

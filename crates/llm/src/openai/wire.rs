@@ -182,8 +182,8 @@ pub(super) struct WireUsage {
 impl From<WireUsage> for Usage {
     fn from(usage: WireUsage) -> Self {
         Self {
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
+            prompt_tokens: u64::from(usage.prompt_tokens),
+            completion_tokens: u64::from(usage.completion_tokens),
         }
     }
 }
