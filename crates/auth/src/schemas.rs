@@ -12,8 +12,8 @@ pub struct RegisterRequest {
     #[schema(format = Email, max_length = 320, example = "ada@example.com")]
     pub email: String,
     /// Username, unique regardless of case.
-    #[garde(pattern(r"^[A-Za-z0-9_-]{3,50}$"))]
-    #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50, example = "ada")]
+    #[garde(pattern(users::username::RULE))]
+    #[schema(schema_with = users::username::schema)]
     pub username: String,
     /// Password, 8 to 72 bytes (bcrypt's limit; longer is refused, never truncated).
     #[garde(length(bytes, min = 8, max = 72))]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod schemas;
 pub mod service;
 pub mod standing;
+pub mod username;
 
 #[cfg(feature = "http")]
 pub mod router;

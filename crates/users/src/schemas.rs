@@ -55,13 +55,8 @@ pub struct UserUpdateMe {
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
-    #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
-    #[schema(
-        nullable = false,
-        pattern = r"^[A-Za-z0-9_-]{3,50}$",
-        min_length = 3,
-        max_length = 50
-    )]
+    #[garde(inner(pattern(crate::username::RULE)))]
+    #[schema(schema_with = crate::username::schema)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
@@ -79,8 +74,8 @@ pub struct UserCreate {
     #[schema(format = Email, max_length = 320)]
     pub email: String,
     /// Username.
-    #[garde(pattern(r"^[A-Za-z0-9_-]{3,50}$"))]
-    #[schema(pattern = r"^[A-Za-z0-9_-]{3,50}$", min_length = 3, max_length = 50)]
+    #[garde(pattern(crate::username::RULE))]
+    #[schema(schema_with = crate::username::schema)]
     pub username: String,
     /// Password, 8 to 72 bytes (bcrypt's limit; never truncated).
     #[garde(length(bytes, min = 8, max = 72))]
@@ -115,13 +110,8 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub email: Option<String>,
     /// New username.
-    #[garde(inner(pattern(r"^[A-Za-z0-9_-]{3,50}$")))]
-    #[schema(
-        nullable = false,
-        pattern = r"^[A-Za-z0-9_-]{3,50}$",
-        min_length = 3,
-        max_length = 50
-    )]
+    #[garde(inner(pattern(crate::username::RULE)))]
+    #[schema(schema_with = crate::username::schema)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub username: Option<String>,
     /// New display name; `null` clears it.
@@ -184,7 +174,7 @@ pub struct NewUser {
     #[garde(email, length(max = 320))]
     pub email: String,
     /// Username.
-    #[garde(pattern(r"^[A-Za-z0-9_-]{3,50}$"))]
+    #[garde(pattern(crate::username::RULE))]
     pub username: String,
     /// Plain password (hashed by the service).
     #[garde(length(bytes, min = 8, max = 72))]
