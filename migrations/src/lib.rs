@@ -11,6 +11,7 @@ mod m20261121_000100_create_agents_and_tools;
 mod m20261121_000200_create_conversations;
 mod m20261121_000300_create_executions;
 mod m20261122_000001_notify_user_standing;
+mod m20261202_000100_runs;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000200_create_conversations::Migration),
             Box::new(m20261121_000300_create_executions::Migration),
             Box::new(m20261122_000001_notify_user_standing::Migration),
+            Box::new(m20261202_000100_runs::Migration),
         ]
     }
 }

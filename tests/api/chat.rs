@@ -1,9 +1,8 @@
 //! `/api/v1/chat/messages` and `/api/v1/conversations/{id}/messages`: the chat flow with
-//! `echo`, Server-Sent Events, validation, and a client leaving mid-stream.
+//! `echo`, Server-Sent Events, validation, and a client leaving mid-stream (the run goes on).
 
 mod providers;
-
-use std::time::Duration;
+mod runs;
 
 use agentry_tests::{TestApp, TestUser, assert_problem, field_names};
 use futures_util::StreamExt;
@@ -12,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::agents::create_agent;
 
-/// The events of a finished SSE answer as `(name, data)`, asserting the stream's headers.
+/// The events of a finished SSE answer as `(name, data)`, asserting the stream's headers
+/// (the run's id among them) and that the stored events' ids follow each other.
 pub(crate) async fn events(res: Response) -> Vec<(String, Value)> {
     assert_eq!(res.status(), 200);
     let headers = res.headers().clone();
@@ -20,19 +20,45 @@ pub(crate) async fn events(res: Response) -> Vec<(String, Value)> {
     assert_eq!(headers["cache-control"], "no-cache");
     assert_eq!(headers["x-accel-buffering"], "no");
     assert!(headers.contains_key("x-request-id"));
-    parse_events(&res.text().await.unwrap())
+    assert!(uuid::Uuid::parse_str(headers["x-execution-id"].to_str().unwrap()).is_ok());
+    let frames = parse_frames(&res.text().await.unwrap());
+    let ids: Vec<i64> = frames.iter().filter_map(|f| f.id).collect();
+    assert!(ids.windows(2).all(|w| w[1] > w[0]), "ids increase: {ids:?}");
+    frames.into_iter().map(|f| (f.event, f.data)).collect()
 }
 
-/// Splits an SSE text into `(event, data)` pairs; every event has exactly one of each line.
-pub(crate) fn parse_events(text: &str) -> Vec<(String, Value)> {
+/// One event of an SSE text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Frame {
+    /// Its `id:` line (the event's `seq`), if it has one.
+    pub id: Option<i64>,
+    /// Its `event:` line.
+    pub event: String,
+    /// Its one `data:` line, parsed.
+    pub data: Value,
+}
+
+/// Splits an SSE text into events (an optional `id:` line, exactly one `event:` and one
+/// `data:` line each), skipping comment lines such as `: keep-alive`.
+pub(crate) fn parse_frames(text: &str) -> Vec<Frame> {
     text.split("\n\n")
-        .filter(|block| !block.trim().is_empty())
-        .map(|block| {
-            let lines: Vec<&str> = block.lines().collect();
-            assert_eq!(lines.len(), 2, "one event line and one data line: {block:?}");
-            let name = lines[0].strip_prefix("event: ").expect("an event line");
-            let data = lines[1].strip_prefix("data: ").expect("a data line");
-            (name.to_owned(), serde_json::from_str(data).expect("data is JSON"))
+        .filter_map(|block| {
+            let lines: Vec<&str> = block.lines().filter(|line| !line.starts_with(':')).collect();
+            if lines.is_empty() {
+                return None;
+            }
+            let (id, rest) = match lines[0].strip_prefix("id: ") {
+                Some(id) => (Some(id.parse().expect("a numeric id")), &lines[1..]),
+                None => (None, &lines[..]),
+            };
+            assert_eq!(rest.len(), 2, "one event line and one data line: {block:?}");
+            let event = rest[0].strip_prefix("event: ").expect("an event line").to_owned();
+            let data = rest[1].strip_prefix("data: ").expect("a data line");
+            Some(Frame {
+                id,
+                event,
+                data: serde_json::from_str(data).expect("data is JSON"),
+            })
         })
         .collect()
 }
@@ -299,7 +325,7 @@ async fn messages_need_a_login_and_an_own_conversation() {
 }
 
 #[tokio::test]
-async fn a_client_leaving_mid_stream_leaves_no_reply() {
+async fn a_client_leaving_mid_stream_gets_the_reply_stored_and_resumes_without_gap_or_duplicate() {
     let app = TestApp::spawn_with(|c| c.echo_word_delay_ms = 40).await;
     let ada = app.register("ada").await;
     let content = (1..=40).map(|i| format!("word{i}")).collect::<Vec<_>>().join(" ");
@@ -313,21 +339,69 @@ async fn a_client_leaving_mid_stream_leaves_no_reply() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    let execution_id = res.headers()["x-execution-id"].to_str().unwrap().to_owned();
     let mut body = res.bytes_stream();
     let mut seen = String::new();
-    while !seen.contains("event: message.delta") {
+    while seen.matches("event: message.delta").count() < 3 {
         let chunk = body.next().await.expect("the stream goes on").unwrap();
         seen.push_str(std::str::from_utf8(&chunk).unwrap());
     }
     drop(body);
+    // Only whole events count: the last block may have been cut.
+    let complete = &seen[..seen.rfind("\n\n").unwrap() + 2];
+    let before = parse_frames(complete);
+    let created = &before[0];
+    assert_eq!(created.event, "message.created");
+    let conversation_id = created.data["conversation_id"].as_str().unwrap().to_owned();
+    let last_seen = before.last().unwrap().id.unwrap();
 
-    let created = &parse_events(seen.split("\n\n").next().unwrap())[0].1;
-    let conversation_id = created["conversation_id"].as_str().unwrap().to_owned();
-    // Longer than the whole reply would take (41 words × 40 ms).
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The run goes on without its client and stores the whole reply.
+    let done = crate::executions::finished(&app, &ada, &execution_id).await;
+    assert_eq!(done["status"], "completed");
+    let expected = format!("echo: {content}");
     let stored = messages(&app, &ada, &conversation_id).await;
-    assert_eq!(stored, std::slice::from_ref(created), "only the user's message");
-    assert_eq!(conversation(&app, &ada, &conversation_id).await["message_count"], 1);
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0], created.data);
+    assert_eq!(stored[1]["content"], expected.as_str());
+    assert_eq!(stored[1]["execution_id"], execution_id.as_str());
+    assert_eq!(stored[0]["execution_id"], execution_id.as_str());
+
+    // Resuming from the last id seen gives exactly the rest.
+    let res = app
+        .get_as(&ada, &format!("/api/v1/executions/{execution_id}/events"))
+        .header("accept", "text/event-stream")
+        .header("last-event-id", last_seen.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let after = parse_frames(&res.text().await.unwrap());
+    let ids: Vec<i64> = after.iter().map(|f| f.id.unwrap()).collect();
+    assert_eq!(
+        ids,
+        (last_seen + 1..=last_seen + ids.len() as i64).collect::<Vec<_>>(),
+        "no gap"
+    );
+    assert_eq!(after.last().unwrap().event, "execution.completed");
+    for frame in &after {
+        assert_eq!(frame.data["seq"], frame.id.unwrap(), "data is the whole event");
+        assert_eq!(frame.data["type"], frame.event.as_str());
+    }
+    let delta_of = |f: &Frame, d: &Value| {
+        d["delta"]
+            .as_str()
+            .map(str::to_owned)
+            .filter(|_| f.event == "message.delta")
+    };
+    let mut text: String = before.iter().filter_map(|f| delta_of(f, &f.data)).collect();
+    text.extend(after.iter().filter_map(|f| delta_of(f, &f.data["data"])));
+    assert_eq!(
+        text, expected,
+        "the deltas before and after concatenate to the reply exactly once"
+    );
+    let completed = after.iter().find(|f| f.event == "message.completed").unwrap();
+    assert_eq!(completed.data["data"], stored[1]);
 }
 
 #[tokio::test]

@@ -477,6 +477,8 @@ async fn every_event_type_is_a_named_variant_of_a_discriminated_union() {
             "execution.completed",
             "execution.failed",
             "execution.started",
+            "message.completed",
+            "message.created",
             "message.delta",
             "subagent.completed",
             "subagent.started"

@@ -94,11 +94,11 @@ pub fn build(
         .app_data(web::Data::new(state.agents.clone()))
         .app_data(web::Data::new(state.tools.clone()))
         .app_data(web::Data::new(state.conversations.clone()))
-        .app_data(web::Data::new(state.chat.clone()))
         .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(state.shutdown.clone())
+        .app_data(state.config.streams())
         .app_data(BodyLimit(limit))
         .app_data(BodyTimeout(std::time::Duration::from_secs(
             state.config.body_read_timeout_secs,

@@ -42,8 +42,6 @@ pub struct AppState {
     pub tools: agents::ToolService,
     /// Conversations and their messages.
     pub conversations: conversations::ConversationService,
-    /// Replies in conversations, whole or streamed.
-    pub chat: conversations::ChatService,
     /// Background agent runs: start, read, cancel, watch.
     pub executions: executions::ExecutionService,
     /// Claims and runs queued executions (started by `server::start`).
@@ -111,16 +109,8 @@ impl AppState {
         let agents = agents::AgentService::new(db.clone(), provider_names);
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
-        let chat = conversations::ChatService::new(
-            conversations.clone(),
-            agents.clone(),
-            llm.clone(),
-            config.chat_history_limit,
-        );
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
-        let executions =
-            executions::ExecutionService::new(db.clone(), broker.clone(), agents.clone(), conversations.clone());
         let runner = executions::Runner::new(
             db.clone(),
             broker,
@@ -129,6 +119,7 @@ impl AppState {
             llm.clone(),
             runner_config,
         );
+        let executions = executions::ExecutionService::new(runner.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -152,7 +143,6 @@ impl AppState {
             agents,
             tools,
             conversations,
-            chat,
             executions,
             runner,
             metrics,

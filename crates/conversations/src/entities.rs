@@ -69,6 +69,8 @@ pub mod message {
         pub prompt_tokens: Option<i32>,
         /// Generated tokens of the call that produced it.
         pub completion_tokens: Option<i32>,
+        /// The run (execution) that wrote it, if a run did.
+        pub execution_id: Option<Uuid>,
         /// Creation time.
         pub created_at: DateTimeUtc,
     }

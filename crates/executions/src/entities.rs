@@ -15,8 +15,8 @@ pub mod execution {
         pub id: Uuid,
         /// The user owning the execution (`users.id`, cascade on delete).
         pub owner_id: Uuid,
-        /// The agent that runs.
-        pub agent_id: Uuid,
+        /// The agent that runs; `None`: the default provider and model answer an agentless conversation.
+        pub agent_id: Option<Uuid>,
         /// The conversation giving context and receiving input and output, if any.
         pub conversation_id: Option<Uuid>,
         /// The execution that delegated this one to a sub-agent, if any.

@@ -5,6 +5,8 @@ use kernel::FieldError;
 use sea_orm::DbErr;
 use uuid::Uuid;
 
+use crate::events::FailureCode;
+
 /// The result type of [`ExecutionService`](crate::ExecutionService).
 pub type Result<T, E = ExecutionError> = std::result::Result<T, E>;
 
@@ -20,6 +22,32 @@ pub enum ExecutionError {
     /// The `conversation_id` of a body is not one of the caller's conversations.
     #[error("{0} is not one of your conversations")]
     ConversationNotYours(Uuid),
+    /// The conversation named in the path is missing or someone else's.
+    #[error("conversation not found")]
+    ConversationNotFound,
+    /// The agent named in a body is not the caller's live agent.
+    #[error("{0} is not one of your agents")]
+    AgentNotYours(Uuid),
+    /// The agent named in a body is not the agent of the named conversation.
+    #[error("{0} is not the agent of this conversation")]
+    AgentMismatch(Uuid),
+    /// The conversation's agent was deleted: nothing can answer it.
+    #[error("the agent of this conversation was deleted; start a new conversation")]
+    AgentGone,
+    /// `if_busy: reject` while the conversation has this active run.
+    #[error("the conversation has an active run")]
+    ConversationBusy(Uuid),
+    /// The run a reply waited for failed.
+    #[error("{error}")]
+    RunFailed {
+        /// Why.
+        error: String,
+        /// Its kind, when known.
+        code: Option<crate::events::FailureCode>,
+    },
+    /// The run a reply waited for was cancelled.
+    #[error("the run was cancelled before it answered")]
+    RunCancelled,
     /// Fields break the rules.
     #[error("request validation failed")]
     Invalid(Vec<FieldError>),
@@ -60,6 +88,25 @@ impl From<ExecutionError> for kernel::Error {
             ExecutionError::NotFound => Self::not_found("execution"),
             ExecutionError::AgentNotFound => Self::not_found("agent"),
             ExecutionError::ConversationNotYours(_) => Self::invalid("conversation_id", err.to_string()),
+            ExecutionError::ConversationNotFound => Self::not_found("conversation"),
+            ExecutionError::AgentNotYours(_) | ExecutionError::AgentMismatch(_) => {
+                Self::invalid("agent_id", err.to_string())
+            }
+            ExecutionError::AgentGone => Self::Conflict(err.to_string()),
+            ExecutionError::ConversationBusy(active) => Self::coded(
+                409,
+                "conversation_busy",
+                "the conversation has an active run; wait for it, cancel it, or send with `if_busy`",
+                [("active_execution_id", serde_json::Value::String(active.to_string()))],
+            ),
+            ExecutionError::RunFailed { error, code } => match code {
+                Some(FailureCode::UpstreamTimeout) => Self::UpstreamTimeout(error),
+                Some(FailureCode::Interrupted) => {
+                    Self::Unavailable("the server stopped before the reply was complete; send the message again".into())
+                }
+                Some(FailureCode::UpstreamError) | None => Self::Upstream(error),
+            },
+            ExecutionError::RunCancelled => Self::Conflict(err.to_string()),
             ExecutionError::Invalid(errors) => Self::Validation(errors),
             ExecutionError::Store(err) => err,
         }

@@ -6,7 +6,7 @@
 //! `type` and `data` in two columns, and a row is read back into an [`Event`].
 
 use chrono::{DateTime, Utc};
-use conversations::schemas::MessageDelta;
+use conversations::schemas::{Message, MessageDelta};
 use kernel::tagged::{self, Schemas, Variant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,12 +24,18 @@ kernel::tagged_union! {
     pub enum Event: tag = "type", content = "data", schema_prefix = "" {
         /// A worker claimed the execution (always `seq` 1).
         ExecutionStarted(ExecutionStarted) = "execution.started",
+        /// The run's user message (its input), stored in its conversation (runs of a
+        /// conversation only; right after `execution.started`).
+        MessageCreated(Message) = "message.created",
         /// A piece of the model's text; the pieces of one answer concatenate to it.
         MessageDelta(MessageDelta) = "message.delta",
         /// The agent delegated a task to a sub-agent, run as a child execution.
         SubagentStarted(SubagentStarted) = "subagent.started",
         /// A sub-agent's child execution ended.
         SubagentCompleted(SubagentCompleted) = "subagent.completed",
+        /// The assistant's reply, stored in the run's conversation (runs of a conversation
+        /// only; right before `execution.completed`).
+        MessageCompleted(Message) = "message.completed",
         /// The execution finished with an output (terminal).
         ExecutionCompleted(ExecutionCompleted) = "execution.completed",
         /// The execution failed (terminal).
@@ -42,8 +48,9 @@ kernel::tagged_union! {
 /// The data of `execution.started`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionStarted {
-    /// The agent that runs.
-    pub agent_id: Uuid,
+    /// The agent that runs; `null` for a conversation without an agent (the default
+    /// provider and model answer).
+    pub agent_id: Option<Uuid>,
     /// Delegation depth, 0 for a top-level run.
     pub depth: u32,
 }
@@ -80,6 +87,23 @@ pub struct ExecutionCompleted {
 pub struct ExecutionFailed {
     /// Why it failed (`interrupted` when its server stopped under it).
     pub error: String,
+    /// What kind of failure: the provider failed (`upstream_error`), did not answer in
+    /// time (`upstream_timeout`), the server stopped under the run (`interrupted`);
+    /// absent for other failures (step or time limit, a vanished agent or conversation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<FailureCode>,
+}
+
+/// The kind of an `execution.failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// The LLM provider answered with an error (a reply waiting for it gets `502`).
+    UpstreamError,
+    /// The LLM provider did not answer in time (a reply waiting for it gets `504`).
+    UpstreamTimeout,
+    /// The server running it stopped (a reply waiting for it gets `503`).
+    Interrupted,
 }
 
 /// The data of `execution.cancelled`: an empty object.

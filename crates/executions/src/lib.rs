@@ -25,5 +25,5 @@ pub use error::ExecutionError;
 pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};
 pub use runner::Runner;
-pub use service::ExecutionService;
+pub use service::{ExecutionService, MessageTarget};
 pub use status::ExecutionStatus;

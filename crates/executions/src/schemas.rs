@@ -27,6 +27,11 @@ pub struct ExecutionCreate {
     /// the output are appended to it.
     #[garde(skip)]
     pub conversation_id: Option<Uuid>,
+    /// With `conversation_id`: what to do when the conversation already has an active run;
+    /// absent: `enqueue`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub if_busy: Option<conversations::schemas::IfBusy>,
 }
 
 /// An execution as clients see it.
@@ -34,8 +39,8 @@ pub struct ExecutionCreate {
 pub struct Execution {
     /// UUID v7.
     pub id: Uuid,
-    /// The agent that runs.
-    pub agent_id: Uuid,
+    /// The agent that runs; `null` when an agentless conversation is answered by the default provider and model.
+    pub agent_id: Option<Uuid>,
     /// The conversation it reads and appends to, if any.
     pub conversation_id: Option<Uuid>,
     /// The owning user.

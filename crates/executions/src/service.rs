@@ -1,18 +1,22 @@
-//! [`ExecutionService`]: starting, reading, listing, cancelling and watching executions.
+//! [`ExecutionService`]: starting runs (background tasks and conversation messages alike),
+//! reading, listing, cancelling and watching them, and waiting for a reply.
 
 use agents::AgentService;
 use conversations::ConversationService;
+use conversations::schemas::rules::derived_title;
+use conversations::schemas::{ConversationCreate, IfBusy, Message};
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Page, PageParams};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::broker::Broker;
 use crate::entities::execution;
 use crate::error::{ExecutionError, Result};
-use crate::events::{Event, ExecutionCancelled, ExecutionEvent};
+use crate::events::{Event, ExecutionCancelled, ExecutionEvent, ExecutionFailed};
 use crate::feed::EventFeed;
+use crate::runner::Runner;
 use crate::schemas::{EVENTS_MAX, Execution, ExecutionCreate};
 use crate::status::ExecutionStatus;
 use crate::store::Store;
@@ -26,9 +30,27 @@ pub struct ListFilter {
     pub status: Option<ExecutionStatus>,
 }
 
+/// Where a user message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageTarget {
+    /// The owner's conversation named in the path: `ConversationNotFound` when missing or
+    /// someone else's.
+    Conversation(Uuid),
+    /// The target named in a `/chat` body: an existing conversation (`422` naming
+    /// `conversation_id` when it is not the caller's) or, without one, a new conversation
+    /// with `agent_id` (`422` naming `agent_id` when it is not the caller's live agent).
+    Chat {
+        /// The conversation to continue.
+        conversation_id: Option<Uuid>,
+        /// The agent of a new conversation, or the expected agent of `conversation_id`.
+        agent_id: Option<Uuid>,
+    },
+}
+
 /// The rules of executions as their owners see them; the work itself is the `Runner`'s.
 #[derive(Clone)]
 pub struct ExecutionService {
+    runner: Runner,
     store: Store,
     broker: Broker,
     agents: AgentService,
@@ -36,24 +58,22 @@ pub struct ExecutionService {
 }
 
 impl ExecutionService {
-    /// A service over `db`, publishing through `broker`; `agents` and `conversations`
-    /// answer whether the ids a caller names are theirs.
-    pub fn new(
-        db: DatabaseConnection,
-        broker: Broker,
-        agents: AgentService,
-        conversations: ConversationService,
-    ) -> Self {
+    /// The service starting its runs on `runner` (which may have no workers of its own:
+    /// the runs are then queued for the replicas that have).
+    pub fn new(runner: Runner) -> Self {
+        let (store, broker) = runner.parts();
+        let (agents, conversations) = runner.services();
         Self {
-            store: Store::new(db),
-            broker,
-            agents,
-            conversations,
+            store: store.clone(),
+            broker: broker.clone(),
+            agents: agents.clone(),
+            conversations: conversations.clone(),
+            runner,
         }
     }
 
-    /// Queues a run of the owner's live agent (`404` otherwise) and wakes a worker;
-    /// `422` naming `input` or `conversation_id` when they break the rules.
+    /// Starts a run of the owner's live agent (`404` otherwise); `422` naming `input` or
+    /// `conversation_id` when they break the rules; with a busy conversation, `if_busy`.
     pub async fn start(&self, owner_id: Uuid, agent_id: Uuid, request: ExecutionCreate) -> Result<Execution> {
         kernel::rules::check(&request).map_err(ExecutionError::Invalid)?;
         if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
@@ -68,29 +88,122 @@ impl ExecutionService {
         {
             return Err(ExecutionError::ConversationNotYours(conversation_id));
         }
-        let model = execution::Model {
-            id: kernel::ids::new_id(),
-            owner_id,
-            agent_id,
-            conversation_id: request.conversation_id,
-            parent_id: None,
-            depth: 0,
-            status: ExecutionStatus::Queued,
-            input: request.input,
-            output: None,
-            error: None,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            last_seq: 0,
-            worker_id: None,
-            lease_expires_at: None,
-            created_at: kernel::clock::now(),
-            started_at: None,
-            completed_at: None,
+        let model = new_run(owner_id, Some(agent_id), request.conversation_id, request.input);
+        let stored = self.submit(model, request.if_busy.unwrap_or_default()).await?;
+        Ok(stored.into())
+    }
+
+    /// Sends `content` as a user message: starts the run that stores it in the target
+    /// conversation (created first for a `/chat` message without one) and writes the
+    /// reply. Errors before anything is stored: a bad target, a deleted agent (`AgentGone`),
+    /// a busy conversation with `if_busy: reject`.
+    pub async fn send(
+        &self,
+        owner_id: Uuid,
+        target: MessageTarget,
+        content: String,
+        if_busy: IfBusy,
+    ) -> Result<Execution> {
+        let (conversation_id, agent_id) = match target {
+            MessageTarget::Conversation(id) => {
+                let conversation = self
+                    .conversations
+                    .find_owned(owner_id, id)
+                    .await?
+                    .ok_or(ExecutionError::ConversationNotFound)?;
+                (id, self.live_agent(owner_id, conversation.agent_id, None).await?)
+            }
+            MessageTarget::Chat {
+                conversation_id: Some(id),
+                agent_id,
+            } => {
+                let conversation = self
+                    .conversations
+                    .find_owned(owner_id, id)
+                    .await?
+                    .ok_or(ExecutionError::ConversationNotYours(id))?;
+                if let Some(named) = agent_id
+                    && agent_id != conversation.agent_id
+                {
+                    return Err(ExecutionError::AgentMismatch(named));
+                }
+                (id, self.live_agent(owner_id, conversation.agent_id, agent_id).await?)
+            }
+            MessageTarget::Chat {
+                conversation_id: None,
+                agent_id,
+            } => {
+                if let Some(id) = agent_id
+                    && self.agents.find_owned(owner_id, id).await?.is_none()
+                {
+                    return Err(ExecutionError::AgentNotYours(id));
+                }
+                let create = ConversationCreate {
+                    agent_id,
+                    title: Some(derived_title(&content)),
+                    metadata: Default::default(),
+                };
+                let conversation = self.conversations.create(owner_id, create).await?;
+                (conversation.id, agent_id)
+            }
         };
-        self.store.insert_queued(&model).await?;
-        self.broker.wake_queue();
-        Ok(model.into())
+        let model = new_run(owner_id, agent_id, Some(conversation_id), content);
+        Ok(self.submit(model, if_busy).await?.into())
+    }
+
+    /// The conversation's agent, when it is still the owner's live agent: `AgentGone`
+    /// otherwise (`AgentNotYours` when the body named it).
+    async fn live_agent(&self, owner_id: Uuid, agent_id: Option<Uuid>, named: Option<Uuid>) -> Result<Option<Uuid>> {
+        let Some(id) = agent_id else { return Ok(None) };
+        match self.agents.find_owned(owner_id, id).await? {
+            Some(_) => Ok(Some(id)),
+            None if named.is_some() => Err(ExecutionError::AgentNotYours(id)),
+            None => Err(ExecutionError::AgentGone),
+        }
+    }
+
+    /// Applies `if_busy` to a run of a conversation, then hands the run to the runner.
+    async fn submit(&self, model: execution::Model, if_busy: IfBusy) -> Result<execution::Model> {
+        if let Some(conversation_id) = model.conversation_id {
+            match if_busy {
+                IfBusy::Enqueue => {}
+                IfBusy::Reject => {
+                    if let Some(active) = self.store.active_runs(conversation_id).await?.first() {
+                        return Err(ExecutionError::ConversationBusy(*active));
+                    }
+                }
+                IfBusy::Interrupt => {
+                    for active in self.store.active_runs(conversation_id).await? {
+                        self.stop(model.owner_id, active).await?;
+                    }
+                }
+            }
+        }
+        Ok(self.runner.submit(model).await?)
+    }
+
+    /// Waits for the reply of the owner's run of a conversation: the stored assistant
+    /// message, or why there is none (`RunFailed`, `RunCancelled`).
+    pub async fn reply(&self, owner_id: Uuid, id: Uuid) -> Result<Message> {
+        let mut feed = self.watch(owner_id, id, 0).await?;
+        while let Some(frame) = feed.next().await? {
+            match &frame.event.event {
+                Event::MessageCompleted(message) => return Ok(message.clone()),
+                Event::ExecutionFailed(ExecutionFailed { error, code }) => {
+                    return Err(ExecutionError::RunFailed {
+                        error: error.clone(),
+                        code: *code,
+                    });
+                }
+                Event::ExecutionCancelled(_) => return Err(ExecutionError::RunCancelled),
+                Event::ExecutionCompleted(_) => break,
+                _ => {}
+            }
+        }
+        Err(ExecutionError::RunFailed {
+            error: "the run ended without a reply".into(),
+            code: None,
+        })
     }
 
     /// The owner's execution with this id (`404` when missing or someone else's).
@@ -142,6 +255,12 @@ impl ExecutionService {
     /// a terminal one is returned unchanged. The run stops wherever it runs: here through
     /// its cancellation token, on another replica through the event's notification.
     pub async fn cancel(&self, owner_id: Uuid, id: Uuid) -> Result<Execution> {
+        self.stop(owner_id, id).await?;
+        self.get(owner_id, id).await
+    }
+
+    /// Cancels the owner's execution if it is queued or running (nothing otherwise).
+    async fn stop(&self, owner_id: Uuid, id: Uuid) -> Result<()> {
         use execution::Column as C;
         let active = Condition::all()
             .add(C::OwnerId.eq(owner_id))
@@ -158,7 +277,7 @@ impl ExecutionService {
             self.broker.publish(event);
             self.broker.cancel_run(id);
         }
-        self.get(owner_id, id).await
+        Ok(())
     }
 
     /// The stored events of the owner's execution after `after`, then its live ones, up to
@@ -171,5 +290,29 @@ impl ExecutionService {
         // A terminal execution's last event is its terminal one: after it, nothing comes.
         let finished = model.status.is_terminal() && after >= model.last_seq;
         Ok(EventFeed::new(self.store.clone(), id, subscription, after, finished))
+    }
+}
+
+/// A new top-level run, not stored yet.
+fn new_run(owner_id: Uuid, agent_id: Option<Uuid>, conversation_id: Option<Uuid>, input: String) -> execution::Model {
+    execution::Model {
+        id: kernel::ids::new_id(),
+        owner_id,
+        agent_id,
+        conversation_id,
+        parent_id: None,
+        depth: 0,
+        status: ExecutionStatus::Queued,
+        input,
+        output: None,
+        error: None,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        last_seq: 0,
+        worker_id: None,
+        lease_expires_at: None,
+        created_at: kernel::clock::now(),
+        started_at: None,
+        completed_at: None,
     }
 }

@@ -27,6 +27,9 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
+    /// The states of a run that is not over: a conversation has at most one such run
+    /// writing to it.
+    pub const ACTIVE: [Self; 2] = [Self::Queued, Self::Running];
     /// Whether nothing happens to the execution any more.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)

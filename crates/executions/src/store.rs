@@ -23,6 +23,14 @@ pub(crate) const EVENTS_CHANNEL: &str = "agentry_execution_events";
 /// The PostgreSQL channel announcing newly queued executions (payload: the id).
 pub(crate) const QUEUE_CHANNEL: &str = "agentry_executions_queued";
 
+/// Claims skip the queued runs of a conversation that has an active run, or an older
+/// queued one: a conversation's runs start one at a time, in order, on every replica
+/// (under `FOR UPDATE SKIP LOCKED` a sibling being claimed elsewhere still counts as queued).
+const CONVERSATION_FREE: &str = "(conversation_id IS NULL OR NOT EXISTS (\
+SELECT 1 FROM executions AS other WHERE other.conversation_id = executions.conversation_id \
+AND (other.status IN ('running', 'requires_action') OR (other.status = 'queued' \
+AND (other.created_at < executions.created_at OR (other.created_at = executions.created_at AND other.id < executions.id))))))";
+
 /// Column changes applied together with an event.
 pub(crate) type Changes = Vec<(execution::Column, Expr)>;
 
@@ -48,14 +56,18 @@ impl Store {
         self.db.get_database_backend() == DbBackend::Postgres
     }
 
-    /// Stores a queued execution and, on PostgreSQL, wakes the workers of every replica.
-    pub(crate) async fn insert_queued(&self, model: &execution::Model) -> Result<()> {
+    /// Stores a queued execution and, when `announce` (no worker here takes it at once),
+    /// on PostgreSQL wakes the workers of every replica.
+    pub(crate) async fn insert_queued(&self, model: &execution::Model, announce: bool) -> Result<()> {
         let txn = self.db.begin().await?;
         let written = async {
             execution::Entity::insert(model.clone().into_active_model())
                 .exec_without_returning(&txn)
                 .await?;
-            notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await.map(Some)
+            if announce {
+                notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await?;
+            }
+            Ok(Some(()))
         }
         .await;
         settle(txn, written).await.map(drop)
@@ -84,18 +96,27 @@ impl Store {
     /// The row is picked by its own statement: inside an `UPDATE … WHERE id IN (SELECT …
     /// LIMIT 1 FOR UPDATE SKIP LOCKED)` PostgreSQL may run the sub-select more than once
     /// and so claim several rows.
+    ///
+    /// With `only`, claims that execution or nothing (a server starting the run it just
+    /// queued, without waiting for its dispatcher).
     pub(crate) async fn claim(
         &self,
         worker: &str,
         lease_until: DateTime<Utc>,
+        only: Option<Uuid>,
     ) -> Result<Option<(execution::Model, ExecutionEvent)>> {
         use execution::Column as C;
         let txn = self.db.begin().await?;
         let claimed = async {
-            let oldest: Option<Uuid> = execution::Entity::find()
+            let mut pick = execution::Entity::find()
                 .select_only()
                 .column(C::Id)
                 .filter(C::Status.eq(ExecutionStatus::Queued))
+                .filter(Expr::cust(CONVERSATION_FREE));
+            if let Some(id) = only {
+                pick = pick.filter(C::Id.eq(id));
+            }
+            let oldest: Option<Uuid> = pick
                 .order_by_asc(C::CreatedAt)
                 .order_by_asc(C::Id)
                 .limit(1)
@@ -122,7 +143,27 @@ impl Store {
             Ok(Some((model, event)))
         }
         .await;
-        settle(txn, claimed).await
+        match settle(txn, claimed).await {
+            // The database's one-active-run index refused it: another run of the
+            // conversation started meanwhile; it is claimed after that one ends.
+            Err(kernel::Error::Conflict(_)) => Ok(None),
+            other => other,
+        }
+    }
+
+    /// The oldest active run (`queued`, `running`, `requires_action`) of a conversation.
+    pub(crate) async fn active_runs(&self, conversation_id: Uuid) -> Result<Vec<Uuid>> {
+        use execution::Column as C;
+        Ok(execution::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(C::ConversationId.eq(conversation_id))
+            .filter(C::Status.is_in(ExecutionStatus::ACTIVE))
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     /// Appends an event to execution `id` if it meets `condition`, applying `changes` in
@@ -134,11 +175,31 @@ impl Store {
         changes: Changes,
         event: Event,
     ) -> Result<Option<ExecutionEvent>> {
+        Ok(self
+            .append_all(id, condition, changes, vec![event])
+            .await?
+            .and_then(|mut events| events.pop()))
+    }
+
+    /// Appends `events` (numbered consecutively, in order) to execution `id` if it meets
+    /// `condition`, in one transaction with one numbering update; `None` when it does not.
+    /// A run batches the deltas that arrive while its previous write is in flight.
+    pub(crate) async fn append_all(
+        &self,
+        id: Uuid,
+        condition: Condition,
+        changes: Changes,
+        events: Vec<Event>,
+    ) -> Result<Option<Vec<ExecutionEvent>>> {
         use execution::Column as C;
+        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        if count == 0 {
+            return Ok(Some(Vec::new()));
+        }
         let mut update = Query::update();
         update
             .table(execution::Entity)
-            .value(C::LastSeq, Expr::col(C::LastSeq).add(1));
+            .value(C::LastSeq, Expr::col(C::LastSeq).add(count));
         for (column, value) in changes {
             update.value(column, value);
         }
@@ -150,8 +211,8 @@ impl Store {
             let Some(row) = txn.query_one(&update).await? else {
                 return Ok(None);
             };
-            let seq: i64 = row.try_get("", "last_seq")?;
-            insert_event(&txn, id, seq, event).await.map(Some)
+            let last: i64 = row.try_get("", "last_seq")?;
+            insert_events(&txn, id, last - count + 1, events).await.map(Some)
         }
         .await;
         settle(txn, appended).await
@@ -224,6 +285,7 @@ impl Store {
             for model in failed {
                 let failed = Event::ExecutionFailed(ExecutionFailed {
                     error: reason.to_owned(),
+                    code: (reason == crate::runner::INTERRUPTED).then_some(crate::events::FailureCode::Interrupted),
                 });
                 events.push(insert_event(&txn, model.id, model.last_seq, failed).await?);
             }
@@ -270,26 +332,55 @@ async fn insert_event(
     seq: i64,
     event: Event,
 ) -> Result<ExecutionEvent> {
-    let data = event
-        .content_value()
-        .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
-    let model = execution_event::Model {
-        execution_id,
-        seq,
-        event_type: event.tag().to_owned(),
-        data,
-        created_at: kernel::clock::now(),
-    };
-    execution_event::Entity::insert(model.clone().into_active_model())
+    let mut events = insert_events(txn, execution_id, seq, vec![event]).await?;
+    events
+        .pop()
+        .ok_or_else(|| kernel::Error::Internal(anyhow::anyhow!("no event was written")))
+}
+
+/// Inserts `events` as `first`, `first + 1`, … in one statement and, on PostgreSQL,
+/// announces them with one notification (`<id>:<first>-<last>`, or `<id>:<seq>` for one).
+async fn insert_events(
+    txn: &impl ConnectionTrait,
+    execution_id: Uuid,
+    first: i64,
+    events: Vec<Event>,
+) -> Result<Vec<ExecutionEvent>> {
+    let created_at = kernel::clock::now();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut stored = Vec::with_capacity(events.len());
+    for (seq, event) in (first..).zip(events) {
+        let data = event
+            .content_value()
+            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        rows.push(
+            execution_event::Model {
+                execution_id,
+                seq,
+                event_type: event.tag().to_owned(),
+                data,
+                created_at,
+            }
+            .into_active_model(),
+        );
+        stored.push(ExecutionEvent {
+            seq,
+            execution_id,
+            event,
+            created_at,
+        });
+    }
+    let last = first + i64::try_from(stored.len()).unwrap_or(1) - 1;
+    execution_event::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    notify(txn, EVENTS_CHANNEL, format!("{execution_id}:{seq}")).await?;
-    Ok(ExecutionEvent {
-        seq,
-        execution_id,
-        event,
-        created_at: model.created_at,
-    })
+    let payload = if last == first {
+        format!("{execution_id}:{first}")
+    } else {
+        format!("{execution_id}:{first}-{last}")
+    };
+    notify(txn, EVENTS_CHANNEL, payload).await?;
+    Ok(stored)
 }
 
 /// `pg_notify(channel, payload)` on PostgreSQL; nothing elsewhere.

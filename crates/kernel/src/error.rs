@@ -74,15 +74,47 @@ pub enum Error {
     /// The upstream LLM provider did not answer in time (`504`).
     #[error("{0}")]
     UpstreamTimeout(String),
+    /// A `409` (or other status) with its own stable `code` and extension members, for
+    /// outcomes a client acts on (`conversation_busy` with `active_execution_id`, …).
+    #[error("{}", .0.detail)]
+    Coded(Box<Coded>),
     /// Anything else; details are logged, never sent (`500`).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The parts of an [`Error::Coded`].
+#[derive(Debug, Clone)]
+pub struct Coded {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable machine-readable `code`.
+    pub code: &'static str,
+    /// The human-readable `detail`.
+    pub detail: String,
+    /// Extension members added to the problem object.
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Error {
     /// A `422` for a single field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A problem with its own `code` and extension members.
+    pub fn coded(
+        status: u16,
+        code: &'static str,
+        detail: impl Into<String>,
+        extensions: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
+    ) -> Self {
+        Self::Coded(Box::new(Coded {
+            status,
+            code,
+            detail: detail.into(),
+            extensions: extensions.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }))
     }
 
     /// A `404` naming what was not found.
@@ -107,6 +139,7 @@ impl Error {
             Self::Unavailable(_) => 503,
             Self::Upstream(_) => 502,
             Self::UpstreamTimeout(_) => 504,
+            Self::Coded(coded) => coded.status,
             Self::Internal(_) => 500,
         }
     }
@@ -129,6 +162,7 @@ impl Error {
             Self::Unavailable(_) => "service_unavailable",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout(_) => "upstream_timeout",
+            Self::Coded(coded) => coded.code,
             Self::Internal(_) => "internal_error",
         }
     }

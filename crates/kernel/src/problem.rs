@@ -38,6 +38,11 @@ pub struct Problem {
     /// Failing fields (validation problems only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// Members particular to this problem's `code` (e.g. `active_execution_id` of
+    /// `conversation_busy`).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -58,6 +63,10 @@ impl Problem {
             code: err.code().to_owned(),
             request_id,
             errors,
+            extensions: match err {
+                Error::Coded(coded) => coded.extensions.clone(),
+                _ => serde_json::Map::new(),
+            },
         }
     }
 }

@@ -133,7 +133,7 @@ async fn executions_left_running_by_a_dead_process_are_failed_as_interrupted_at_
         (all[0]["seq"].as_i64(), all[0]["type"].as_str()),
         (Some(3), Some("execution.failed"))
     );
-    assert_eq!(all[0]["data"], json!({"error": "interrupted"}));
+    assert_eq!(all[0]["data"], json!({"error": "interrupted", "code": "interrupted"}));
     let picked_up = finished(&second, &ada, &queued).await;
     assert_eq!(
         picked_up["output"], "echo: waiting",

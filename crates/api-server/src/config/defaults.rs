@@ -65,8 +65,13 @@ pub fn llm_retries() -> u32 {
 pub fn chat_history_limit() -> u64 {
     20
 }
+pub fn sse_keepalive() -> u64 {
+    15
+}
+/// Runs wait on the model, not the CPU: a replica holds many at once, bounded by memory
+/// (a few KiB per run) and by the pool, whose writes runs batch (see docs/executions.md).
 pub fn execution_workers() -> usize {
-    4
+    1024
 }
 pub fn execution_max_depth() -> u32 {
     3

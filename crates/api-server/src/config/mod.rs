@@ -141,6 +141,9 @@ pub struct Config {
     /// `CHAT_HISTORY_LIMIT`: how many of a conversation's last messages a reply is generated from.
     #[serde(default = "defaults::chat_history_limit")]
     pub chat_history_limit: u64,
+    /// `SSE_KEEPALIVE_SECS`: interval of the `: keep-alive` comment on an idle event stream.
+    #[serde(default = "defaults::sse_keepalive")]
+    pub sse_keepalive_secs: u64,
     /// `ECHO_WORD_DELAY_MS`: pause of the `echo` provider before each streamed word (demos, load tests).
     #[serde(default)]
     pub echo_word_delay_ms: u64,
@@ -256,6 +259,13 @@ impl Config {
             poll_interval: Duration::from_millis(self.execution_poll_ms),
             history_limit: self.chat_history_limit,
             ..executions::RunnerConfig::default()
+        }
+    }
+
+    /// The settings of the event streams (chat replies and execution events).
+    pub fn streams(&self) -> executions::router::StreamSettings {
+        executions::router::StreamSettings {
+            keepalive: Duration::from_secs(self.sse_keepalive_secs.max(1)),
         }
     }
 

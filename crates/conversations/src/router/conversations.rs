@@ -13,7 +13,6 @@ use crate::schemas::{Conversation, ConversationCreate, ConversationListQuery, Co
 /// Creates a conversation owned by the caller, optionally bound to one of their agents.
 #[utoipa::path(
     tag = "conversations",
-    path = "",
     security(("bearer" = []), ("oauth2" = [])),
     request_body = ConversationCreate,
     responses(
@@ -24,7 +23,7 @@ use crate::schemas::{Conversation, ConversationCreate, ConversationListQuery, Co
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[post("")]
+#[post("/conversations")]
 pub(super) async fn create_conversation(
     principal: Principal,
     conversations: web::Data<ConversationService>,
@@ -44,7 +43,6 @@ pub(super) async fn create_conversation(
 /// Lists the caller's conversations, newest first; `?agent_id=` keeps one agent's.
 #[utoipa::path(
     tag = "conversations",
-    path = "",
     security(("bearer" = []), ("oauth2" = [])),
     params(ConversationListQuery),
     responses(
@@ -53,7 +51,7 @@ pub(super) async fn create_conversation(
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[get("")]
+#[get("/conversations")]
 pub(super) async fn list_conversations(
     principal: Principal,
     conversations: web::Data<ConversationService>,
@@ -77,7 +75,7 @@ pub(super) async fn list_conversations(
         (status = 404, response = problems::NotFound),
     )
 )]
-#[get("/{conversation_id}")]
+#[get("/conversations/{conversation_id}")]
 pub(super) async fn read_conversation(
     principal: Principal,
     conversations: web::Data<ConversationService>,
@@ -101,7 +99,7 @@ pub(super) async fn read_conversation(
         (status = 422, response = problems::UnprocessableContent),
     )
 )]
-#[patch("/{conversation_id}")]
+#[patch("/conversations/{conversation_id}")]
 pub(super) async fn update_conversation(
     principal: Principal,
     conversations: web::Data<ConversationService>,
@@ -127,7 +125,7 @@ pub(super) async fn update_conversation(
         (status = 404, response = problems::NotFound),
     )
 )]
-#[delete("/{conversation_id}")]
+#[delete("/conversations/{conversation_id}")]
 pub(super) async fn delete_conversation(
     principal: Principal,
     conversations: web::Data<ConversationService>,

@@ -1,23 +1,21 @@
-//! The `/conversations` and `/chat` routes: thin handlers that extract, call the services,
-//! and answer with JSON or a Server-Sent Events stream.
+//! The `/conversations` routes: thin handlers that extract, call the service, and answer.
+//! Sending a message (`POST /conversations/{id}/messages`, `POST /chat/messages`) starts a
+//! run and is routed by the `executions` crate.
 
 mod conversations;
 mod messages;
-mod sse;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Registers the `/conversations` and `/chat` routes (mount under `/api/v1`).
+/// Registers the `/conversations` routes (mount under `kernel::routes::API_PREFIX`). They are
+/// plain resources, not a `/conversations` scope: a scope would take every
+/// `/conversations/…` path, including `executions`' `POST /conversations/{id}/messages`,
+/// and make the result depend on mounting order.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(
-        utoipa_actix_web::scope("/conversations")
-            .service(conversations::create_conversation)
-            .service(conversations::list_conversations)
-            .service(conversations::read_conversation)
-            .service(conversations::update_conversation)
-            .service(conversations::delete_conversation)
-            .service(messages::list_messages)
-            .service(messages::post_message),
-    )
-    .service(utoipa_actix_web::scope("/chat").service(messages::post_chat_message));
+    cfg.service(conversations::create_conversation)
+        .service(conversations::list_conversations)
+        .service(conversations::read_conversation)
+        .service(conversations::update_conversation)
+        .service(conversations::delete_conversation)
+        .service(messages::list_messages);
 }

@@ -24,6 +24,10 @@ pub struct MessageCreate {
     #[serde(default)]
     #[garde(skip)]
     pub stream: bool,
+    /// What to do when the conversation already has an active run; absent: `enqueue`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub if_busy: Option<IfBusy>,
 }
 
 /// A user message, to an existing conversation or to a new one.
@@ -46,6 +50,25 @@ pub struct ChatMessageCreate {
     #[serde(default)]
     #[garde(skip)]
     pub stream: bool,
+    /// What to do when the conversation already has an active run; absent: `enqueue`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub if_busy: Option<IfBusy>,
+}
+
+/// What a new run of a conversation does when another run of it is active (`queued`,
+/// `running` or `requires_action`): a conversation has at most one active run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IfBusy {
+    /// Wait behind the active run and start when it ends (its user message is stored
+    /// then, so the history stays in order).
+    #[default]
+    Enqueue,
+    /// Refuse: `409` problem with `code: "conversation_busy"` and `active_execution_id`.
+    Reject,
+    /// Cancel the active run (its partial reply is not stored), then run.
+    Interrupt,
 }
 
 /// Who wrote a message.
@@ -88,6 +111,8 @@ pub struct Message {
     pub model: Option<String>,
     /// Tokens spent producing it (assistant messages).
     pub usage: Option<llm::Usage>,
+    /// The run (execution) that wrote it: the reply's, and the user message it answered.
+    pub execution_id: Option<Uuid>,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
 }
@@ -109,6 +134,7 @@ impl From<message::Model> for Message {
             content: m.content,
             model: m.model,
             usage,
+            execution_id: m.execution_id,
             created_at: m.created_at,
         }
     }

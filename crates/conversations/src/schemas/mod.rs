@@ -5,11 +5,11 @@
 
 mod conversation;
 mod message;
-pub(crate) mod rules;
+pub mod rules;
 mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
-pub use message::{ChatMessageCreate, Message, MessageCreate, MessageDelta, MessageRole};
+pub use message::{ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole};
 pub use stream::ChatStreamEvent;
 
 use garde::Validate;

@@ -8,11 +8,11 @@ pub(crate) const TITLE_MAX: usize = 200;
 /// Longest message, in characters.
 pub(crate) const CONTENT_MAX: usize = 100_000;
 /// Length of the title of a conversation that `/chat/messages` creates, in characters.
-pub(crate) const DERIVED_TITLE_CHARS: usize = 50;
+pub const DERIVED_TITLE_CHARS: usize = 50;
 
 /// The title of a conversation started by its first message: the first 50 characters of
 /// the message, without surrounding whitespace.
-pub(crate) fn derived_title(content: &str) -> String {
+pub fn derived_title(content: &str) -> String {
     let head: String = content.trim().chars().take(DERIVED_TITLE_CHARS).collect();
     head.trim_end().to_owned()
 }

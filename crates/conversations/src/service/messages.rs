@@ -10,7 +10,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ConversationService;
-use super::conversations::new_conversation;
 use crate::entities::{conversation, message};
 use crate::error::{ConversationError, Result};
 use crate::schemas::Message;
@@ -26,6 +25,8 @@ pub struct NewMessage {
     pub model: Option<String>,
     /// Tokens spent producing it (assistant messages).
     pub usage: Option<llm::Usage>,
+    /// The run writing it.
+    pub execution_id: Option<Uuid>,
 }
 
 impl NewMessage {
@@ -36,7 +37,14 @@ impl NewMessage {
             content: content.into(),
             model: None,
             usage: None,
+            execution_id: None,
         }
+    }
+
+    /// This message, written by run `execution_id`.
+    pub fn by(mut self, execution_id: Uuid) -> Self {
+        self.execution_id = Some(execution_id);
+        self
     }
 
     /// The stored row of this message in `conversation_id`.
@@ -50,6 +58,7 @@ impl NewMessage {
             model: self.model,
             prompt_tokens: self.usage.map(|u| tokens(u.prompt_tokens)),
             completion_tokens: self.usage.map(|u| tokens(u.completion_tokens)),
+            execution_id: self.execution_id,
             created_at: kernel::clock::now(),
         }
     }
@@ -80,26 +89,6 @@ impl ConversationService {
         Ok(model.into())
     }
 
-    /// Creates a conversation holding `first` as its only message, atomically.
-    pub(super) async fn start_with(
-        &self,
-        owner_id: Uuid,
-        agent_id: Option<Uuid>,
-        title: String,
-        first: NewMessage,
-    ) -> Result<Message> {
-        let mut conversation = new_conversation(owner_id, agent_id, Some(title), Default::default());
-        conversation.message_count = 1;
-        let model = first.into_model(conversation.id);
-        let txn = self.db.begin().await?;
-        conversation::Entity::insert(conversation.into_active_model())
-            .exec_without_returning(&txn)
-            .await?;
-        insert(&txn, &model).await?;
-        txn.commit().await?;
-        Ok(model.into())
-    }
-
     /// A page of the owner's conversation's messages, in `page`'s direction; `NotFound`
     /// when the conversation is missing or someone else's.
     pub async fn messages(&self, owner_id: Uuid, conversation_id: Uuid, page: &PageParams) -> Result<Page<Message>> {
@@ -124,8 +113,8 @@ impl ConversationService {
         self.recent(conversation_id, limit).await
     }
 
-    /// The last `limit` messages of a conversation already known to be the caller's.
-    pub(super) async fn recent(&self, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
+    /// The last `limit` messages of a conversation already known to be the caller's, oldest first.
+    pub async fn recent(&self, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
         let mut rows = message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation_id))
             .order_by_desc(message::Column::CreatedAt)

@@ -1,11 +1,9 @@
-//! Business rules of conversations: [`ConversationService`] (CRUD and the message log)
-//! and [`ChatService`] (replies from the conversation's agent through the LLM providers).
+//! Business rules of conversations: [`ConversationService`] (CRUD and the message log).
+//! Replies are written by runs (the `executions` crate), through the message log.
 
-mod chat;
 mod conversations;
 mod messages;
 
-pub use chat::{ChatEvent, ChatService, ChatTarget};
 pub use conversations::ConversationService;
 pub use messages::NewMessage;
 

@@ -1,17 +1,15 @@
 //! Shared set-up of the service tests: a fresh migrated database (SQLite in memory, or a
 //! fresh schema on the PostgreSQL server of `TEST_DATABASE_URL`), users, agents, services,
-//! and scripted LLM providers.
-
-use std::sync::Arc;
+//! and services.
 
 use agents::schemas::AgentCreate;
 use agents::{AgentService, ProviderNames};
-use conversations::{ChatService, ConversationService};
-use llm::{LlmConfig, Provider, ProviderRegistry};
+use conversations::ConversationService;
+use llm::{LlmConfig, ProviderRegistry};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-pub use testkit::{ScriptedProvider, body, invalid_fields, user};
+pub use testkit::{body, invalid_fields, user};
 
 /// A fresh, migrated database (see `testkit::database`).
 pub async fn database() -> DatabaseConnection {
@@ -23,16 +21,12 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub agents: AgentService,
     pub conversations: ConversationService,
-    pub chat: ChatService,
 }
 
-/// The services over a fresh database, with `echo` plus `extra` providers and a history of `history_limit`.
-pub async fn services(extra: Vec<(&str, Arc<dyn Provider>)>, history_limit: u64) -> Services {
+/// The services over a fresh database (agents may name the built-in providers).
+pub async fn services() -> Services {
     let db = database().await;
-    let mut registry = ProviderRegistry::from_config(&LlmConfig::default()).expect("registry");
-    for (name, provider) in extra {
-        registry = registry.with_provider(name, provider);
-    }
+    let registry = ProviderRegistry::from_config(&LlmConfig::default()).expect("registry");
     let agents = AgentService::new(
         db.clone(),
         ProviderNames {
@@ -41,12 +35,10 @@ pub async fn services(extra: Vec<(&str, Arc<dyn Provider>)>, history_limit: u64)
         },
     );
     let conversations = ConversationService::new(db.clone(), agents.clone());
-    let chat = ChatService::new(conversations.clone(), agents.clone(), registry, history_limit);
     Services {
         db,
         agents,
         conversations,
-        chat,
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn create_read_list_update_delete() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let helper = agent(&s, alice, json!({"name": "helper", "model": "echo-1"})).await;
 
@@ -64,7 +64,7 @@ async fn create_read_list_update_delete() {
 
 #[tokio::test]
 async fn another_owners_conversation_is_not_found() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let bob = user(&s.db, "bob").await;
     let theirs = s
@@ -95,7 +95,7 @@ async fn another_owners_conversation_is_not_found() {
 
 #[tokio::test]
 async fn bad_fields_are_named() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let bob = user(&s.db, "bob").await;
     let bobs_agent = agent(&s, bob, json!({"name": "b", "model": "echo-1"})).await;
@@ -122,7 +122,7 @@ async fn bad_fields_are_named() {
 
 #[tokio::test]
 async fn appended_messages_count_and_make_the_history() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let conversation = s.conversations.create(alice, body(json!({}))).await.unwrap();
     for i in 0..5 {
@@ -138,6 +138,7 @@ async fn appended_messages_count_and_make_the_history() {
                 prompt_tokens: 3,
                 completion_tokens: 4,
             }),
+            execution_id: None,
         };
         let stored = s
             .conversations
@@ -160,7 +161,7 @@ async fn appended_messages_count_and_make_the_history() {
 
 #[tokio::test]
 async fn messages_page_oldest_first_or_newest_first() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let conversation = s.conversations.create(alice, body(json!({}))).await.unwrap();
     for i in 0..5 {
@@ -188,7 +189,7 @@ async fn messages_page_oldest_first_or_newest_first() {
 
 #[tokio::test]
 async fn deleting_a_conversation_deletes_its_messages() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let kept = s.conversations.create(alice, body(json!({}))).await.unwrap();
     let gone = s.conversations.create(alice, body(json!({}))).await.unwrap();
@@ -209,7 +210,7 @@ async fn deleting_a_conversation_deletes_its_messages() {
 
 #[tokio::test]
 async fn a_deleted_agent_leaves_its_conversations_readable() {
-    let s = services(vec![], 20).await;
+    let s = services().await;
     let alice = user(&s.db, "alice").await;
     let helper = agent(&s, alice, json!({"name": "helper", "model": "echo-1"})).await;
     let conversation = s

@@ -9,5 +9,4 @@
 
 mod common;
 
-mod chat_service;
 mod conversation_service;

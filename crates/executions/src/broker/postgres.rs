@@ -63,26 +63,36 @@ async fn deliver(store: &Store, broker: &Broker, channel: &str, payload: &str) {
         broker.wake_queue();
         return;
     }
-    let Some((id, seq)) = parse(payload) else {
+    let Some((id, first, last)) = parse(payload) else {
         tracing::warn!(payload, "malformed execution event notification");
         return;
     };
-    if !broker.wants(id, seq) {
+    if !broker.wants(id, last) {
         return;
     }
-    match store.events_after(id, seq - 1, 1).await {
+    let count = u64::try_from(last - first + 1).unwrap_or(1);
+    match store.events_after(id, first - 1, count).await {
         Ok(events) => events.into_iter().for_each(|event| broker.publish(event)),
         Err(err) => {
-            tracing::warn!(error = %err, %id, seq, "cannot read a notified event");
+            tracing::warn!(error = %err, %id, first, last, "cannot read notified events");
             broker.resync_all();
         }
     }
 }
 
 /// `<uuid>:<seq>` → its parts.
-fn parse(payload: &str) -> Option<(Uuid, i64)> {
-    let (id, seq) = payload.split_once(':')?;
-    Some((Uuid::parse_str(id).ok()?, seq.parse().ok()?))
+/// `<id>:<seq>` or, for a batch, `<id>:<first>-<last>`.
+fn parse(payload: &str) -> Option<(Uuid, i64, i64)> {
+    let (id, seqs) = payload.split_once(':')?;
+    let (first, last) = match seqs.split_once('-') {
+        Some((first, last)) => (first.parse().ok()?, last.parse().ok()?),
+        None => {
+            let seq = seqs.parse().ok()?;
+            (seq, seq)
+        }
+    };
+    (first >= 1 && last >= first).then_some(())?;
+    Some((Uuid::parse_str(id).ok()?, first, last))
 }
 
 #[cfg(test)]
@@ -92,7 +102,9 @@ mod tests {
     #[test]
     fn payloads_parse() {
         let id = uuid::Uuid::now_v7();
-        assert_eq!(parse(&format!("{id}:7")), Some((id, 7)));
+        assert_eq!(parse(&format!("{id}:7")), Some((id, 7, 7)));
+        assert_eq!(parse(&format!("{id}:3-9")), Some((id, 3, 9)));
+        assert_eq!(parse(&format!("{id}:9-3")), None);
         assert_eq!(parse("nope"), None);
         assert_eq!(parse(&format!("{id}:x")), None);
     }

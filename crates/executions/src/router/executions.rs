@@ -2,13 +2,14 @@
 
 use actix_web::http::header;
 use actix_web::web::{self, Json, Query};
-use actix_web::{HttpResponse, get, post};
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use kernel::openapi as problems;
-use kernel::{Page, PageParams, Principal, Result, Valid};
+use kernel::{Page, PageParams, Principal, Problem, Result, Valid};
 use uuid::Uuid;
 
+use super::sse::{self, Framing};
 use crate::ExecutionService;
-use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ListQuery};
+use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ExecutionEvent, ListQuery};
 use crate::service::ListFilter;
 
 /// Starts a run of one of the caller's agents in the background: answers at once with
@@ -19,10 +20,12 @@ use crate::service::ListFilter;
     params(("agent_id" = Uuid, Path, description = "The agent to run")),
     request_body = ExecutionCreate,
     responses(
-        (status = 202, description = "The queued execution", body = Execution,
+        (status = 202, description = "The execution as stored: `running` when a worker of this server took it at once, otherwise `queued`", body = Execution,
             headers(("Location" = String, description = "URL of the execution"))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
+        (status = 409, description = "With `conversation_id` and `if_busy: \"reject\"`: the conversation has an active run (`code: \"conversation_busy\"`, `active_execution_id`)",
+            body = Problem, content_type = "application/problem+json"),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::UnprocessableContent),
@@ -114,13 +117,20 @@ pub(super) async fn cancel_execution(
 }
 
 /// The stored events of one of the caller's executions with `seq > after`, oldest first
-/// (at most `limit`; read on with `after` = the last `seq` returned).
+/// (at most `limit`; read on with `after` = the last `seq` returned); with
+/// `Accept: text/event-stream`, the same events as a Server-Sent Events stream that goes on
+/// with the live ones.
 #[utoipa::path(
     tag = "executions",
     security(("bearer" = []), ("oauth2" = [])),
-    params(("execution_id" = Uuid, Path, description = "The execution's id"), EventsQuery),
+    params(
+        ("execution_id" = Uuid, Path, description = "The execution's id"),
+        EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Stream only: the `id` of the last event received; the stream resumes after it (instead of `after`)"),
+    ),
     responses(
         (status = 200, description = "The events", body = EventList),
+        (status = "2XX", description = EVENTS_STREAM_DESCRIPTION, content((ExecutionEvent = "text/event-stream"))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
         (status = 422, response = problems::UnprocessableContent),
@@ -128,15 +138,23 @@ pub(super) async fn cancel_execution(
 )]
 #[get("/{execution_id}/events")]
 pub(super) async fn list_execution_events(
+    req: HttpRequest,
     principal: Principal,
     executions: web::Data<ExecutionService>,
     path: web::Path<Uuid>,
     query: Valid<Query<EventsQuery>>,
-) -> Result<Json<EventList>> {
+) -> Result<HttpResponse> {
     let query = query.into_inner().into_inner();
+    let id = path.into_inner();
+    if sse::wants_event_stream(&req) {
+        let after = sse::last_event_id(&req).or(query.after).unwrap_or(0);
+        let feed = executions.watch(principal.user_id, id, after).await?;
+        return Ok(sse::respond(&req, id, feed, Framing::Events));
+    }
     let (after, limit) = (query.after.unwrap_or(0), query.limit.unwrap_or(EVENTS_MAX));
-    let items = executions
-        .events(principal.user_id, path.into_inner(), after, limit)
-        .await?;
-    Ok(Json(EventList { items }))
+    let items = executions.events(principal.user_id, id, after, limit).await?;
+    Ok(HttpResponse::Ok().json(EventList { items }))
 }
+
+/// The stream answer of the events route, listed under `2XX` (see the chat routes' note).
+const EVENTS_STREAM_DESCRIPTION: &str = "Status `200`, with `Accept: text/event-stream`: the stored events after `after` (or after the `Last-Event-ID` header), then the live ones, as Server-Sent Events: `id: <seq>`, `event: <type>`, and `data:` the whole Event as JSON (as on the WebSocket). The stream ends after the terminal event (at once when the client already has it); while idle it sends a comment line `: keep-alive` every `SSE_KEEPALIVE_SECS` (15 s).";

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     background: CancellationToken,
     /// The dispatcher and every run.
     runs: TaskTracker,
+    /// One permit per run this process may hold at once (`workers`).
+    workers: Arc<Semaphore>,
     started: AtomicBool,
 }
 
@@ -67,6 +69,7 @@ impl Runner {
         config: RunnerConfig,
     ) -> Self {
         let worker_id = format!("{}-{}", std::process::id(), kernel::ids::new_id().simple());
+        let workers = Arc::new(Semaphore::new(config.workers));
         Self {
             inner: Arc::new(Inner {
                 store: Store::new(db),
@@ -80,6 +83,7 @@ impl Runner {
                 stop_claiming: CancellationToken::new(),
                 background: CancellationToken::new(),
                 runs: TaskTracker::new(),
+                workers,
                 started: AtomicBool::new(false),
             }),
         }
@@ -88,6 +92,56 @@ impl Runner {
     /// The id this process claims executions under.
     pub fn worker_id(&self) -> &str {
         &self.inner.worker_id
+    }
+
+    /// Stores a new top-level execution, `queued`, and gets it going: when this process
+    /// has a free worker it claims the run at once (no wait for the dispatcher; the claim
+    /// still skips a busy conversation), otherwise the workers of every replica are woken.
+    /// Returns the execution as stored.
+    pub(crate) async fn submit(&self, model: execution::Model) -> kernel::Result<execution::Model> {
+        let inner = &self.inner;
+        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
+            Ok(permit) if inner.started.load(Ordering::SeqCst) && !inner.stop_claiming.is_cancelled() => Some(permit),
+            _ => None,
+        };
+        inner.store.insert_queued(&model, permit.is_none()).await?;
+        let Some(permit) = permit else {
+            inner.broker.wake_queue();
+            return Ok(model);
+        };
+        let job = Arc::clone(inner);
+        let id = model.id;
+        inner.runs.spawn(async move {
+            match job
+                .store
+                .claim(&job.worker_id, lease_until(&job.config), Some(id))
+                .await
+            {
+                Ok(Some((claimed, started))) => {
+                    job.broker.publish(started);
+                    run::run_claimed(Arc::clone(&job), claimed).await;
+                }
+                // Its conversation is busy (or another replica took it): the dispatchers
+                // claim it when its turn comes.
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(execution_id = %id, error = %err, "cannot start a new execution; left queued");
+                    job.broker.wake_queue();
+                }
+            }
+            drop(permit);
+        });
+        Ok(model)
+    }
+
+    /// The store and broker, for the service answering the owners of executions.
+    pub(crate) fn parts(&self) -> (&Store, &Broker) {
+        (&self.inner.store, &self.inner.broker)
+    }
+
+    /// The agents and conversations services the runner reads.
+    pub(crate) fn services(&self) -> (&AgentService, &ConversationService) {
+        (&self.inner.agents, &self.inner.conversations)
     }
 
     /// The executions this process is running right now (sub-agent runs included).
@@ -160,7 +214,7 @@ async fn mark_interrupted(inner: &Inner) {
 
 /// Claims queued executions while workers are free, and runs each in its own task.
 async fn dispatch(inner: Arc<Inner>) {
-    let workers = Arc::new(Semaphore::new(inner.config.workers));
+    let workers = Arc::clone(&inner.workers);
     loop {
         let permit = tokio::select! {
             () = inner.stop_claiming.cancelled() => return,
@@ -170,7 +224,7 @@ async fn dispatch(inner: Arc<Inner>) {
             },
         };
         let lease_until = lease_until(&inner.config);
-        match inner.store.claim(&inner.worker_id, lease_until).await {
+        match inner.store.claim(&inner.worker_id, lease_until, None).await {
             Ok(Some((model, started))) => {
                 inner.broker.publish(started);
                 let job = Arc::clone(&inner);

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, Condition};
 
 use super::Inner;
 use crate::entities::execution;
-use crate::events::{Event, ExecutionCancelled, ExecutionCompleted, ExecutionFailed};
+use crate::events::{Event, ExecutionCancelled, ExecutionCompleted, ExecutionFailed, FailureCode};
 use crate::status::ExecutionStatus;
 
 /// How a run ended, as far as the runner writes it down.
@@ -13,11 +13,29 @@ pub(super) enum Outcome {
     /// The agent answered.
     Completed { output: String, usage: Tokens },
     /// It failed: provider error, timeout, step limit, a vanished agent.
-    Failed { error: String, usage: Tokens },
+    Failed { failure: Failure, usage: Tokens },
     /// Its cancellation token fired (a cancel request, or the parent's end).
     Cancelled { usage: Tokens },
     /// It is no longer this process's to finish (finished elsewhere, or the process stops).
     Abandoned,
+}
+
+/// Why a run failed, and what kind of failure it was.
+pub(super) struct Failure {
+    /// The reason, as stored in `error`.
+    pub(super) error: String,
+    /// The kind, when a client can act on it.
+    pub(super) code: Option<FailureCode>,
+}
+
+impl Failure {
+    /// A failure of no particular kind.
+    pub(super) fn plain(error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            code: None,
+        }
+    }
 }
 
 /// Tokens spent by one execution's own calls.
@@ -55,8 +73,14 @@ pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Out
             usage,
             Some((C::Output, output)),
         ),
-        Outcome::Failed { error, usage } => (
-            Event::ExecutionFailed(ExecutionFailed { error: error.clone() }),
+        Outcome::Failed {
+            failure: Failure { error, code },
+            usage,
+        } => (
+            Event::ExecutionFailed(ExecutionFailed {
+                error: error.clone(),
+                code,
+            }),
             ExecutionStatus::Failed,
             usage,
             Some((C::Error, error)),

@@ -1,5 +1,8 @@
 //! One execution's run: the agent's provider streamed into events, tool calls answered by
-//! sub-agents running as child executions, bounded by steps, depth and a deadline.
+//! sub-agents running as child executions, bounded by steps, depth and a deadline. A run of
+//! a conversation stores its input as the user message (`message.created`) when it starts
+//! and its answer as the assistant message (`message.completed`) when it ends: every reply
+//! of every conversation is written here.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,22 +11,26 @@ use std::sync::Arc;
 use agents::schemas::Agent;
 use conversations::{ConversationError, NewMessage};
 use futures_util::StreamExt;
+use futures_util::future::OptionFuture;
 use kernel::Error;
 use llm::{ChatMessage, ChatRequest, ChatResponse, Role, StreamEvent, ToolCall};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::Inner;
-use super::outcome::{Outcome, Tokens, finish, held_by};
+use super::outcome::{Failure, Outcome, Tokens, finish, held_by};
 use super::tools::{SubagentTools, call_input};
 use crate::entities::execution;
-use crate::events::{Event, SubagentCompleted, SubagentStarted};
+use crate::events::{Event, FailureCode, SubagentCompleted, SubagentStarted};
 use crate::status::ExecutionStatus;
 
 type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+/// A write of events in flight.
+type Writing<'a> = Pin<Box<dyn Future<Output = Result<(), Stop>> + Send + 'a>>;
 
 /// Runs a freshly claimed top-level execution to its end and records the end.
-#[tracing::instrument(name = "execution.run", skip_all, fields(execution_id = %model.id, agent_id = %model.agent_id))]
+#[tracing::instrument(name = "execution.run", skip_all, fields(execution_id = %model.id, agent_id = ?model.agent_id))]
 pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
     let token = inner.broker.register_run(model.id, &inner.interrupt);
     // A cancel may have landed between the claim and the registration.
@@ -33,37 +40,80 @@ pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
         token.cancel();
     }
     let deadline = Instant::now() + inner.config.timeout;
-    let outcome = match inner.agents.find_owned(model.owner_id, model.agent_id).await {
-        Ok(Some(agent)) => {
+    let outcome = match settings(&inner, &model).await {
+        Ok(settings) => {
             Run {
                 inner: &inner,
                 model: &model,
-                // A run reads the agent's settings; its sub-agents are loaded when it needs them.
-                agent: Agent::from_model(agent, Vec::new(), Vec::new()),
+                settings,
                 token: &token,
                 deadline,
             }
             .execute()
             .await
         }
-        Ok(None) => Outcome::Failed {
-            error: "the agent no longer exists".into(),
-            usage: Tokens::default(),
-        },
-        Err(err) => Outcome::Failed {
-            error: format!("cannot load the agent: {err}"),
+        Err(error) => Outcome::Failed {
+            failure: Failure::plain(error),
             usage: Tokens::default(),
         },
     };
     finish(&inner, &model, outcome).await;
     inner.broker.unregister_run(model.id);
+    if model.conversation_id.is_some() {
+        // The next queued run of this conversation may start now.
+        inner.broker.wake_queue();
+    }
+}
+
+/// What answers a run: its agent's provider, model and prompt, or (an agentless
+/// conversation) the registry's default provider and model.
+struct Settings {
+    agent_id: Option<Uuid>,
+    provider: String,
+    model: String,
+    system_prompt: Option<String>,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+}
+
+impl Settings {
+    fn of(agent: &Agent) -> Self {
+        Self {
+            agent_id: Some(agent.id),
+            provider: agent.provider.clone(),
+            model: agent.model.clone(),
+            system_prompt: agent.system_prompt.clone(),
+            // The stored value is f64 in 0..=2; providers take f32.
+            temperature: Some(agent.temperature as f32),
+            max_tokens: agent.max_tokens,
+        }
+    }
+}
+
+/// The settings of a top-level run (its sub-agents are loaded when it needs them).
+async fn settings(inner: &Inner, model: &execution::Model) -> Result<Settings, String> {
+    let Some(agent_id) = model.agent_id else {
+        return Ok(Settings {
+            agent_id: None,
+            provider: inner.providers.default_provider().to_owned(),
+            model: inner.providers.default_model().to_owned(),
+            system_prompt: None,
+            temperature: None,
+            max_tokens: None,
+        });
+    };
+    match inner.agents.find_owned(model.owner_id, agent_id).await {
+        Ok(Some(agent)) => Ok(Settings::of(&Agent::from_model(agent, Vec::new(), Vec::new()))),
+        Ok(None) => Err("the agent no longer exists".into()),
+        Err(err) => Err(format!("cannot load the agent: {err}")),
+    }
 }
 
 /// One execution being run by this process.
 struct Run<'a> {
     inner: &'a Inner,
     model: &'a execution::Model,
-    agent: Agent,
+    settings: Settings,
     token: &'a CancellationToken,
     deadline: Instant,
 }
@@ -75,7 +125,7 @@ impl<'a> Run<'a> {
             let mut usage = Tokens::default();
             match self.converse(&mut usage).await {
                 Ok(output) => Outcome::Completed { output, usage },
-                Err(Stop::Failed(error)) => Outcome::Failed { error, usage },
+                Err(Stop::Failed(failure)) => Outcome::Failed { failure, usage },
                 Err(Stop::Interrupted) if self.inner.interrupt.is_cancelled() => Outcome::Abandoned,
                 Err(Stop::Interrupted) => Outcome::Cancelled { usage },
                 Err(Stop::Lost) => Outcome::Abandoned,
@@ -89,24 +139,29 @@ impl<'a> Run<'a> {
         let provider = self
             .inner
             .providers
-            .get(&self.agent.provider)
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+            .get(&self.settings.provider)
+            .map_err(|e| Stop::failed(e.to_string()))?;
         let mut messages = self.context().await?;
         let tools = self.tools().await?;
         let max_steps = self.inner.config.max_steps.max(1);
         for _ in 0..max_steps {
             let request = ChatRequest {
-                model: self.agent.model.clone(),
-                system_prompt: self.agent.system_prompt.clone(),
+                model: self.settings.model.clone(),
+                system_prompt: self.settings.system_prompt.clone(),
                 messages: messages.clone(),
-                temperature: Some(self.agent.temperature as f32),
-                max_tokens: self.agent.max_tokens,
+                temperature: self.settings.temperature,
+                max_tokens: self.settings.max_tokens,
                 tools: tools.definitions(),
             };
             let response = self.stream(provider.stream(request)).await?;
             usage.add(response.usage);
             if response.tool_calls.is_empty() {
-                self.remember_answer(&response.text, *usage).await?;
+                let model = if response.model.is_empty() {
+                    &self.settings.model
+                } else {
+                    &response.model
+                };
+                self.remember_answer(&response.text, model, *usage).await?;
                 return Ok(response.text);
             }
             messages.push(ChatMessage {
@@ -120,12 +175,13 @@ impl<'a> Run<'a> {
                 messages.push(ChatMessage::tool_result(call.id.clone(), result));
             }
         }
-        Err(Stop::Failed(format!(
+        Err(Stop::failed(format!(
             "the agent did not finish within {max_steps} steps"
         )))
     }
 
-    /// The history (a conversation's, with the input appended to it) and the input.
+    /// The history: the input alone, or a conversation's last messages once the input is
+    /// stored in it as the user message (`message.created`).
     async fn context(&self) -> Result<Vec<ChatMessage>, Stop> {
         let input = self.model.input.clone();
         let Some(conversation_id) = self.model.conversation_id else {
@@ -133,25 +189,25 @@ impl<'a> Run<'a> {
         };
         let conversations = &self.inner.conversations;
         let owner = self.model.owner_id;
-        let mut history = match conversations
-            .history(owner, conversation_id, self.inner.config.history_limit)
+        let stored = match conversations
+            .append_message(owner, conversation_id, NewMessage::user(input).by(self.model.id))
             .await
         {
-            Ok(history) => history,
-            Err(err) => return Err(self.conversation_failure("read", err).await),
+            Ok(stored) => stored,
+            Err(err) => return Err(self.conversation_failure("append the input to", err).await),
         };
-        if let Err(err) = conversations
-            .append_message(owner, conversation_id, NewMessage::user(input.clone()))
+        self.emit(Event::MessageCreated(stored)).await?;
+        match conversations
+            .recent(conversation_id, self.inner.config.history_limit)
             .await
         {
-            return Err(self.conversation_failure("append the input to", err).await);
+            Ok(history) => Ok(history),
+            Err(err) => Err(self.conversation_failure("read", err).await),
         }
-        history.push(ChatMessage::user(input));
-        Ok(history)
     }
 
-    /// Stores the answer in the conversation, if the execution has one.
-    async fn remember_answer(&self, output: &str, usage: Tokens) -> Result<(), Stop> {
+    /// Stores the answer in the conversation, if the execution has one (`message.completed`).
+    async fn remember_answer(&self, output: &str, model: &str, usage: Tokens) -> Result<(), Stop> {
         let Some(conversation_id) = self.model.conversation_id else {
             return Ok(());
         };
@@ -159,11 +215,12 @@ impl<'a> Run<'a> {
         let message = NewMessage {
             role: Role::Assistant,
             content: output.to_owned(),
-            model: Some(self.agent.model.clone()),
+            model: Some(model.to_owned()),
             usage: Some(llm::Usage {
                 prompt_tokens: clamp(usage.prompt),
                 completion_tokens: clamp(usage.completion),
             }),
+            execution_id: Some(self.model.id),
         };
         match self
             .inner
@@ -171,7 +228,7 @@ impl<'a> Run<'a> {
             .append_message(self.model.owner_id, conversation_id, message)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(stored) => self.emit(Event::MessageCompleted(stored)).await,
             Err(err) => Err(self.conversation_failure("append the output to", err).await),
         }
     }
@@ -187,51 +244,75 @@ impl<'a> Run<'a> {
             None => false,
         };
         if gone {
-            Stop::Failed("the conversation no longer exists".into())
+            Stop::failed("the conversation no longer exists")
         } else if self.inner.stop_claiming.is_cancelled() {
             tracing::warn!(execution_id = %self.model.id, error = %err, "cannot {action} the conversation while stopping");
             Stop::Lost
         } else {
-            Stop::Failed(format!("cannot {action} the conversation: {err}"))
+            Stop::failed(format!("cannot {action} the conversation: {err}"))
         }
     }
 
     /// The agent's live sub-agents as tools, unless delegating would exceed the depth limit.
     async fn tools(&self) -> Result<SubagentTools, Stop> {
+        let Some(agent_id) = self.settings.agent_id else {
+            return Ok(SubagentTools::new(Vec::new()));
+        };
         if u32::try_from(self.model.depth).unwrap_or(u32::MAX) >= self.inner.config.max_depth {
             return Ok(SubagentTools::new(Vec::new()));
         }
         let subagents = self
             .inner
             .agents
-            .subagents_of(self.model.owner_id, self.agent.id)
+            .subagents_of(self.model.owner_id, agent_id)
             .await
-            .map_err(|e| Stop::Failed(format!("cannot load the sub-agents: {e}")))?;
+            .map_err(|e| Stop::failed(format!("cannot load the sub-agents: {e}")))?;
         Ok(SubagentTools::new(subagents))
     }
 
-    /// Drains one streamed answer, storing each text piece as a `message.delta` event.
+    /// Drains one streamed answer into `message.delta` events. Deltas are stored in
+    /// order, each before it is published; those that arrive while the previous write is
+    /// in flight are stored together in the next one (one transaction for the batch), so a
+    /// slow database costs batches, not a backlog of transactions, and replay stays exact.
     #[tracing::instrument(name = "execution.stream", skip_all, fields(execution_id = %self.model.id))]
     async fn stream(
         &self,
         mut stream: futures_util::stream::BoxStream<'static, Result<StreamEvent, llm::LlmError>>,
     ) -> Result<ChatResponse, Stop> {
+        let mut pending: Vec<Event> = Vec::new();
+        let mut writing: Option<Writing<'_>> = None;
+        let mut answer: Option<ChatResponse> = None;
         loop {
-            let item = tokio::select! {
+            if writing.is_none() && !pending.is_empty() {
+                writing = Some(Box::pin(self.emit_all(std::mem::take(&mut pending))));
+            }
+            if writing.is_none()
+                && let Some(answer) = answer.take()
+            {
+                return Ok(answer);
+            }
+            tokio::select! {
                 biased;
                 () = self.token.cancelled() => return Err(Stop::Interrupted),
                 () = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
-                item = stream.next() => item,
-            };
-            match item {
-                Some(Ok(StreamEvent::Delta(delta))) if delta.is_empty() => {}
-                Some(Ok(StreamEvent::Delta(delta))) => {
-                    self.emit(Event::MessageDelta(conversations::schemas::MessageDelta { delta }))
-                        .await?
+                Some(written) = OptionFuture::from(writing.as_mut()), if writing.is_some() => {
+                    writing = None;
+                    written?;
                 }
-                Some(Ok(StreamEvent::Done(response))) => return Ok(response),
-                Some(Err(err)) => return Err(Stop::Failed(err.to_string())),
-                None => return Err(Stop::Failed("the provider's stream ended without an answer".into())),
+                item = stream.next(), if answer.is_none() => match item {
+                    Some(Ok(StreamEvent::Delta(delta))) if delta.is_empty() => {}
+                    Some(Ok(StreamEvent::Delta(delta))) => {
+                        pending.push(Event::MessageDelta(conversations::schemas::MessageDelta { delta }));
+                    }
+                    Some(Ok(StreamEvent::Done(response))) => answer = Some(response),
+                    Some(Err(err)) => return Err(Stop::provider(err)),
+                    None => {
+                        return Err(Stop::Failed(Failure {
+                            error: "the provider's stream ended without an answer".into(),
+                            code: Some(FailureCode::UpstreamError),
+                        }));
+                    }
+                },
             }
         }
     }
@@ -265,7 +346,7 @@ impl<'a> Run<'a> {
         let run = Run {
             inner: self.inner,
             model: &child,
-            agent: subagent.clone(),
+            settings: Settings::of(subagent),
             token: &token,
             deadline: self.deadline,
         };
@@ -273,9 +354,10 @@ impl<'a> Run<'a> {
         // `None`: the child was interrupted, and so is this run.
         let ended = match &outcome {
             Outcome::Completed { output, .. } => Some((ExecutionStatus::Completed, output.clone())),
-            Outcome::Failed { error, .. } => {
-                Some((ExecutionStatus::Failed, format!("error: the sub-agent failed: {error}")))
-            }
+            Outcome::Failed { failure, .. } => Some((
+                ExecutionStatus::Failed,
+                format!("error: the sub-agent failed: {}", failure.error),
+            )),
             Outcome::Cancelled { .. } => Some((
                 ExecutionStatus::Cancelled,
                 "error: the sub-agent's execution was cancelled".into(),
@@ -303,7 +385,7 @@ impl<'a> Run<'a> {
         execution::Model {
             id: kernel::ids::new_id(),
             owner_id: self.model.owner_id,
-            agent_id,
+            agent_id: Some(agent_id),
             conversation_id: None,
             parent_id: Some(self.model.id),
             depth: self.model.depth + 1,
@@ -324,10 +406,20 @@ impl<'a> Run<'a> {
 
     /// Stores and publishes an event of this execution while this process holds it.
     async fn emit(&self, event: Event) -> Result<(), Stop> {
+        self.emit_all(vec![event]).await
+    }
+
+    /// Stores events of this execution in one transaction, then publishes them in order.
+    async fn emit_all(&self, events: Vec<Event>) -> Result<(), Stop> {
         let held = held_by(&self.inner.worker_id);
-        match self.inner.store.append(self.model.id, held, Vec::new(), event).await {
-            Ok(Some(event)) => {
-                self.inner.broker.publish(event);
+        match self
+            .inner
+            .store
+            .append_all(self.model.id, held, Vec::new(), events)
+            .await
+        {
+            Ok(Some(events)) => {
+                events.into_iter().for_each(|event| self.inner.broker.publish(event));
                 Ok(())
             }
             Ok(None) => Err(Stop::Lost),
@@ -342,11 +434,11 @@ impl<'a> Run<'a> {
         if self.inner.stop_claiming.is_cancelled() {
             return Stop::Lost;
         }
-        Stop::Failed("the execution's progress could not be stored".into())
+        Stop::failed("the execution's progress could not be stored")
     }
 
     fn timed_out(&self) -> Stop {
-        Stop::Failed(format!(
+        Stop::failed(format!(
             "the execution timed out after {} s",
             self.inner.config.timeout.as_secs()
         ))
@@ -356,9 +448,29 @@ impl<'a> Run<'a> {
 /// Why a run stopped before the model answered.
 enum Stop {
     /// It failed, for this reason.
-    Failed(String),
+    Failed(Failure),
     /// Its cancellation token fired.
     Interrupted,
     /// The execution is no longer held by this process.
     Lost,
+}
+
+impl Stop {
+    /// A failure of no particular kind.
+    fn failed(error: impl Into<String>) -> Self {
+        Self::Failed(Failure::plain(error))
+    }
+
+    /// The provider failed: `upstream_timeout` when it did not answer in time.
+    fn provider(err: llm::LlmError) -> Self {
+        let error = err.to_string();
+        let code = match Error::from(err) {
+            Error::UpstreamTimeout(_) => FailureCode::UpstreamTimeout,
+            _ => FailureCode::UpstreamError,
+        };
+        Self::Failed(Failure {
+            error,
+            code: Some(code),
+        })
+    }
 }

@@ -66,7 +66,6 @@ pub fn harness_on(db: DatabaseConnection, extra: Vec<(&str, Arc<dyn Provider>)>,
     let agents = AgentService::new(db.clone(), names);
     let conversations = ConversationService::new(db.clone(), agents.clone());
     let broker = Broker::new(config.fanout_capacity);
-    let executions = ExecutionService::new(db.clone(), broker.clone(), agents.clone(), conversations.clone());
     let runner = Runner::new(
         db.clone(),
         broker,
@@ -75,6 +74,7 @@ pub fn harness_on(db: DatabaseConnection, extra: Vec<(&str, Arc<dyn Provider>)>,
         registry,
         config,
     );
+    let executions = ExecutionService::new(runner.clone());
     Harness {
         db,
         agents,

@@ -201,7 +201,8 @@ async fn an_execution_over_its_time_limit_fails() {
     assert_eq!(
         events.last().unwrap().event,
         Event::ExecutionFailed(ExecutionFailed {
-            error: "the execution timed out after 0 s".into()
+            error: "the execution timed out after 0 s".into(),
+            code: None,
         })
     );
 }
@@ -239,7 +240,8 @@ async fn running_executions_of_a_dead_process_are_failed_as_interrupted_at_start
     assert_eq!(
         events[0].event,
         Event::ExecutionFailed(ExecutionFailed {
-            error: "interrupted".into()
+            error: "interrupted".into(),
+            code: Some(executions::events::FailureCode::Interrupted),
         })
     );
 }
