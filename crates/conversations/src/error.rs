@@ -1,42 +1,26 @@
-//! [`ConversationError`]: the outcomes of the conversation and chat rules, turned into
+//! [`ConversationError`]: the outcomes of the conversation rules, turned into
 //! [`kernel::Error`] once, here, for the HTTP edge.
 
 use kernel::FieldError;
-use llm::LlmError;
 use sea_orm::DbErr;
 use uuid::Uuid;
 
 /// The result type of this crate's services.
 pub type Result<T, E = ConversationError> = std::result::Result<T, E>;
 
-/// Why a conversation operation or a reply did not happen.
+/// Why a conversation operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ConversationError {
     /// The conversation named in the path is missing or someone else's.
     #[error("conversation not found")]
     NotFound,
-    /// The `conversation_id` of a body is not one of the caller's conversations.
-    #[error("{0} is not one of your conversations")]
-    ConversationNotYours(Uuid),
     /// The `agent_id` of a body is not one of the caller's live agents.
     #[error("{0} is not one of your agents")]
     AgentNotYours(Uuid),
-    /// The `agent_id` of a body is not the agent of the conversation it continues.
-    #[error("{0} is not the agent of this conversation")]
-    AgentMismatch(Uuid),
-    /// The conversation's agent was deleted, so it cannot be continued.
-    #[error("the agent of this conversation was deleted; start a new conversation")]
-    AgentGone,
     /// Fields break the rules.
     #[error("request validation failed")]
     Invalid(Vec<FieldError>),
-    /// The LLM provider failed or is not configured.
-    #[error(transparent)]
-    Provider(#[from] LlmError),
-    /// The provider's stream ended before its answer.
-    #[error("the LLM provider ended the stream without an answer")]
-    NoAnswer,
-    /// The database (or the task storing a reply) failed, as classified by the kernel.
+    /// The database failed, as classified by the kernel.
     #[error(transparent)]
     Store(kernel::Error),
 }
@@ -58,12 +42,8 @@ impl From<ConversationError> for kernel::Error {
         use ConversationError as E;
         match err {
             E::NotFound => Self::not_found("conversation"),
-            E::ConversationNotYours(_) => Self::invalid("conversation_id", err.to_string()),
-            E::AgentNotYours(_) | E::AgentMismatch(_) => Self::invalid("agent_id", err.to_string()),
-            E::AgentGone => Self::Conflict(err.to_string()),
+            E::AgentNotYours(_) => Self::invalid("agent_id", err.to_string()),
             E::Invalid(errors) => Self::Validation(errors),
-            E::Provider(err) => err.into(),
-            E::NoAnswer => Self::Upstream(err.to_string()),
             E::Store(err) => err,
         }
     }

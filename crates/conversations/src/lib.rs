@@ -1,7 +1,7 @@
-//! Conversations with agents: the `conversations` and `messages` tables, their DTOs,
-//! [`ConversationService`] (CRUD and the message log), [`ChatService`] (replies from the
-//! conversation's agent through the `llm` providers, whole or streamed) and (feature
-//! `http`) the `/api/v1/conversations` and `/api/v1/chat` routes with Server-Sent Events.
+//! Conversations with agents: the `conversations` and `messages` tables, their DTOs (the
+//! message bodies and the chat stream's events included), [`ConversationService`] (CRUD and
+//! the message log) and (feature `http`) the `/api/v1/conversations` routes. Replies are
+//! written by runs: the `executions` crate sends messages and streams them.
 
 pub mod entities;
 pub mod error;
