@@ -132,3 +132,64 @@ async fn each_execution_is_claimed_by_exactly_one_replica() {
     .into();
     assert!(workers.is_subset(&ours), "{workers:?}");
 }
+
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn two_replicas_run_the_queued_runs_of_one_conversation_one_at_a_time_in_order() {
+    testkit::require_postgres();
+    // Two replicas with workers race for the runs an API-only replica queues (each queued
+    // run wakes both); a conversation's runs must still run one at a time, oldest first.
+    let first = TestApp::spawn_with(|c| c.echo_word_delay_ms = 20).await;
+    let second = TestApp::spawn_on(&first, |c| c.echo_word_delay_ms = 20).await;
+    let api = TestApp::spawn_on(&first, |c| c.execution_workers = 0).await;
+    let ada = api.register("ada").await;
+    let agent = echo_agent(&api, &ada, "Chatty").await;
+    let res = api
+        .post_as(&ada, "/api/v1/conversations", &json!({"agent_id": agent}))
+        .send()
+        .await
+        .unwrap();
+    let conversation: Value = res.json().await.unwrap();
+    let conversation_id = conversation["id"].as_str().unwrap();
+
+    let inputs: Vec<String> = (1..=6).map(|i| format!("message {i} {}", words(5))).collect();
+    let mut ids = Vec::new();
+    for input in &inputs {
+        let body = json!({"input": input, "conversation_id": conversation_id});
+        let res = super::execute(&api, &ada, &agent, body).await;
+        assert_eq!(res.status(), 202);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let mut runs = Vec::new();
+    for id in &ids {
+        let done = finished(&api, &ada, id).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        runs.push(done);
+    }
+    for pair in runs.windows(2) {
+        assert!(
+            pair[1]["started_at"].as_str().unwrap() >= pair[0]["completed_at"].as_str().unwrap(),
+            "never two runs of the conversation at once, and in order: {} then {}",
+            pair[0],
+            pair[1]
+        );
+    }
+    let page = api
+        .get_ok(
+            &ada,
+            &format!("/api/v1/conversations/{conversation_id}/messages?limit=100"),
+        )
+        .await;
+    let contents: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = inputs
+        .iter()
+        .flat_map(|input| [input.clone(), format!("echo: {input}")])
+        .collect();
+    assert_eq!(contents, expected, "the history is in order: user, assistant, user, …");
+    assert!(first.state.runner.local_runs().is_empty() && second.state.runner.local_runs().is_empty());
+}
