@@ -42,6 +42,10 @@ bench:
 bench-chat:
     tests/bench/chat.sh
 
+# Run engine on PostgreSQL: runs completed/s end to end with claim latency, and 1000 runs in flight in one process.
+bench-runs:
+    tests/bench/runs.sh
+
 # Execution WebSocket fan-out: 5000 watchers of one run; store-to-socket latency p50/p99, server RSS.
 bench-ws:
     tests/bench/ws.sh
