@@ -11,3 +11,4 @@ mod common;
 
 mod delegation;
 mod lifecycle;
+mod messages;
