@@ -54,6 +54,7 @@ async fn a_message_is_answered_by_a_run_that_stores_both_messages_with_its_id() 
             (Role::Assistant, "echo: hello there".into())
         ]
     );
+    h.finished(alice, run.id).await;
     let events = h.events(alice, run.id).await;
     let Event::MessageCreated(created) = &events[1].event else {
         panic!("message.created follows execution.started: {events:?}");
