@@ -27,7 +27,7 @@ pub enum Command {
         /// Email address.
         #[arg(long, env = "FIRST_SUPERUSER_EMAIL")]
         email: String,
-        /// Password (8 to 72 bytes); prefer the environment variable over the command line.
+        /// Password (at least 8 characters, at most 72 bytes); prefer the environment variable over the command line.
         #[arg(long, env = "FIRST_SUPERUSER_PASSWORD", hide_env_values = true)]
         password: String,
     },

@@ -15,8 +15,8 @@ pub struct RegisterRequest {
     #[garde(pattern(users::username::RULE))]
     #[schema(schema_with = users::username::schema)]
     pub username: String,
-    /// Password, 8 to 72 bytes (bcrypt's limit; longer is refused, never truncated).
-    #[garde(length(bytes, min = 8, max = 72))]
+    /// Password, at least 8 characters and at most 72 bytes (bcrypt's limit; longer is refused, never truncated).
+    #[garde(length(chars, min = 8), length(bytes, max = 72))]
     #[schema(min_length = 8, max_length = 72, format = Password, example = "correct-horse-battery")]
     pub password: String,
     /// Display name.
@@ -80,8 +80,8 @@ pub struct ResetPasswordRequest {
     #[garde(length(min = 1, max = 512))]
     #[schema(min_length = 1, max_length = 512)]
     pub token: String,
-    /// The new password, 8 to 72 bytes.
-    #[garde(length(bytes, min = 8, max = 72))]
+    /// The new password, at least 8 characters and at most 72 bytes.
+    #[garde(length(chars, min = 8), length(bytes, max = 72))]
     #[schema(min_length = 8, max_length = 72, format = Password)]
     pub new_password: String,
 }

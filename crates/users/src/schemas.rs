@@ -77,8 +77,8 @@ pub struct UserCreate {
     #[garde(pattern(crate::username::RULE))]
     #[schema(schema_with = crate::username::schema)]
     pub username: String,
-    /// Password, 8 to 72 bytes (bcrypt's limit; never truncated).
-    #[garde(length(bytes, min = 8, max = 72))]
+    /// Password, at least 8 characters and at most 72 bytes (bcrypt's limit; never truncated).
+    #[garde(length(chars, min = 8), length(bytes, max = 72))]
     #[schema(min_length = 8, max_length = 72, format = Password)]
     pub password: String,
     /// Display name.
@@ -120,7 +120,7 @@ pub struct UserUpdate {
     #[schema(value_type = Option<String>, max_length = 200)]
     pub full_name: Option<Option<String>>,
     /// New password (revokes the user's refresh tokens).
-    #[garde(inner(length(bytes, min = 8, max = 72)))]
+    #[garde(inner(length(chars, min = 8), length(bytes, max = 72)))]
     #[schema(nullable = false, min_length = 8, max_length = 72, format = Password)]
     #[serde(default, deserialize_with = "kernel::nullable::reject_null")]
     pub password: Option<String>,
@@ -143,8 +143,8 @@ pub struct PasswordChange {
     #[garde(length(bytes, min = 1, max = 72))]
     #[schema(format = Password, min_length = 1, max_length = 72)]
     pub current_password: String,
-    /// The new password, 8 to 72 bytes.
-    #[garde(length(bytes, min = 8, max = 72))]
+    /// The new password, at least 8 characters and at most 72 bytes.
+    #[garde(length(chars, min = 8), length(bytes, max = 72))]
     #[schema(min_length = 8, max_length = 72, format = Password)]
     pub new_password: String,
 }
@@ -177,7 +177,7 @@ pub struct NewUser {
     #[garde(pattern(crate::username::RULE))]
     pub username: String,
     /// Plain password (hashed by the service).
-    #[garde(length(bytes, min = 8, max = 72))]
+    #[garde(length(chars, min = 8), length(bytes, max = 72))]
     pub password: String,
     /// Display name.
     #[garde(inner(length(chars, max = 200)))]

@@ -126,6 +126,8 @@ async fn register_names_each_invalid_field_and_stores_nothing() {
         ("password", json!("")),
         ("password", json!("a".repeat(73))),
         ("password", json!("é".repeat(37))),
+        // 8 bytes but 4 characters: the published `minLength: 8` counts characters.
+        ("password", json!("éééé")),
         ("full_name", json!("x".repeat(201))),
     ];
     for (field, value) in cases {
@@ -140,12 +142,12 @@ async fn register_names_each_invalid_field_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn password_length_is_counted_in_bytes_up_to_bcrypts_72() {
+async fn password_length_is_at_least_8_characters_and_at_most_bcrypts_72_bytes() {
     let app = TestApp::spawn().await;
     let accepted = [
         ("bytes72", "é".repeat(36)),
         ("ascii72", "a".repeat(72)),
-        ("bytes8", "é".repeat(4)),
+        ("chars8", "é".repeat(8)),
         ("ascii8", "a".repeat(8)),
     ];
     for (name, password) in &accepted {
@@ -162,6 +164,8 @@ async fn password_length_is_counted_in_bytes_up_to_bcrypts_72() {
         ("long73", "a".repeat(73)),
         ("long74", "é".repeat(37)),
         ("short7", "ééé1".to_owned()),
+        // 8 bytes are not enough: the minimum counts characters, as the published `minLength`.
+        ("chars4", "é".repeat(4)),
     ];
     for (name, password) in &refused {
         let body = json!({"email": format!("{name}@example.com"), "username": name, "password": password});
