@@ -1,5 +1,6 @@
 //! `/api/v1/agents`: creation, the contract's rules, PATCH semantics, links, soft delete.
 
+mod lane;
 mod ownership;
 mod pagination;
 

@@ -106,7 +106,8 @@ impl AppState {
             allowed: llm.names(),
             default: llm.default_provider().to_owned(),
         };
-        let agents = agents::AgentService::new(db.clone(), provider_names);
+        let lane = kernel::lane::Lane::for_db(&db, config.database_lane_size);
+        let agents = agents::AgentService::new(db.clone(), provider_names).with_lane(lane);
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
         let runner_config = config.executions();

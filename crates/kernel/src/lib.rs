@@ -8,6 +8,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod ids;
+pub mod lane;
 pub mod nullable;
 pub mod openapi;
 pub mod page;

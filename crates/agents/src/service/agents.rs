@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use kernel::lane::Lane;
 use kernel::page::{KeysetColumns, fetch_page_as};
 use kernel::{Cursor, FieldError, Page, PageParams};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -12,7 +13,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{check, links, name_contains, reject};
+use super::{by_id, check, links, name_contains, reject};
 use crate::entities::{agent, agent_subagent, agent_tool, tool};
 use crate::error::{AgentError, Result};
 use crate::schemas::{Agent, AgentCreate, AgentUpdate, Tool};
@@ -34,6 +35,8 @@ const HAS_LINKS: &str = "has_links";
 pub struct AgentService {
     db: DatabaseConnection,
     providers: Arc<ProviderNames>,
+    /// Direct connections for the one-statement reads by id (PostgreSQL), see [`Self::with_lane`].
+    lane: Option<Lane>,
 }
 
 impl AgentService {
@@ -47,7 +50,15 @@ impl AgentService {
         Self {
             db,
             providers: Arc::new(providers),
+            lane: None,
         }
+    }
+
+    /// Reads agents by id ([`get`](Self::get), [`find_owned`](Self::find_owned)) on `lane`'s
+    /// direct connections instead of the pool (see [`kernel::lane`]); `None` keeps the pool.
+    pub fn with_lane(mut self, lane: Option<Lane>) -> Self {
+        self.lane = lane;
+        self
     }
 
     /// The provider names this service accepts.
@@ -94,23 +105,38 @@ impl AgentService {
     /// otherwise). One query for the agent and whether it has links; a second for those
     /// links, only if it has.
     pub async fn get(&self, owner_id: Uuid, id: Uuid) -> Result<Agent> {
-        let query = agent::Entity::find_by_id(id)
-            .filter(agent::Column::OwnerId.eq(owner_id))
-            .filter(agent::Column::DeletedAt.is_null())
-            .expr_as(links::any_links(), HAS_LINKS);
-        let row = self.db.query_one(query.as_query()).await?.ok_or(AgentError::NotFound)?;
-        let mut agents = self.attach_links(vec![decode_flagged(&row)?]).await?;
+        let row = self.find_flagged(owner_id, id).await?.ok_or(AgentError::NotFound)?;
+        let mut agents = self.attach_links(vec![row]).await?;
         agents.pop().ok_or(AgentError::NotFound)
     }
 
     /// The owner's live agent row with this id, if there is one: the lookup other crates
     /// use to decide for themselves what a missing agent means. One query.
     pub async fn find_owned(&self, owner_id: Uuid, id: Uuid) -> Result<Option<agent::Model>> {
+        if self.lane.is_some() {
+            return Ok(self.find_flagged(owner_id, id).await?.map(|(model, _)| model));
+        }
         Ok(agent::Entity::find_by_id(id)
             .filter(agent::Column::OwnerId.eq(owner_id))
             .filter(agent::Column::DeletedAt.is_null())
             .one(&self.db)
             .await?)
+    }
+
+    /// The owner's live agent with this id and whether it has links: one statement, on the
+    /// lane when there is one.
+    async fn find_flagged(&self, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>> {
+        if let Some(lane) = &self.lane {
+            return Ok(by_id::read(lane, owner_id, id).await?);
+        }
+        let query = agent::Entity::find_by_id(id)
+            .filter(agent::Column::OwnerId.eq(owner_id))
+            .filter(agent::Column::DeletedAt.is_null())
+            .expr_as(links::any_links(), HAS_LINKS);
+        match self.db.query_one(query.as_query()).await? {
+            Some(row) => Ok(Some(decode_flagged(&row)?)),
+            None => Ok(None),
+        }
     }
 
     /// The owner's live agent row with this id ([`AgentError::NotFound`] otherwise).

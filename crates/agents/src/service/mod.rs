@@ -1,6 +1,7 @@
 //! Business rules of agents and tools: [`AgentService`] and [`ToolService`].
 
 mod agents;
+mod by_id;
 mod links;
 mod tools;
 

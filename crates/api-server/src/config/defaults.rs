@@ -17,6 +17,9 @@ pub fn database_url() -> String {
 pub fn pool_size() -> u32 {
     10
 }
+pub fn lane_size() -> u32 {
+    4
+}
 pub fn connect_timeout() -> u64 {
     5
 }

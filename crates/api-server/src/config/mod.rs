@@ -57,6 +57,10 @@ pub struct Config {
     /// `DATABASE_POOL_SIZE`: maximum connections.
     #[serde(default = "defaults::pool_size")]
     pub database_pool_size: u32,
+    /// `DATABASE_LANE_SIZE`: direct PostgreSQL connections for the hot reads by id, beside
+    /// the pool (`kernel::lane`); 0 reads through the pool.
+    #[serde(default = "defaults::lane_size")]
+    pub database_lane_size: u32,
     /// `DATABASE_CONNECT_TIMEOUT_SECS`: how long to wait for a connection.
     #[serde(default = "defaults::connect_timeout")]
     pub database_connect_timeout_secs: u64,
@@ -190,6 +194,7 @@ impl std::fmt::Debug for Config {
             .field("port", &self.port)
             .field("database_url", &redact_url(&self.database_url))
             .field("database_pool_size", &self.database_pool_size)
+            .field("database_lane_size", &self.database_lane_size)
             .field("auto_migrate", &self.auto_migrate)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("bcrypt_cost", &self.bcrypt_cost)
