@@ -3,6 +3,7 @@
 set dotenv-load := false
 
 pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+shared_bench := env_var_or_default("SHARED", "../shared/bench")
 
 # Start the server on SQLite (./data/agentry.db), echo LLM provider, Swagger UI at /docs/.
 dev:
@@ -37,6 +38,18 @@ ci:
 # Release build on PostgreSQL vs the FastAPI reference, side by side (installs wrk if missing).
 bench:
     tests/bench/compare.sh
+
+# GET /api/v1/agents/{id} and /health against the physical-limit server, side by side in one run
+# (../shared/bench/limit_compare.sh: ROUNDS, DURATION, OUT, ... pass through the environment).
+bench-limit:
+    cargo build --release -q -p api-server
+    {{shared_bench}}/limit_compare.sh
+
+# Instructions per request under callgrind (SCENARIO=get_agent|health|users_me), with the top
+# functions and the statements PostgreSQL ran per request (when pg_stat_statements is loaded).
+bench-profile:
+    cargo build --release -q -p api-server
+    tests/bench/profile.sh
 
 # Streamed chat under load: 1000 concurrent SSE replies from echo; time to first delta, server RSS.
 bench-chat:
