@@ -12,6 +12,7 @@ mod m20261121_000200_create_conversations;
 mod m20261121_000300_create_executions;
 mod m20261122_000001_notify_user_standing;
 mod m20261202_000100_runs;
+mod m20261202_000200_create_idempotency_keys;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000300_create_executions::Migration),
             Box::new(m20261122_000001_notify_user_standing::Migration),
             Box::new(m20261202_000100_runs::Migration),
+            Box::new(m20261202_000200_create_idempotency_keys::Migration),
         ]
     }
 }

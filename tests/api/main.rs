@@ -14,6 +14,7 @@ mod conventions;
 mod conversations;
 mod executions;
 mod health;
+mod idempotency;
 mod openapi;
 mod reliability;
 mod tokens;

@@ -14,6 +14,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::middleware::idempotency::{self, Idempotency};
 use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_context::RequestContextMiddleware;
 use crate::state::AppState;
@@ -36,11 +37,12 @@ fn routes(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
 pub fn openapi() -> OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(crate::openapi::base())
         .configure(routes)
         .split_for_parts();
+    idempotency::scope::document(&mut doc);
     doc
 }
 
@@ -55,12 +57,14 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("x-process-time"),
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);
     for origin in origins {
@@ -111,6 +115,12 @@ pub fn build(
         .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*state.openapi).clone()))
         .default_service(web::to(fallback::unmatched))
+        // Inside the rate limit and the request context: a limited request claims no key,
+        // and the problems it answers carry the request id.
+        .wrap(Idempotency {
+            store: state.idempotency.clone(),
+            routes: Arc::clone(&state.idempotent_routes),
+        })
         .wrap(RateLimit(Arc::clone(&state.rate_limiter)))
         .wrap(cors(&state.config.cors_origins()))
         .wrap(state.metrics.clone())

@@ -44,6 +44,10 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
             limiter.forget_idle();
         }
     });
+    tokio::spawn(purge_idempotency_keys(
+        state.idempotency.clone(),
+        state.background.clone().cancelled_owned(),
+    ));
     if let Some(cache) = state.standing.clone() {
         let stop = state.background.clone().cancelled_owned();
         tokio::spawn(users::standing::relay(state.db.clone(), cache, stop));
@@ -60,6 +64,29 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
     // Queued executions (left by a previous run too) are picked up from here on.
     runner.start();
     Ok((server.run(), bound))
+}
+
+/// How often expired idempotency keys are deleted (a key past its TTL found by a request
+/// is deleted at once as well).
+const IDEMPOTENCY_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Deletes expired idempotency keys every [`IDEMPOTENCY_PURGE_INTERVAL`] until `stop`.
+async fn purge_idempotency_keys(
+    store: kernel::idempotency::IdempotencyStore,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut tick = tokio::time::interval(IDEMPOTENCY_PURGE_INTERVAL);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => match store.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
+                Err(err) => tracing::warn!(error = %err, "expired idempotency keys could not be deleted"),
+            },
+        }
+    }
 }
 
 /// Seconds a stopping server gives open connections after the grace period, for the final

@@ -12,6 +12,7 @@ use utoipa::openapi::OpenApi;
 
 use crate::config::{AppEnv, Config};
 use crate::fallback::RouteTable;
+use crate::middleware::idempotency::IdempotentRoutes;
 use crate::middleware::rate_limit::AuthRateLimiter;
 
 /// Accounts whose standing one process keeps in memory (a few MiB at most).
@@ -54,6 +55,10 @@ pub struct AppState {
     pub openapi: Arc<OpenApi>,
     /// Known routes, for `405` answers.
     pub routes: Arc<RouteTable>,
+    /// Idempotency keys and the answers they replay.
+    pub idempotency: kernel::idempotency::IdempotencyStore,
+    /// The routes that accept an `Idempotency-Key`.
+    pub idempotent_routes: Arc<IdempotentRoutes>,
 }
 
 impl AppState {
@@ -128,6 +133,8 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let openapi = crate::app::openapi();
         let routes = Arc::new(RouteTable::from_openapi(&openapi));
+        let idempotent_routes = Arc::new(IdempotentRoutes::from_openapi(&openapi));
+        let idempotency = kernel::idempotency::IdempotencyStore::new(db.clone(), config.idempotency_ttl());
         Ok(Self {
             rate_limiter: Arc::new(AuthRateLimiter::new(
                 config.auth_rate_limit_per_minute,
@@ -149,6 +156,8 @@ impl AppState {
             metrics,
             openapi: Arc::new(openapi),
             routes,
+            idempotency,
+            idempotent_routes,
         })
     }
 }

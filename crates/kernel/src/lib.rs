@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod lane;
 pub mod nullable;

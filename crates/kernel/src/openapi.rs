@@ -54,4 +54,6 @@ problem_responses! {
     ServiceUnavailable => "The database does not answer.",
     BadGateway => "The upstream LLM provider failed.",
     GatewayTimeout => "The upstream LLM provider did not answer in time.",
+    IdempotencyKeyInUse => "`code: idempotency_key_in_use`: the first request sent with this `Idempotency-Key` is still being handled; retry later.",
+    IdempotencyKeyReused => "`code: idempotency_key_reused`: this `Idempotency-Key` was first sent with a different method, path or body (`errors` names `Idempotency-Key`); an invalid key is a `validation_failed` naming it.",
 }

@@ -2,6 +2,9 @@
 
 use super::{AppEnv, Config, DEV_JWT_SECRET};
 
+/// The longest an idempotency key may be kept: its stored answers are bounded by it.
+const MAX_IDEMPOTENCY_TTL_SECS: u64 = 30 * 24 * 3600;
+
 /// A setting the service refuses to start with.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {problem}")]
@@ -32,6 +35,12 @@ impl Config {
             return Err(ConfigError {
                 variable: "ACCOUNT_CACHE_TTL_SECS",
                 problem: "must be at most 3600 (0 turns the cache off)".into(),
+            });
+        }
+        if !(1..=MAX_IDEMPOTENCY_TTL_SECS).contains(&self.idempotency_ttl_secs) {
+            return Err(ConfigError {
+                variable: "IDEMPOTENCY_TTL_SECS",
+                problem: format!("must be between 1 and {MAX_IDEMPOTENCY_TTL_SECS} (30 days)"),
             });
         }
         if self.chat_history_limit == 0 {

@@ -47,6 +47,9 @@ pub fn auth_rate() -> u32 {
 pub fn body_limit() -> usize {
     1024 * 1024
 }
+pub fn idempotency_ttl() -> u64 {
+    24 * 3600
+}
 pub fn body_read_timeout() -> u64 {
     30
 }

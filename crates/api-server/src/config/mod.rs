@@ -103,6 +103,9 @@ pub struct Config {
     /// `BODY_READ_TIMEOUT_SECS`: how long a client may take to send a whole request body (`408` after).
     #[serde(default = "defaults::body_read_timeout")]
     pub body_read_timeout_secs: u64,
+    /// `IDEMPOTENCY_TTL_SECS`: how long the answer to an `Idempotency-Key` is kept and replayed.
+    #[serde(default = "defaults::idempotency_ttl")]
+    pub idempotency_ttl_secs: u64,
     /// `FIRST_SUPERUSER_EMAIL`.
     #[serde(default)]
     pub first_superuser_email: Option<String>,
@@ -289,6 +292,11 @@ impl Config {
         }
     }
 
+    /// How long an `Idempotency-Key` is kept.
+    pub fn idempotency_ttl(&self) -> Duration {
+        Duration::from_secs(self.idempotency_ttl_secs)
+    }
+
     /// The grace period of a graceful shutdown.
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
@@ -319,6 +327,17 @@ mod tests {
         assert_eq!(c.refresh_token_ttl_secs, 30 * 24 * 3600);
         assert_eq!(c.bcrypt_cost, 12);
         assert_eq!(c.body_limit_bytes, 1 << 20);
+        assert_eq!(c.idempotency_ttl_secs, 24 * 3600);
+    }
+
+    #[test]
+    fn the_idempotency_ttl_is_bounded() {
+        assert!(config(&[("IDEMPOTENCY_TTL_SECS", "1")]).check().is_ok());
+        assert!(config(&[("IDEMPOTENCY_TTL_SECS", "2592000")]).check().is_ok());
+        for bad in ["0", "2592001"] {
+            let err = config(&[("IDEMPOTENCY_TTL_SECS", bad)]).check().unwrap_err();
+            assert_eq!(err.variable, "IDEMPOTENCY_TTL_SECS");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Cross-cutting request handling.
 
+pub mod idempotency;
 pub mod rate_limit;
 pub mod request_context;
