@@ -127,9 +127,18 @@ async fn of_duplicates_racing_on_two_replicas_exactly_one_runs() {
     let sends = [&first, &second, &first, &second, &first, &second]
         .map(|app| post_with_key(app, &ada, &path, &body, KEY).send());
     let answers = futures_util::future::join_all(sends).await;
-    let mut statuses: Vec<u16> = answers.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();
-    statuses.sort_unstable();
-    assert_eq!(statuses, [201, 409, 409, 409, 409, 409]);
+    let mut ran = 0;
+    for answer in answers {
+        let answer = answer.unwrap();
+        let replayed = answer.headers().contains_key("idempotent-replayed");
+        match answer.status().as_u16() {
+            201 if !replayed => ran += 1,
+            // A duplicate that arrived after the first finished (a slow machine) is replayed.
+            201 | 409 => {}
+            other => panic!("unexpected {other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(ran, 1, "exactly one request ran");
     assert_eq!(provider.received_requests().await.unwrap().len(), 1);
     assert_eq!(stored_keys(&first, &ada).await.len(), 1);
     drop(second);
