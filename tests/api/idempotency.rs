@@ -384,6 +384,11 @@ async fn every_authenticated_post_documents_the_key_and_its_answers() {
         }
     }
     assert!(covered >= 8, "{covered} idempotent POSTs");
+    let created = &doc["paths"]["/api/v1/agents"]["post"]["responses"]["201"];
+    assert_eq!(
+        created["headers"]["Idempotent-Replayed"]["schema"]["enum"],
+        json!(["true"])
+    );
     // Only authenticated routes: login and register are not among them.
     assert!(doc["paths"]["/api/v1/auth/login"]["post"]["parameters"].is_null());
 }

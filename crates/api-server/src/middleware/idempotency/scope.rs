@@ -5,6 +5,7 @@
 use actix_web::dev::{ResourceDef, ServiceRequest};
 use actix_web::http::Method;
 use kernel::idempotency::{HEADER, MAX_KEY_LEN};
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required, Response};
@@ -13,6 +14,9 @@ use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required, Response};
 /// `Idempotency-Key`. A new API surface (the OpenAI-compatible `/v1`) is covered by adding
 /// its prefix here.
 pub const IDEMPOTENT_PREFIXES: &[&str] = &[kernel::routes::API_PREFIX];
+
+/// The response header of a replayed answer.
+const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
 /// The name of the header parameter component.
 const PARAMETER: &str = "IdempotencyKey";
@@ -67,6 +71,11 @@ pub fn document(doc: &mut OpenApi) {
         };
         op.parameters.get_or_insert_with(Vec::new).push(parameter.clone());
         let responses = &mut op.responses.responses;
+        for (status, response) in responses.iter_mut() {
+            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                response.headers.insert(REPLAYED_HEADER.to_owned(), replayed_header());
+            }
+        }
         for (status, component) in [("409", "IdempotencyKeyInUse"), ("422", "IdempotencyKeyReused")] {
             let answer = match responses.remove(status) {
                 None => RefOr::Ref(Ref::from_response_name(component)),
@@ -75,6 +84,22 @@ pub fn document(doc: &mut OpenApi) {
             responses.insert(status.to_owned(), answer);
         }
     }
+}
+
+/// The `Idempotent-Replayed` header of a success answer.
+fn replayed_header() -> RefOr<Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["true"])),
+            ))
+            .description(Some(
+                "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+            ))
+            .build(),
+    )
 }
 
 /// The header parameter.
