@@ -19,33 +19,34 @@ const SLOW: Duration = Duration::from_secs(3);
 /// An OpenAI-compatible provider answering "slow hello" after [`SLOW`], whole or streamed.
 async fn slow_provider() -> MockServer {
     let server = MockServer::start().await;
-    let stream: String = [
-        json!({"model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "slow hello"}, "finish_reason": "stop"}]}),
-    ]
-    .iter()
-    .map(|chunk| format!("data: {chunk}\n\n"))
-    .chain(["data: [DONE]\n\n".to_owned()])
-    .collect();
+    mount_answer(&server, "slow hello", SLOW).await;
+    server
+}
+
+/// Makes `server` answer `content` after `delay`, whole or streamed as asked.
+async fn mount_answer(server: &MockServer, content: &str, delay: Duration) {
+    let chunk = json!({"model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": "stop"}]});
+    let stream = format!("data: {chunk}\n\ndata: [DONE]\n\n");
     Mock::given(method("POST"))
         .and(path("/chat/completions"))
         .and(body_partial_json(json!({"stream": true})))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_raw(stream, "text/event-stream")
-                .set_delay(SLOW),
+                .set_delay(delay),
         )
-        .with_priority(1)
-        .mount(&server)
+        .with_priority(2)
+        .mount(server)
         .await;
     let whole = json!({"id": "c1", "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "slow hello"}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}});
     Mock::given(method("POST"))
         .and(path("/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(whole).set_delay(SLOW))
-        .mount(&server)
+        .respond_with(ResponseTemplate::new(200).set_body_json(whole).set_delay(delay))
+        .with_priority(3)
+        .mount(server)
         .await;
-    server
 }
 
 /// A server whose `openai` provider is `provider`, without retries.
@@ -154,13 +155,7 @@ async fn a_server_error_releases_the_key_so_a_retry_runs() {
         .with_priority(1)
         .mount(&provider)
         .await;
-    let whole = json!({"id": "c1", "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "back"}, "finish_reason": "stop"}]});
-    Mock::given(method("POST"))
-        .and(path("/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(whole))
-        .mount(&provider)
-        .await;
+    mount_answer(&provider, "back", Duration::ZERO).await;
     let app = app_with(&provider).await;
     let ada = app.register("ada").await;
     let path = openai_conversation(&app, &ada).await;

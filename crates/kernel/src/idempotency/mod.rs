@@ -33,7 +33,10 @@ pub fn in_use() -> Error {
 /// The `422` answered to a key first sent with another method, path or body; like every
 /// `422` it names the failing field, the header.
 pub fn reused() -> Error {
-    let errors = vec![FieldError::new(HEADER, "was first sent with a different method, path or body")];
+    let errors = vec![FieldError::new(
+        HEADER,
+        "was first sent with a different method, path or body",
+    )];
     Error::coded(
         422,
         "idempotency_key_reused",
