@@ -9,6 +9,7 @@ use actix_web::http::{Method, header};
 use actix_web::{App, web};
 use kernel::TokenVerifier;
 use kernel::extract::{BodyLimit, BodyTimeout, form_config, json_config, path_config, query_config};
+use kernel::idempotency::StreamReplay;
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -91,6 +92,8 @@ pub fn build(
 > {
     let limit = state.config.body_limit_bytes;
     let verifier: Arc<dyn TokenVerifier> = Arc::new(state.auth.clone());
+    // A replayed streaming POST answers with the execution it ran.
+    let stream_replay: Arc<dyn StreamReplay> = Arc::new(state.executions.clone());
     App::new()
         .app_data(web::Data::new(state.db.clone()))
         .app_data(web::Data::new(state.users.clone()))
@@ -100,6 +103,7 @@ pub fn build(
         .app_data(web::Data::new(state.conversations.clone()))
         .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::from(verifier))
+        .app_data(web::Data::from(stream_replay))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
         .app_data(state.shutdown.clone())
         .app_data(state.config.streams())

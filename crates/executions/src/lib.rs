@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod feed;
+mod replay;
 pub mod runner;
 pub mod schemas;
 pub mod service;

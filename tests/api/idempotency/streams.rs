@@ -1,5 +1,5 @@
-//! A streamed answer is not replayed: the same request sent again answers `202` naming the
-//! execution, and nothing runs twice.
+//! A streamed answer is not replayed: the same request sent again answers `202` with the
+//! execution that wrote the reply, and nothing runs twice.
 
 use agentry_tests::TestApp;
 use serde_json::json;
@@ -23,6 +23,7 @@ async fn a_streamed_reply_sent_again_is_a_202_and_runs_once() {
 
     let res = post_with_key(&app, &ada, &path, &body, KEY).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let execution_id = res.headers()["x-execution-id"].to_str().unwrap().to_owned();
     assert!(
         res.headers()["content-type"]
             .to_str()
@@ -36,8 +37,14 @@ async fn a_streamed_reply_sent_again_is_a_202_and_runs_once() {
     assert_eq!(res.status(), 202);
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(
+        res.headers()["location"],
+        format!("/api/v1/executions/{execution_id}").as_str()
+    );
     let execution: serde_json::Value = res.json().await.unwrap();
-    assert!(execution.is_object(), "{execution}");
+    assert_eq!(execution["id"], execution_id.as_str(), "{execution}");
+    assert_eq!(execution["conversation_id"], id);
+    assert_eq!(execution["status"], "completed");
 
     assert_eq!(messages(&app, &ada, id).await.len(), 2);
     let keys = stored_keys(&app, &ada).await;
