@@ -32,6 +32,17 @@ async fn a_streamed_reply_sent_again_is_a_202_and_runs_once() {
     );
     let text = res.text().await.unwrap();
     assert!(text.contains("message.completed"), "{text}");
+    // The run ends just after its last chat event: wait for it, so the replay shows it done.
+    let mut status = String::new();
+    for _ in 0..500 {
+        let execution = app.get_ok(&ada, &format!("/api/v1/executions/{execution_id}")).await;
+        status = execution["status"].as_str().unwrap().to_owned();
+        if status != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, "completed");
 
     let res = post_with_key(&app, &ada, &path, &body, KEY).send().await.unwrap();
     assert_eq!(res.status(), 202);
