@@ -455,10 +455,17 @@ fn event_types(doc: &Value, union: &Value, property: &str) -> Vec<String> {
             serde_json::json!([tag]),
             "{tag}"
         );
-        assert!(
-            resolve(doc, &variant["properties"]["data"]["$ref"]).is_object(),
-            "{tag} data"
-        );
+        let data = &variant["properties"]["data"];
+        // A `data` member is the parsed payload (the event list) or, for an SSE event, a
+        // string of JSON whose schema is `contentSchema` (OpenAPI 3.2's event-stream items).
+        let payload = match data["contentSchema"].is_object() {
+            true => {
+                assert_eq!(data["contentMediaType"], "application/json", "{tag}");
+                &data["contentSchema"]["$ref"]
+            }
+            false => &data["$ref"],
+        };
+        assert!(resolve(doc, payload).is_object(), "{tag} data");
     }
     mapping.keys().cloned().collect()
 }

@@ -191,6 +191,49 @@ impl ToSchema for ExecutionEvent {
     }
 }
 
+/// One event of the `GET /executions/{id}/events` Server-Sent Events stream, as OpenAPI 3.2
+/// models `text/event-stream` items: `id` (the `seq`), `event` (the `type`) and `data`, a
+/// string holding the whole [`ExecutionEvent`] as JSON.
+pub struct ExecutionEventFrame;
+
+impl PartialSchema for ExecutionEventFrame {
+    fn schema() -> RefOr<Schema> {
+        let types: Vec<&str> = Event::variants().iter().map(|v| v.tag).collect();
+        ObjectBuilder::new()
+            .description(Some(
+                "One event of an execution's event stream (Server-Sent Events): `id: <seq>`, \
+                 `event: <type>`, and `data:` holding the whole ExecutionEvent as JSON.",
+            ))
+            .property("id", conversations::schemas::sse_id())
+            .property(
+                "event",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(types))
+                    .description(Some("The event's `type`.")),
+            )
+            .property(
+                "data",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .content_media_type("application/json")
+                    .content_schema(Some(utoipa::openapi::Ref::from_schema_name("ExecutionEvent")))
+                    .description(Some("The whole event, on one line.")),
+            )
+            .required("id")
+            .required("event")
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for ExecutionEventFrame {
+    fn schemas(schemas: &mut Schemas) {
+        schemas.push(("ExecutionEvent".into(), ExecutionEvent::schema()));
+        ExecutionEvent::schemas(schemas);
+    }
+}
+
 /// The schema of one type of event: the members every event has, with its own `type` and `data`.
 fn variant_schema(variant: &Variant) -> RefOr<Schema> {
     let uuid = |description: &str| {

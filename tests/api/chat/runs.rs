@@ -248,6 +248,17 @@ async fn a_finished_runs_events_stream_ends_at_once_for_a_client_that_has_them()
         let frames = super::parse_frames(&res.text().await.unwrap());
         assert_eq!(frames.len(), expected, "after {after}");
     }
+    for bad in ["-1", "x", "9223372036854775808"] {
+        let res = app
+            .get_as(&ada, &format!("/api/v1/executions/{execution_id}/events"))
+            .header("accept", "text/event-stream")
+            .header("last-event-id", bad)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(res, 422).await;
+        assert_eq!(agentry_tests::field_names(&problem), ["Last-Event-ID"], "{bad}");
+    }
     let eve = app.register("eve").await;
     let res = app
         .get_as(&eve, &format!("/api/v1/executions/{execution_id}/events"))

@@ -10,7 +10,7 @@ mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
 pub use message::{ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole};
-pub use stream::ChatStreamEvent;
+pub use stream::{ChatStreamEvent, sse_id};
 
 use garde::Validate;
 use serde::Deserialize;

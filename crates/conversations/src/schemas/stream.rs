@@ -5,7 +5,7 @@ use kernel::Problem;
 use kernel::tagged::{self, Schemas, Variant};
 use serde::Serialize;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::{Message, MessageDelta};
@@ -44,18 +44,39 @@ impl ToSchema for ChatStreamEvent {
     }
 }
 
-/// The schema of one event type: its `event` name and the schema of its `data`.
+/// The schema of one event type, as an SSE event (OpenAPI 3.2's model of `text/event-stream`
+/// items): its `event` name, its `id`, and `data`, a string holding JSON whose schema is
+/// `contentSchema`.
 fn variant_schema(variant: &Variant) -> RefOr<Schema> {
     ObjectBuilder::new()
         .description(Some(format!(
-            "The `{}` event of a streamed reply: `event: {}`, then `data:` with the JSON of `data`.",
+            "The `{}` event of a streamed reply: `id: <seq>`, `event: {}`, then `data:` holding JSON (`contentSchema`).",
             variant.tag, variant.tag
         )))
         .property("event", tagged::tag_schema(variant.tag))
-        .property("data", variant.content_ref())
+        .property("id", sse_id())
+        .property(
+            "data",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/json")
+                .content_schema(Some(variant.content_ref()))
+                .description(Some("The event's JSON, on one line.")),
+        )
         .required("event")
         .required("data")
         .into()
+}
+
+/// The `id:` line of an event: its `seq` in the run's event log (absent on an `error` sent
+/// before anything was stored); a reconnecting client sends it back as `Last-Event-ID`.
+pub fn sse_id() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[0-9]+$"))
+        .description(Some(
+            "The `id:` line: the event's `seq` in its run's event log; send it back as `Last-Event-ID` to resume.",
+        ))
 }
 
 #[cfg(test)]
@@ -82,6 +103,11 @@ mod tests {
         let (_, error) = schemas.iter().find(|(name, _)| name == "ChatErrorEvent").unwrap();
         let error = serde_json::to_value(error).unwrap();
         assert_eq!(error["properties"]["event"]["enum"], json!(["error"]));
-        assert_eq!(error["properties"]["data"]["$ref"], "#/components/schemas/Problem");
+        assert_eq!(error["properties"]["data"]["type"], "string");
+        assert_eq!(error["properties"]["data"]["contentMediaType"], "application/json");
+        assert_eq!(
+            error["properties"]["data"]["contentSchema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
     }
 }

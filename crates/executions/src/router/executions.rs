@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::sse::{self, Framing};
 use crate::ExecutionService;
-use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ExecutionEvent, ListQuery};
+use crate::events::ExecutionEventFrame;
+use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ListQuery};
 use crate::service::ListFilter;
 
 /// Starts a run of one of the caller's agents in the background: answers at once with
@@ -126,11 +127,11 @@ pub(super) async fn cancel_execution(
     params(
         ("execution_id" = Uuid, Path, description = "The execution's id"),
         EventsQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "Stream only: the `id` of the last event received; the stream resumes after it (instead of `after`)"),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Stream only: the `id` of the last event received; the stream resumes after it (instead of `after`). Anything but an integer from 0 is a `422`."),
     ),
     responses(
         (status = 200, description = "The events", body = EventList),
-        (status = "2XX", description = EVENTS_STREAM_DESCRIPTION, content((ExecutionEvent = "text/event-stream"))),
+        (status = "2XX", description = EVENTS_STREAM_DESCRIPTION, content((ExecutionEventFrame = "text/event-stream"))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
         (status = 422, response = problems::UnprocessableContent),
@@ -146,8 +147,9 @@ pub(super) async fn list_execution_events(
 ) -> Result<HttpResponse> {
     let query = query.into_inner().into_inner();
     let id = path.into_inner();
+    let last_event_id = sse::last_event_id(&req)?;
     if sse::wants_event_stream(&req) {
-        let after = sse::last_event_id(&req).or(query.after).unwrap_or(0);
+        let after = last_event_id.or(query.after).unwrap_or(0);
         let feed = executions.watch(principal.user_id, id, after).await?;
         return Ok(sse::respond(&req, id, feed, Framing::Events));
     }

@@ -52,13 +52,19 @@ pub(super) fn wants_event_stream(req: &HttpRequest) -> bool {
         .any(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM))
 }
 
-/// The `Last-Event-ID` a reconnecting client sends, if it is a sequence number.
-pub(super) fn last_event_id(req: &HttpRequest) -> Option<i64> {
-    req.headers()
-        .get("last-event-id")
-        .and_then(|value| value.to_str().ok())
+/// The `Last-Event-ID` a reconnecting client sends: a `seq` (0 or more), or a `422` naming
+/// the header when it is anything else.
+pub(super) fn last_event_id(req: &HttpRequest) -> Result<Option<i64>, Error> {
+    let Some(value) = req.headers().get("last-event-id") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|seq| *seq >= 0)
+        .map(Some)
+        .ok_or_else(|| Error::invalid("Last-Event-ID", "must be the `id` of an event: an integer from 0"))
 }
 
 /// How a stream frames the events it sends.
@@ -244,10 +250,16 @@ mod tests {
                     .insert_header(("Last-Event-ID", value))
                     .to_http_request(),
             )
+            .ok()
         };
-        assert_eq!(with("7"), Some(7));
-        assert_eq!(with(" 12 "), Some(12));
+        assert_eq!(with("7"), Some(Some(7)));
+        assert_eq!(with(" 12 "), Some(Some(12)));
         assert_eq!(with("-1"), None);
         assert_eq!(with("abc"), None);
+        assert_eq!(with("9223372036854775808"), None);
+        assert_eq!(
+            last_event_id(&TestRequest::default().to_http_request()).ok(),
+            Some(None)
+        );
     }
 }
