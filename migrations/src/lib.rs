@@ -1,7 +1,7 @@
 //! Agentry's schema history. Migrations are frozen once released: a change is a new file.
 //! Every migration is written with sea-query's builders (or SQL both databases accept),
-//! so the same file runs on SQLite and PostgreSQL; the one exception is a PostgreSQL-only
-//! trigger (`m20261122_000001`), which is a no-op on SQLite.
+//! so the same file runs on SQLite and PostgreSQL; the exceptions are PostgreSQL-only
+//! triggers (`m20261122_000001`, and the one in `m20261202_000300`), no-ops on SQLite.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -13,6 +13,7 @@ mod m20261121_000300_create_executions;
 mod m20261122_000001_notify_user_standing;
 mod m20261202_000100_runs;
 mod m20261202_000200_create_idempotency_keys;
+mod m20261202_000300_create_api_keys;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_notify_user_standing::Migration),
             Box::new(m20261202_000100_runs::Migration),
             Box::new(m20261202_000200_create_idempotency_keys::Migration),
+            Box::new(m20261202_000300_create_api_keys::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 )]
 
 mod agents;
+mod api_keys;
 mod auth;
 mod chat;
 mod conventions;

@@ -38,6 +38,8 @@ async fn document_is_openapi_3_1_with_login_flow_and_problem_schema() {
     );
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["bearerFormat"], "agk_…");
     assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/login");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     for path in ["/health", "/health/ready"] {
@@ -140,6 +142,50 @@ async fn every_operation_documents_its_errors_as_problems() {
             .unwrap()
             .ends_with("/Problem")
     );
+}
+
+/// The operations an API key may not call (`403`): they manage keys or the account's
+/// credentials and existence.
+const LOGIN_ONLY: [(&str, &str); 6] = [
+    ("post", "/api/v1/api-keys"),
+    ("get", "/api/v1/api-keys"),
+    ("get", "/api/v1/api-keys/{api_key_id}"),
+    ("delete", "/api/v1/api-keys/{api_key_id}"),
+    ("post", "/api/v1/users/me/password"),
+    ("delete", "/api/v1/users/me"),
+];
+
+#[tokio::test]
+async fn every_operation_taking_an_access_token_also_takes_an_api_key_but_the_login_only_ones() {
+    let app = TestApp::spawn().await;
+    let doc = spec(&app).await;
+    let mut login_only = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let op = &item[*method];
+            let schemes: Vec<&str> = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|requirement| requirement.as_object().unwrap().keys().map(String::as_str))
+                .collect();
+            if !schemes.contains(&"bearer") {
+                continue;
+            }
+            assert!(schemes.contains(&"oauth2"), "{method} {path}: {schemes:?}");
+            if !schemes.contains(&"api_key") {
+                assert!(
+                    op["responses"].get("403").is_some(),
+                    "{method} {path} refuses keys with 403"
+                );
+                login_only.push((*method, path.as_str()));
+            }
+        }
+    }
+    login_only.sort_unstable();
+    let mut expected = LOGIN_ONLY.to_vec();
+    expected.sort_unstable();
+    assert_eq!(login_only, expected);
 }
 
 #[tokio::test]

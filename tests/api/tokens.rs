@@ -1,6 +1,6 @@
 //! Access tokens: what the `Authorization` header must hold, and what is refused.
 
-mod replicas;
+pub(crate) mod replicas;
 
 use agentry_tests::{TEST_JWT_SECRET, TestApp, assert_problem};
 use base64::Engine;

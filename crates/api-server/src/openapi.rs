@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
         title = "Agentry API",
         description = "Users, authentication, configurable AI agents, conversations and background agent runs.\n\n\
             Errors are RFC 9457 problem details (`application/problem+json`). Use **Authorize** \
-            with a username (or email) and password to log in through the OAuth2 password flow.",
+            with a username (or email) and password to log in through the OAuth2 password flow, \
+            or paste an API key (`agk_…`, from `POST /api/v1/api-keys`) under `api_key`.",
         license(name = "Apache-2.0")
     ),
     components(schemas(kernel::Problem, kernel::FieldError)),
@@ -21,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Registration, login, token refresh, password reset"),
         (name = "users", description = "The caller's account and user administration"),
+        (name = "api-keys", description = "Long-lived API keys (`Authorization: Bearer agk_…`): create (the key is shown once), list, read, revoke. Managed with a login's access token only"),
         (name = "agents", description = "Configurable AI agents: provider, model, prompt, tools and sub-agents"),
         (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
         (name = "conversations", description = "Conversations with an agent and their messages; replies whole or streamed (Server-Sent Events)"),
@@ -43,6 +45,19 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("agk_…")
+                    .description(Some(
+                        "An API key from `POST /api/v1/api-keys`, sent as `Authorization: Bearer agk_…`. \
+                         Not accepted by the `/api-keys` routes, `POST /users/me/password` and `DELETE /users/me`.",
+                    ))
                     .build(),
             ),
         );

@@ -1,6 +1,7 @@
 //! Authentication: bcrypt password hashing on the blocking pool, short-lived JWT access
 //! tokens, rotating refresh-token families with reuse detection, password recovery by
-//! mailed single-use token, and (feature `http`) the `/api/v1/auth` routes.
+//! mailed single-use token, long-lived API keys, and (feature `http`) the `/api/v1/auth`
+//! and `/api/v1/api-keys` routes.
 
 pub mod entities;
 pub mod error;
@@ -19,4 +20,4 @@ pub use error::AuthError;
 pub use jwt::JwtKeys;
 pub use mailer::{LogMailer, Mail, Mailer, MemoryMailer, SmtpMailer};
 pub use password::BcryptHasher;
-pub use service::{AuthService, AuthSettings};
+pub use service::{ApiKeyService, AuthService, AuthSettings};

@@ -1,4 +1,6 @@
-//! The `/auth` routes.
+//! The `/auth` and `/api-keys` routes.
+
+mod api_keys;
 
 use actix_web::http::header;
 use actix_web::web::{self, Json};
@@ -14,7 +16,7 @@ use crate::schemas::{
     LoginRequest, PasswordRecoveryRequest, RefreshRequest, RegisterRequest, ResetPasswordRequest, TokenPair,
 };
 
-/// Registers the `/auth` routes (mount under `/api/v1`).
+/// Registers the `/auth` and `/api-keys` routes (mount under `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/auth")
@@ -24,6 +26,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(logout)
             .service(password_recovery)
             .service(reset_password),
+    )
+    .service(
+        utoipa_actix_web::scope("/api-keys")
+            .service(api_keys::create_api_key)
+            .service(api_keys::list_api_keys)
+            .service(api_keys::read_api_key)
+            .service(api_keys::revoke_api_key),
     );
 }
 

@@ -1,4 +1,8 @@
-//! Request and response bodies of the `/auth` routes.
+//! Request and response bodies of the `/auth` and `/api-keys` routes.
+
+mod api_keys;
+
+pub use api_keys::{ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery};
 
 use garde::Validate;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,7 @@
-//! Registration, login, refresh-token rotation, logout and password reset.
+//! Registration, login, refresh-token rotation, logout and password reset; API keys in
+//! [`api_keys`].
+
+pub mod api_keys;
 
 use std::sync::Arc;
 
@@ -18,6 +21,8 @@ use crate::jwt::JwtKeys;
 use crate::mailer::{Mail, Mailer};
 use crate::schemas::{RegisterRequest, TokenPair};
 use crate::secrets;
+
+pub use api_keys::ApiKeyService;
 
 /// Lifetimes and links of the tokens the service hands out.
 #[derive(Debug, Clone)]
@@ -51,6 +56,7 @@ pub struct AuthService {
     keys: JwtKeys,
     mailer: Arc<dyn Mailer>,
     settings: AuthSettings,
+    api_keys: ApiKeyService,
 }
 
 impl AuthService {
@@ -63,12 +69,18 @@ impl AuthService {
         settings: AuthSettings,
     ) -> Self {
         Self {
+            api_keys: ApiKeyService::new(db.clone(), users.clone()),
             db,
             users,
             keys,
             mailer,
             settings,
         }
+    }
+
+    /// The API keys of the same accounts (sharing their standing cache).
+    pub fn api_keys(&self) -> &ApiKeyService {
+        &self.api_keys
     }
 
     /// The access-token keys.

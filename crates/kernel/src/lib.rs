@@ -31,7 +31,7 @@ mod response;
 pub use credentials::PasswordHasher;
 pub use error::{Error, FieldError, Result};
 pub use page::{Cursor, Page, PageParams};
-pub use principal::{Principal, TokenVerifier};
+pub use principal::{Principal, TokenKind, TokenVerifier};
 pub use problem::Problem;
 pub use shutdown::Shutdown;
 

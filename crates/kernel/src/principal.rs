@@ -11,6 +11,17 @@ pub struct Principal {
     pub user_id: Uuid,
     /// Whether the user may use the administration routes.
     pub is_superuser: bool,
+    /// What the bearer token was.
+    pub token: TokenKind,
+}
+
+/// The kind of bearer token a request was authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A short-lived access token from a login.
+    AccessToken,
+    /// A long-lived API key (`agk_…`).
+    ApiKey,
 }
 
 impl Principal {
@@ -22,9 +33,21 @@ impl Principal {
             Err(Error::Forbidden("this operation requires a superuser".into()))
         }
     }
+
+    /// Succeeds only for a login's access token (`403` for an API key): what manages the
+    /// account's credentials or the account itself must not be reachable with a key alone.
+    pub fn require_access_token(&self) -> Result<()> {
+        match self.token {
+            TokenKind::AccessToken => Ok(()),
+            TokenKind::ApiKey => Err(Error::Forbidden(
+                "an API key cannot do this: use an access token from a login".into(),
+            )),
+        }
+    }
 }
 
-/// Verifies an access token and loads the user it names (implemented by `auth`).
+/// Verifies a bearer token (an access token or an API key) and loads the user it names
+/// (implemented by `auth`).
 pub trait TokenVerifier: Send + Sync + 'static {
     /// The principal of a valid token of an active, existing user; `Unauthorized` otherwise.
     fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Principal>>;

@@ -18,4 +18,4 @@ pub mod router;
 
 pub use error::UserError;
 pub use service::UserService;
-pub use standing::{Standing, StandingCache};
+pub use standing::{KeyGrant, Standing, StandingCache};

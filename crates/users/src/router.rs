@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The caller's own account.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
         (status = 401, response = problems::Unauthorized),
@@ -44,7 +44,7 @@ async fn read_me(principal: Principal, users: web::Data<UserService>) -> Result<
 /// Updates the caller's email, username or display name.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = UserUpdateMe,
     responses(
         (status = 200, description = "The updated caller", body = User),
@@ -65,7 +65,7 @@ async fn update_me(
     Ok(Json(users.update(principal.user_id, update).await?.into()))
 }
 
-/// Changes the caller's password; all their refresh tokens are revoked.
+/// Changes the caller's password; all their refresh tokens are revoked. Not with an API key.
 #[utoipa::path(
     tag = "users",
     path = "/me/password",
@@ -75,6 +75,7 @@ async fn update_me(
         (status = 204, description = "Password changed"),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::UnprocessableContent),
@@ -86,23 +87,26 @@ async fn change_password(
     users: web::Data<UserService>,
     body: Valid<Json<PasswordChange>>,
 ) -> Result<HttpResponse> {
+    principal.require_access_token()?;
     users
         .change_password(principal.user_id, body.into_inner().into_inner())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Deletes the caller's account and everything it owns.
+/// Deletes the caller's account and everything it owns. Not with an API key.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Account deleted"),
         (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
     )
 )]
 #[delete("/me")]
 async fn delete_me(principal: Principal, users: web::Data<UserService>) -> Result<HttpResponse> {
+    principal.require_access_token()?;
     users.delete(principal.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -111,7 +115,7 @@ async fn delete_me(principal: Principal, users: web::Data<UserService>) -> Resul
 #[utoipa::path(
     tag = "users",
     path = "",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(UserListQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
@@ -136,7 +140,7 @@ async fn list_users(
 #[utoipa::path(
     tag = "users",
     path = "",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = UserCreate,
     responses(
         (status = 201, description = "The new user", body = User, headers(("Location" = String, description = "URL of the new user"))),
@@ -167,7 +171,7 @@ async fn create_user(
 /// One user (superuser).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("user_id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, description = "The user", body = User),
@@ -185,7 +189,7 @@ async fn read_user(principal: Principal, users: web::Data<UserService>, path: we
 /// Updates any field of a user, including password and flags (superuser).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("user_id" = Uuid, Path, description = "The user's id")),
     request_body = UserUpdate,
     responses(
@@ -218,7 +222,7 @@ async fn update_user(
 /// Deletes a user and everything they own (superuser).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("user_id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "User deleted"),

@@ -60,6 +60,12 @@ impl UserService {
         Ok(standing)
     }
 
+    /// The standing cache this service answers from, if any (`auth` keeps API keys' grants
+    /// in it, so a revocation travels the same invalidation path).
+    pub fn standing_cache(&self) -> Option<&StandingCache> {
+        self.standing.as_ref()
+    }
+
     async fn read_standing(&self, id: Uuid) -> Result<Option<Standing>> {
         let row: Option<(bool, bool)> = user::Entity::find_by_id(id)
             .select_only()

@@ -14,7 +14,7 @@ use super::ME;
 
 /// Polls `GET path` as `user` on `app` until it answers `status` (at most 10 s;
 /// notifications cross replicas in milliseconds).
-async fn until_status(app: &TestApp, user: &TestUser, path: &str, status: u16) {
+pub(crate) async fn until_status(app: &TestApp, user: &TestUser, path: &str, status: u16) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let got = app.get_as(user, path).send().await.unwrap().status();
@@ -47,7 +47,7 @@ async fn cut_listener(app: &TestApp) {
 }
 
 /// Waits until `app`'s account cache listens (it reads the database until then).
-async fn until_listening(app: &TestApp) {
+pub(crate) async fn until_listening(app: &TestApp) {
     let cache = app.state.standing.clone().expect("the account cache is on by default");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !cache.is_live() {

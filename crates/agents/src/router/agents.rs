@@ -14,7 +14,7 @@ use crate::schemas::{Agent, AgentCreate, AgentUpdate, ListQuery};
 #[utoipa::path(
     tag = "agents",
     path = "/agents",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = AgentCreate,
     responses(
         (status = 201, description = "The new agent", body = Agent, headers(("Location" = String, description = "URL of the new agent"))),
@@ -43,7 +43,7 @@ pub(super) async fn create_agent(
 #[utoipa::path(
     tag = "agents",
     path = "/agents",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page of agents", body = Page<Agent>),
@@ -65,7 +65,7 @@ pub(super) async fn list_agents(
 /// One of the caller's agents.
 #[utoipa::path(
     tag = "agents",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent's id")),
     responses(
         (status = 200, description = "The agent", body = Agent),
@@ -85,7 +85,7 @@ pub(super) async fn read_agent(
 /// Updates some fields of one of the caller's agents.
 #[utoipa::path(
     tag = "agents",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent's id")),
     request_body = AgentUpdate,
     responses(
@@ -111,7 +111,7 @@ pub(super) async fn update_agent(
 /// Soft-deletes one of the caller's agents: it is hidden from every read afterwards.
 #[utoipa::path(
     tag = "agents",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent's id")),
     responses(
         (status = 204, description = "Agent deleted"),

@@ -14,7 +14,7 @@ use crate::schemas::{ListQuery, Tool, ToolCreate, ToolUpdate};
 #[utoipa::path(
     tag = "tools",
     path = "",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = ToolCreate,
     responses(
         (status = 201, description = "The new tool", body = Tool, headers(("Location" = String, description = "URL of the new tool"))),
@@ -44,7 +44,7 @@ pub(super) async fn create_tool(
 #[utoipa::path(
     tag = "tools",
     path = "",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page of tools", body = Page<Tool>),
@@ -66,7 +66,7 @@ pub(super) async fn list_tools(
 /// One of the caller's tools.
 #[utoipa::path(
     tag = "tools",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("tool_id" = Uuid, Path, description = "The tool's id")),
     responses(
         (status = 200, description = "The tool", body = Tool),
@@ -86,7 +86,7 @@ pub(super) async fn read_tool(
 /// Updates some fields of one of the caller's tools.
 #[utoipa::path(
     tag = "tools",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("tool_id" = Uuid, Path, description = "The tool's id")),
     request_body = ToolUpdate,
     responses(
@@ -113,7 +113,7 @@ pub(super) async fn update_tool(
 /// Deletes one of the caller's tools and detaches it from every agent.
 #[utoipa::path(
     tag = "tools",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("tool_id" = Uuid, Path, description = "The tool's id")),
     responses(
         (status = 204, description = "Tool deleted and detached from its agents"),

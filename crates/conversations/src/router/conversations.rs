@@ -13,7 +13,7 @@ use crate::schemas::{Conversation, ConversationCreate, ConversationListQuery, Co
 /// Creates a conversation owned by the caller, optionally bound to one of their agents.
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = ConversationCreate,
     responses(
         (status = 201, description = "The new conversation", body = Conversation, headers(("Location" = String, description = "URL of the new conversation"))),
@@ -43,7 +43,7 @@ pub(super) async fn create_conversation(
 /// Lists the caller's conversations, newest first; `?agent_id=` keeps one agent's.
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(ConversationListQuery),
     responses(
         (status = 200, description = "A page of conversations", body = Page<Conversation>),
@@ -67,7 +67,7 @@ pub(super) async fn list_conversations(
 /// One of the caller's conversations (also after its agent was deleted).
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("conversation_id" = Uuid, Path, description = "The conversation's id")),
     responses(
         (status = 200, description = "The conversation", body = Conversation),
@@ -87,7 +87,7 @@ pub(super) async fn read_conversation(
 /// Updates the title or metadata of one of the caller's conversations.
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("conversation_id" = Uuid, Path, description = "The conversation's id")),
     request_body = ConversationUpdate,
     responses(
@@ -117,7 +117,7 @@ pub(super) async fn update_conversation(
 /// Deletes one of the caller's conversations together with its messages.
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("conversation_id" = Uuid, Path, description = "The conversation's id")),
     responses(
         (status = 204, description = "Conversation and its messages deleted"),

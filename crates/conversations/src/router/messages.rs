@@ -13,7 +13,7 @@ use crate::schemas::{Message, MessageListQuery, MessageOrder};
 /// A page of one of the caller's conversations' messages, oldest first (`?order=desc`: newest first).
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("conversation_id" = Uuid, Path, description = "The conversation's id"), MessageListQuery),
     responses(
         (status = 200, description = "A page of messages", body = Page<Message>),

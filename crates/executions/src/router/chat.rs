@@ -41,7 +41,7 @@ data: {\"id\":\"019a8f3e-1c3e-7a4b-8c5d-6e7f8a9b0c1d\",\"conversation_id\":\"019
 /// by a run (an execution) that outlives the request.
 #[utoipa::path(
     tag = "conversations",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("conversation_id" = Uuid, Path, description = "The conversation's id")),
     request_body = MessageCreate,
     responses(
@@ -80,7 +80,7 @@ pub(super) async fn post_message(
 /// first 50 characters of the message), and answers with the reply, whole or streamed.
 #[utoipa::path(
     tag = "chat",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     request_body = ChatMessageCreate,
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message,

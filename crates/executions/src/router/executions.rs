@@ -17,7 +17,7 @@ use crate::service::ListFilter;
 /// the stored, `queued` execution; follow it at `/ws/executions/{id}` or `/executions/{id}/events`.
 #[utoipa::path(
     tag = "executions",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent to run")),
     request_body = ExecutionCreate,
     responses(
@@ -53,7 +53,7 @@ pub(super) async fn execute_agent(
 #[utoipa::path(
     tag = "executions",
     path = "",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page of executions", body = Page<Execution>),
@@ -79,7 +79,7 @@ pub(super) async fn list_executions(
 /// One of the caller's executions.
 #[utoipa::path(
     tag = "executions",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("execution_id" = Uuid, Path, description = "The execution's id")),
     responses(
         (status = 200, description = "The execution", body = Execution),
@@ -100,7 +100,7 @@ pub(super) async fn read_execution(
 /// `execution.cancelled` is recorded); an execution that already ended is returned unchanged.
 #[utoipa::path(
     tag = "executions",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("execution_id" = Uuid, Path, description = "The execution's id")),
     responses(
         (status = 200, description = "The execution, cancelled or unchanged", body = Execution),
@@ -123,7 +123,7 @@ pub(super) async fn cancel_execution(
 /// with the live ones.
 #[utoipa::path(
     tag = "executions",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(
         ("execution_id" = Uuid, Path, description = "The execution's id"),
         EventsQuery,

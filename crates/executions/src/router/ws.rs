@@ -56,7 +56,7 @@ fn going_away() -> CloseReason {
 /// with code 1009.
 #[utoipa::path(
     tag = "websocket",
-    security(("bearer" = []), ("oauth2" = [])),
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("execution_id" = Uuid, Path, description = "The execution's id"), WatchQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; each text frame is an `ExecutionEvent` (`#/components/schemas/ExecutionEvent`)"),

@@ -1,10 +1,12 @@
 //! An account's *standing* — whether its access tokens work, and with what rights — and
-//! the cache that spares every authenticated request a database round trip for it.
+//! the cache that spares every authenticated request a database round trip for it. The
+//! same cache keeps what each API key grants ([`KeyGrant`], filled by `auth`), so that a
+//! revoked key is forgotten through the same path as a changed account.
 //!
 //! The cache is only trusted while every change can reach it:
 //! - changes made through [`UserService`](crate::UserService) invalidate it at once;
-//! - on PostgreSQL a trigger on `users` notifies every replica, and [`relay`] (one `LISTEN`
-//!   connection per process) invalidates the entries it names. While that connection is
+//! - on PostgreSQL a trigger on `users` (and one on `api_keys`) notifies every replica,
+//!   and [`relay`] (one `LISTEN` connection per process) invalidates the entries it names. While that connection is
 //!   down the cache is *paused*: every lookup reads the database, and the cache is emptied
 //!   when it comes back, so nothing missed while it was away survives.
 //!
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use postgres::{CHANNEL, relay};
@@ -30,7 +33,21 @@ pub struct Standing {
     pub is_superuser: bool,
 }
 
-/// A bounded, invalidated cache of accounts' standing. Cheap to clone (shared).
+/// What an API key lets its bearer do: act as `user_id` until `expires_at`. Cached under
+/// the key's *lookup id*, an id `auth` derives from the key's hash, which is what the
+/// `api_keys` trigger announces when the key is revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyGrant {
+    /// The key's row id.
+    pub key_id: Uuid,
+    /// The account the key acts for (whose standing is checked as well).
+    pub user_id: Uuid,
+    /// When the key stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A bounded, invalidated cache of accounts' standing and API keys' grants. Cheap to
+/// clone (shared).
 #[derive(Clone)]
 pub struct StandingCache {
     inner: Arc<Inner>,
@@ -38,6 +55,7 @@ pub struct StandingCache {
 
 struct Inner {
     entries: moka::sync::Cache<Uuid, Standing>,
+    keys: moka::sync::Cache<Uuid, KeyGrant>,
     /// Bumped by every invalidation: a lookup that raced one drops what it stored.
     epoch: AtomicU64,
     /// Whether entries may be served (see the module docs).
@@ -45,12 +63,16 @@ struct Inner {
 }
 
 impl StandingCache {
-    /// Holds up to `capacity` accounts, each for at most `ttl`; `live` says whether it
-    /// serves entries from the start (a cache fed by [`relay`] starts paused).
+    /// Holds up to `capacity` accounts (and as many keys), each for at most `ttl`; `live`
+    /// says whether it serves entries from the start (a cache fed by [`relay`] starts paused).
     pub fn new(capacity: u64, ttl: Duration, live: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 entries: moka::sync::Cache::builder()
+                    .max_capacity(capacity)
+                    .time_to_live(ttl)
+                    .build(),
+                keys: moka::sync::Cache::builder()
                     .max_capacity(capacity)
                     .time_to_live(ttl)
                     .build(),
@@ -71,16 +93,19 @@ impl StandingCache {
         self.invalidate_all();
     }
 
-    /// Forgets one account (after it changed or was deleted).
+    /// Forgets one account (after it changed or was deleted), or one API key (after it
+    /// was revoked) by its lookup id.
     pub fn invalidate(&self, id: Uuid) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
         self.inner.entries.invalidate(&id);
+        self.inner.keys.invalidate(&id);
     }
 
-    /// Forgets every account.
+    /// Forgets every account and every key.
     pub fn invalidate_all(&self) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
         self.inner.entries.invalidate_all();
+        self.inner.keys.invalidate_all();
     }
 
     /// The cached standing of `id`, if any and if the cache is live.
@@ -92,6 +117,27 @@ impl StandingCache {
         }
     }
 
+    /// The grant of the API key with this lookup id: from the cache when it is live and
+    /// holds it, else what `read` finds in the database (kept unless an invalidation
+    /// raced the read). A key `read` does not find is not remembered.
+    pub async fn key_grant<E>(
+        &self,
+        lookup_id: Uuid,
+        read: impl Future<Output = Result<Option<KeyGrant>, E>>,
+    ) -> Result<Option<KeyGrant>, E> {
+        if self.is_live()
+            && let Some(grant) = self.inner.keys.get(&lookup_id)
+        {
+            return Ok(Some(grant));
+        }
+        let epoch = self.epoch();
+        let grant = read.await?;
+        if let Some(grant) = grant {
+            self.keep(&self.inner.keys, lookup_id, grant, epoch);
+        }
+        Ok(grant)
+    }
+
     /// The marker to pass to [`store`](Self::store) after reading the database.
     pub(crate) fn epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::SeqCst)
@@ -100,13 +146,17 @@ impl StandingCache {
     /// Keeps what was read from the database when the lookup began at `epoch`, unless an
     /// invalidation may have happened since (then the read may predate the change).
     pub(crate) fn store(&self, id: Uuid, standing: Standing, epoch: u64) {
+        self.keep(&self.inner.entries, id, standing, epoch);
+    }
+
+    fn keep<V: Clone + Send + Sync + 'static>(&self, map: &moka::sync::Cache<Uuid, V>, id: Uuid, value: V, epoch: u64) {
         if !self.is_live() || self.epoch() != epoch {
             return;
         }
-        self.inner.entries.insert(id, standing);
+        map.insert(id, value);
         // An invalidation between the check above and the insert bumped the epoch first.
         if self.epoch() != epoch {
-            self.inner.entries.invalidate(&id);
+            map.invalidate(&id);
         }
     }
 }
@@ -116,6 +166,7 @@ impl std::fmt::Debug for StandingCache {
         f.debug_struct("StandingCache")
             .field("live", &self.is_live())
             .field("entries", &self.inner.entries.entry_count())
+            .field("keys", &self.inner.keys.entry_count())
             .finish()
     }
 }
@@ -151,6 +202,40 @@ mod tests {
         cache.invalidate(Uuid::now_v7());
         cache.store(id, ACTIVE, before);
         assert_eq!(cache.get(id), None);
+    }
+
+    fn grant() -> KeyGrant {
+        KeyGrant {
+            key_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            expires_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn key_grants_are_kept_until_their_lookup_id_is_invalidated() {
+        let cache = cache(true);
+        let (id, grant) = (Uuid::now_v7(), grant());
+        let read = || async { Ok::<_, ()>(Some(grant)) };
+        assert_eq!(cache.key_grant(id, read()).await, Ok(Some(grant)));
+        let unread = async { Err::<Option<KeyGrant>, ()>(()) };
+        assert_eq!(cache.key_grant(id, unread).await, Ok(Some(grant)), "served from memory");
+        cache.invalidate(id);
+        let gone = async { Ok::<_, ()>(None) };
+        assert_eq!(cache.key_grant(id, gone).await, Ok(None), "read again once invalidated");
+    }
+
+    #[tokio::test]
+    async fn a_key_read_that_raced_an_invalidation_is_not_kept() {
+        let cache = cache(true);
+        let (id, grant) = (Uuid::now_v7(), grant());
+        let racing = async {
+            cache.invalidate(id);
+            Ok::<_, ()>(Some(grant))
+        };
+        assert_eq!(cache.key_grant(id, racing).await, Ok(Some(grant)));
+        let gone = async { Ok::<_, ()>(None) };
+        assert_eq!(cache.key_grant(id, gone).await, Ok(None), "the raced read was dropped");
     }
 
     #[test]
