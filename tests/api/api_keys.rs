@@ -362,6 +362,38 @@ async fn bad_input_is_422_naming_the_field() {
 }
 
 #[tokio::test]
+async fn an_idempotent_retry_never_replays_or_stores_the_key() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let res = app
+            .post_as(&alice, KEYS, &json!({"name": "ci"}))
+            .header("idempotency-key", "create-ci-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let created: Value = res.json().await.unwrap();
+        keys.push(created["key"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(keys[0], keys[1], "the retry ran again: a second key");
+    let select = Query::select()
+        .column(Alias::new("response_body"))
+        .from(Alias::new("idempotency_keys"))
+        .to_owned();
+    for row in app.db.query_all(&select).await.unwrap() {
+        let body = row
+            .try_get::<Option<Vec<u8>>>("", "response_body")
+            .unwrap()
+            .unwrap_or_default();
+        let body = String::from_utf8_lossy(&body);
+        assert!(keys.iter().all(|key| !body.contains(&key[12..])), "{body}");
+    }
+}
+
+#[tokio::test]
 async fn malformed_and_unknown_keys_are_401() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;

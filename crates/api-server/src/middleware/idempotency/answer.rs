@@ -40,8 +40,8 @@ impl Claimed {
         }
     }
 
-    /// Runs `req` and keeps its answer: a server error releases the key, a stream records
-    /// its execution, any other answer is stored whole.
+    /// Runs `req` and keeps its answer: a server error or a `no-store` answer releases the
+    /// key, a stream records its execution, any other answer is stored whole.
     pub(super) async fn run<S, B>(
         mut self,
         service: Rc<S>,
@@ -58,7 +58,10 @@ impl Claimed {
                 return Err(err);
             }
         };
-        if res.status().is_server_error() {
+        // A server error may go better next time; an answer marked `no-store` holds a
+        // secret shown once (a new API key) that must not be kept anywhere, so a retry
+        // runs again instead of replaying it.
+        if res.status().is_server_error() || forbids_storing(res.headers()) {
             self.release().await;
             return Ok(res.map_into_left_body());
         }
@@ -138,6 +141,15 @@ impl Drop for Claimed {
             });
         }
     }
+}
+
+/// Whether the answer says `Cache-Control: no-store`.
+fn forbids_storing(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
 }
 
 fn is_event_stream(headers: &HeaderMap) -> bool {
