@@ -107,17 +107,24 @@ for (let attempt = 0; attempt < 200 && !terminal.includes(status); attempt++) {
   status = ok(await api.GET("/api/v1/executions/{execution_id}", { params: { path: { execution_id } } })).status;
 }
 assert.equal(status, "completed");
-const events = ok(
+// The route also streams (`Accept: text/event-stream`): its answer is a union until narrowed.
+const listed = ok(
   await api.GET("/api/v1/executions/{execution_id}/events", { params: { path: { execution_id } } }),
-).items;
+);
+if (!("items" in listed)) throw new Error("expected the JSON list of events");
+const events = listed.items;
 
 /** What one event says, read from its own typed data: `type` narrows `data`. */
 function describe(event: ExecutionEvent): string {
   switch (event.type) {
     case "execution.started":
       return `started at depth ${event.data.depth}`;
+    case "message.created":
+      return `user message ${event.data.id}`;
     case "message.delta":
       return `delta ${JSON.stringify(event.data.delta)}`;
+    case "message.completed":
+      return `reply ${JSON.stringify(event.data.content)}`;
     case "subagent.started":
       return `sub-agent ${event.data.agent_id} started`;
     case "subagent.completed":
