@@ -18,7 +18,7 @@ pub fn pool_size() -> u32 {
     10
 }
 pub fn lane_size() -> u32 {
-    4
+    16
 }
 pub fn connect_timeout() -> u64 {
     5
