@@ -90,7 +90,7 @@ fn spawn_server(db: &Db, port: u16) -> Child {
         .env("AUTH_RATE_LIMIT_PER_MINUTE", "10000")
         .env("SHUTDOWN_TIMEOUT_SECS", GRACE_SECS.to_string())
         .env("ECHO_WORD_DELAY_MS", "100")
-        .env("EXECUTION_WORKERS", "1")
+        .env("EXECUTION_WORKERS", "2")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -165,7 +165,8 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
     .await;
     let agent_id = agent["id"].as_str().unwrap().to_owned();
 
-    // One running execution that outlasts the grace period, one queued behind it (one worker).
+    // Two workers: one running execution and one streamed chat reply (a run too) that both
+    // outlast the grace period, and one execution queued behind them.
     let long_input = vec!["word"; 400].join(" ");
     let execute = format!("/api/v1/agents/{agent_id}/execute");
     let running = post(&client, &base, &token, &execute, json!({"input": long_input})).await;
@@ -181,9 +182,6 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
             break;
         }
     }
-    let queued = post(&client, &base, &token, &execute, json!({"input": "later"})).await;
-    let queued_id = queued["id"].as_str().unwrap().to_owned();
-
     // A streamed chat reply that outlasts the grace period, opened before the signal.
     let mut sse = client
         .post(format!("{base}/api/v1/chat/messages"))
@@ -195,6 +193,8 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
         .bytes_stream();
     let first = sse.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("event: message.created"));
+    let queued = post(&client, &base, &token, &execute, json!({"input": "later"})).await;
+    let queued_id = queued["id"].as_str().unwrap().to_owned();
 
     let signalled = Instant::now();
     sigterm(&child);
@@ -227,6 +227,12 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
     assert_eq!(close, Some(CloseCode::Away));
     let streamed = reader.await.unwrap();
     let last = streamed.trim_end().rsplit("\n\n").next().unwrap_or_default();
+    // The run's `execution.failed` (`interrupted`, with its `id:`) or the server's own
+    // end-of-stream error, whichever came first: a 503 either way.
+    let last = match last.split_once('\n') {
+        Some((id, rest)) if id.starts_with("id: ") => rest,
+        _ => last,
+    };
     assert!(last.starts_with("event: error\ndata: "), "{last}");
     let problem: Value = serde_json::from_str(last.trim_start_matches("event: error\ndata: ")).unwrap();
     assert_eq!(problem["status"], 503, "{problem}");
