@@ -34,7 +34,8 @@ try {
     problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`),
   );
 
-  await page.goto(`${base}/docs/`);
+  // networkidle: the page's own late requests (the favicon) finish before the tour starts.
+  await page.goto(`${base}/docs/`, { waitUntil: "networkidle" });
   await page.locator(".information-container .title").waitFor();
 
   /** Opens an operation, fills it in, executes it and answers its status and JSON body. */
@@ -94,7 +95,9 @@ try {
   });
   assert.equal(run.status, 202, JSON.stringify(run.body));
 
-  // The execution viewer page.
+  // The execution viewer page, once the docs page has no request in flight (leaving it
+  // earlier aborts them, which would be reported as failed requests).
+  await page.waitForLoadState("networkidle");
   await page.goto(`${base}/examples/execution-viewer.html`, { waitUntil: "networkidle" });
   console.log(`Swagger UI tour passed: ${username} ran execution ${run.body.id}`);
 } finally {
