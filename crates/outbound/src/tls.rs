@@ -1,0 +1,27 @@
+//! TLS of outbound calls, set up as crates/llm does: rustls on `ring`, handed to reqwest
+//! ready-made so no process-wide provider is needed.
+
+use std::sync::Arc;
+
+use crate::OutboundError;
+
+/// Trusts the system's roots; where a container has none, the bundled Mozilla roots.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, OutboundError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|err| OutboundError::Client(format!("could not configure TLS: {err}")))?;
+    let builder = match rustls_platform_verifier::Verifier::new(provider) {
+        Ok(verifier) => builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)),
+        Err(err) => {
+            tracing::warn!(error = %err, "no system CA certificates; trusting the bundled Mozilla roots");
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            builder.with_root_certificates(roots)
+        }
+    };
+    let mut config = builder.with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
