@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use tokio::time::{Instant, timeout_at};
 use url::{Host, Url};
 
 use crate::error::describe;
+use crate::headers::parse_header;
 use crate::resolver::{GuardedResolver, RefusedHost};
 use crate::tls::tls_config;
 use crate::{OutboundError, OutboundPolicy};
@@ -160,13 +161,8 @@ impl OutboundClient {
 fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, OutboundError> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        let header_name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| OutboundError::InvalidHeader(format!("`{name}` is not a valid header name")))?;
-        let mut header_value = HeaderValue::from_str(value).map_err(|_| {
-            OutboundError::InvalidHeader(format!("the value of `{name}` is not allowed in an HTTP header"))
-        })?;
-        header_value.set_sensitive(true);
-        map.append(header_name, header_value);
+        let (name, value) = parse_header(name, value).map_err(OutboundError::InvalidHeader)?;
+        map.append(name, value);
     }
     Ok(map)
 }

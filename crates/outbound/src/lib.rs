@@ -11,6 +11,7 @@
 mod address;
 mod client;
 mod error;
+mod headers;
 pub mod http_tool;
 mod policy;
 mod resolver;

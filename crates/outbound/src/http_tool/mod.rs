@@ -7,10 +7,10 @@ mod template;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::headers::parse_header;
 use crate::{OutboundError, OutboundRequest, OutboundResponse};
 
 pub use secrets::secret_names;
@@ -62,10 +62,9 @@ pub fn prepare(
     let headers = headers
         .iter()
         .map(|(name, value)| {
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a valid header name"))?;
+            check_header(name, value)?;
             let value = secrets::fill(value, secrets)?;
-            HeaderValue::from_str(&value)
-                .map_err(|_| format!("the value of the header `{name}` is not allowed in an HTTP header"))?;
+            parse_header(name, &value)?;
             Ok((name.clone(), value))
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -77,6 +76,14 @@ pub fn prepare(
         timeout,
         max_response_bytes,
     })
+}
+
+/// Whether a tool's header can be sent, as written (a `{{secret:NAME}}` reference counts
+/// as text): a valid name the client does not set itself (`Host`, `Content-Length`,
+/// `Transfer-Encoding`, `Connection`, …) and a value of visible characters. For checking a
+/// tool when it is saved; the error names the header, never the value.
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    parse_header(name, value).map(|_| ())
 }
 
 /// The text given to the model for an outcome: the body for 2xx; otherwise an error text

@@ -21,7 +21,7 @@ pub enum Reply {
     },
     /// Nothing for this long, then 200 "late".
     Stall(Duration),
-    /// The head at once, then one body byte per 100 ms (10 bytes announced).
+    /// The head at once, then one body byte per 100 ms (100 bytes announced: 10 s).
     Trickle,
     /// 200 announcing `bytes`, then as many as the client takes, 64 KiB at a time.
     Flood { bytes: usize },
@@ -152,9 +152,9 @@ async fn serve(
         }
         Reply::Trickle => {
             let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\nconnection: close\r\n\r\n")
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n")
                 .await;
-            for _ in 0..10 {
+            for _ in 0..100 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 if stream.write_all(b"x").await.is_err() {
                     return;
