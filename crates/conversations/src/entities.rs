@@ -49,7 +49,7 @@ pub mod message {
     use sea_orm::entity::prelude::*;
 
     /// A stored message; never serialized to the wire (see `schemas::Message`).
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "messages")]
     pub struct Model {
         /// UUID v7.
@@ -71,8 +71,26 @@ pub mod message {
         pub completion_tokens: Option<i32>,
         /// The run (execution) that wrote it, if a run did.
         pub execution_id: Option<Uuid>,
+        /// The tool calls an assistant message made: a JSON array of `{id, name, arguments}`
+        /// (`llm::ToolCall`), or null when it made none.
+        pub tool_calls: Option<Json>,
+        /// On a `tool` message: the id of the call whose result it holds.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub tool_call_id: Option<String>,
         /// Creation time.
         pub created_at: DateTimeUtc,
+    }
+
+    impl Model {
+        /// The tool calls this message made, in order (none when `tool_calls` is null, or
+        /// not the array of calls this crate stores).
+        pub fn calls(&self) -> Vec<llm::ToolCall> {
+            use serde::Deserialize;
+            self.tool_calls
+                .as_ref()
+                .and_then(|value| Vec::<llm::ToolCall>::deserialize(value).ok())
+                .unwrap_or_default()
+        }
     }
 
     /// Who wrote a message, stored as its lowercase name.

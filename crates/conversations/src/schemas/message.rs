@@ -1,5 +1,5 @@
-//! Message bodies: [`MessageCreate`], [`ChatMessageCreate`], the [`Message`] response and
-//! the [`MessageDelta`] of a streamed reply.
+//! Message bodies: [`MessageCreate`], [`ChatMessageCreate`], the [`Message`] response (with
+//! its [`MessageToolCall`]s) and the [`MessageDelta`] of a streamed reply.
 
 use chrono::{DateTime, Utc};
 use garde::Validate;
@@ -111,6 +111,11 @@ pub struct Message {
     pub model: Option<String>,
     /// Tokens spent producing it (assistant messages).
     pub usage: Option<llm::Usage>,
+    /// The tools an assistant message called, in order; `null` on every other message.
+    pub tool_calls: Option<Vec<MessageToolCall>>,
+    /// On a `tool` message: the id of the call (in the assistant message before it) whose
+    /// result `content` holds; `null` on every other message.
+    pub tool_call_id: Option<String>,
     /// The run (execution) that wrote it: the reply's, and the user message it answered.
     pub execution_id: Option<Uuid>,
     /// Creation time (RFC 3339, UTC).
@@ -127,6 +132,8 @@ impl From<message::Model> for Message {
             }),
             _ => None,
         };
+        let calls = m.calls();
+        let tool_calls = (!calls.is_empty()).then(|| calls.into_iter().map(MessageToolCall::from).collect());
         Self {
             id: m.id,
             conversation_id: m.conversation_id,
@@ -134,8 +141,39 @@ impl From<message::Model> for Message {
             content: m.content,
             model: m.model,
             usage,
+            tool_calls,
+            tool_call_id: m.tool_call_id,
             execution_id: m.execution_id,
             created_at: m.created_at,
+        }
+    }
+}
+
+/// A call of a tool that an assistant message made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MessageToolCall {
+    /// The call's id; the `tool` message holding its result has it as `tool_call_id`.
+    #[schema(example = "call_0193c2d4e5f67a8b9c0d1e2f3a4b5c6d")]
+    pub id: String,
+    /// The tool's name, as the model called it.
+    #[schema(example = "get_weather")]
+    pub name: String,
+    /// The arguments, a JSON object (`{}` when the model sent arguments that were not a JSON
+    /// object; the model's own text stays in the history it reads).
+    #[schema(value_type = Object, example = json!({"city": "Paris"}))]
+    pub arguments: serde_json::Value,
+}
+
+impl From<llm::ToolCall> for MessageToolCall {
+    fn from(call: llm::ToolCall) -> Self {
+        let arguments = match call.arguments {
+            object @ serde_json::Value::Object(_) => object,
+            _ => serde_json::Value::Object(serde_json::Map::new()),
+        };
+        Self {
+            id: call.id,
+            name: call.name,
+            arguments,
         }
     }
 }

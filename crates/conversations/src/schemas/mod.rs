@@ -9,7 +9,7 @@ pub mod rules;
 mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
-pub use message::{ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole};
+pub use message::{ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole, MessageToolCall};
 pub use stream::{ChatStreamEvent, sse_id};
 
 use garde::Validate;

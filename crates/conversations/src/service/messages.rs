@@ -19,7 +19,7 @@ use crate::schemas::Message;
 pub struct NewMessage {
     /// Who wrote it.
     pub role: llm::Role,
-    /// Its text.
+    /// Its text (for a tool message: the tool's result).
     pub content: String,
     /// The model that wrote it (assistant messages).
     pub model: Option<String>,
@@ -27,17 +27,39 @@ pub struct NewMessage {
     pub usage: Option<llm::Usage>,
     /// The run writing it.
     pub execution_id: Option<Uuid>,
+    /// The tool calls an assistant message made, in order (stored as null when empty).
+    pub tool_calls: Vec<llm::ToolCall>,
+    /// For a tool message: the id of the call whose result it holds.
+    pub tool_call_id: Option<String>,
 }
 
 impl NewMessage {
     /// A message the user wrote.
     pub fn user(content: impl Into<String>) -> Self {
+        Self::new(llm::Role::User, content.into())
+    }
+
+    /// An assistant message: its text (may be empty) and the tools it called, with the
+    /// model that wrote it and the tokens that cost.
+    pub fn assistant_calls(
+        text: impl Into<String>,
+        tool_calls: Vec<llm::ToolCall>,
+        model: Option<String>,
+        usage: Option<llm::Usage>,
+    ) -> Self {
         Self {
-            role: llm::Role::User,
-            content: content.into(),
-            model: None,
-            usage: None,
-            execution_id: None,
+            tool_calls,
+            model,
+            usage,
+            ..Self::new(llm::Role::Assistant, text.into())
+        }
+    }
+
+    /// A `tool` message: the result (`content`) of the call `call_id`.
+    pub fn tool_result(call_id: String, content: String) -> Self {
+        Self {
+            tool_call_id: Some(call_id),
+            ..Self::new(llm::Role::Tool, content)
         }
     }
 
@@ -45,6 +67,18 @@ impl NewMessage {
     pub fn by(mut self, execution_id: Uuid) -> Self {
         self.execution_id = Some(execution_id);
         self
+    }
+
+    fn new(role: llm::Role, content: String) -> Self {
+        Self {
+            role,
+            content,
+            model: None,
+            usage: None,
+            execution_id: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
     }
 
     /// The stored row of this message in `conversation_id`.
@@ -59,6 +93,8 @@ impl NewMessage {
             prompt_tokens: self.usage.map(|u| tokens(u.prompt_tokens)),
             completion_tokens: self.usage.map(|u| tokens(u.completion_tokens)),
             execution_id: self.execution_id,
+            tool_calls: stored_calls(self.tool_calls),
+            tool_call_id: self.tool_call_id,
             created_at: kernel::clock::now(),
         }
     }
@@ -113,7 +149,9 @@ impl ConversationService {
         self.recent(conversation_id, limit).await
     }
 
-    /// The last `limit` messages of a conversation already known to be the caller's, oldest first.
+    /// The last `limit` messages of a conversation already known to be the caller's, oldest
+    /// first. The window never starts with `tool` messages (their assistant message fell
+    /// outside it), so the history is valid for every provider.
     pub async fn recent(&self, conversation_id: Uuid, limit: u64) -> Result<Vec<llm::ChatMessage>> {
         let mut rows = message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation_id))
@@ -123,15 +161,30 @@ impl ConversationService {
             .all(&self.db)
             .await?;
         rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(|m| llm::ChatMessage {
-                role: m.role.into(),
-                content: m.content,
-                tool_calls: Vec::new(),
-                tool_call_id: None,
-            })
-            .collect())
+        let orphans = rows.iter().take_while(|m| m.role == message::Role::Tool).count();
+        Ok(rows.into_iter().skip(orphans).map(chat_message).collect())
+    }
+}
+
+/// The stored form of an assistant message's tool calls: a JSON array, or null for none.
+fn stored_calls(calls: Vec<llm::ToolCall>) -> Option<serde_json::Value> {
+    if calls.is_empty() {
+        return None;
+    }
+    let calls = calls
+        .into_iter()
+        .map(|call| serde_json::json!({"id": call.id, "name": call.name, "arguments": call.arguments}))
+        .collect();
+    Some(serde_json::Value::Array(calls))
+}
+
+/// A stored message as the model reads it.
+fn chat_message(m: message::Model) -> llm::ChatMessage {
+    llm::ChatMessage {
+        role: m.role.into(),
+        tool_calls: m.calls(),
+        tool_call_id: m.tool_call_id,
+        content: m.content,
     }
 }
 

@@ -139,6 +139,8 @@ async fn appended_messages_count_and_make_the_history() {
                 completion_tokens: 4,
             }),
             execution_id: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         };
         let stored = s
             .conversations

@@ -10,3 +10,4 @@
 mod common;
 
 mod conversation_service;
+mod tool_messages;

@@ -221,6 +221,8 @@ impl<'a> Run<'a> {
                 completion_tokens: clamp(usage.completion),
             }),
             execution_id: Some(self.model.id),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         };
         match self
             .inner
