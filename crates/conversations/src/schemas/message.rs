@@ -158,10 +158,23 @@ pub struct MessageToolCall {
     /// The tool's name, as the model called it.
     #[schema(example = "get_weather")]
     pub name: String,
-    /// The arguments, a JSON object (`{}` when the model sent arguments that were not a JSON
-    /// object; the model's own text stays in the history it reads).
-    #[schema(value_type = Object, example = json!({"city": "Paris"}))]
+    /// The arguments, a JSON object.
+    #[schema(schema_with = arguments_schema)]
     pub arguments: serde_json::Value,
+}
+
+/// The OpenAPI schema of a call's `arguments`: an object whose keys hold any JSON value.
+fn arguments_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)))
+        .description(Some(
+            "The arguments, a JSON object (`{}` when the model sent arguments that were not a \
+             JSON object; the model's own text stays in the history it reads).",
+        ))
+        .examples([serde_json::json!({"city": "Paris"})])
+        .build()
 }
 
 impl From<llm::ToolCall> for MessageToolCall {
