@@ -34,7 +34,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let columns = [
             (Tools::Table.into_iden(), text(Tools::Kind).default("client").to_owned()),
-            (Tools::Table.into_iden(), text(Tools::Approval).default("never").to_owned()),
+            (
+                Tools::Table.into_iden(),
+                text(Tools::Approval).default("never").to_owned(),
+            ),
             (Tools::Table.into_iden(), json_binary_null(Tools::Http)),
             (Messages::Table.into_iden(), json_binary_null(Messages::ToolCalls)),
             (Messages::Table.into_iden(), text_null(Messages::ToolCallId)),

@@ -39,7 +39,12 @@ async fn tool_calls_and_results_round_trip_through_messages_and_history() {
     ];
     let mut stored = Vec::new();
     for message in log {
-        stored.push(s.conversations.append_message(alice, conversation.id, message).await.unwrap());
+        stored.push(
+            s.conversations
+                .append_message(alice, conversation.id, message)
+                .await
+                .unwrap(),
+        );
     }
     assert_eq!(stored[1].role, MessageRole::Assistant);
     assert_eq!(
@@ -95,14 +100,22 @@ async fn the_history_window_never_opens_on_tool_results() {
     let conversation = s.conversations.create(alice, body(json!({}))).await.unwrap();
     let log = [
         NewMessage::user("go"),
-        NewMessage::assistant_calls("", vec![call("a", "f", json!({})), call("b", "g", json!({}))], None, None),
+        NewMessage::assistant_calls(
+            "",
+            vec![call("a", "f", json!({})), call("b", "g", json!({}))],
+            None,
+            None,
+        ),
         NewMessage::tool_result("a".into(), "1".into()),
         NewMessage::tool_result("b".into(), "2".into()),
         NewMessage::assistant_calls("done", Vec::new(), None, None),
         NewMessage::user("again"),
     ];
     for message in log {
-        s.conversations.append_message(alice, conversation.id, message).await.unwrap();
+        s.conversations
+            .append_message(alice, conversation.id, message)
+            .await
+            .unwrap();
     }
     // The last four begin with the second tool result, whose call is outside the window.
     let history = s.conversations.history(alice, conversation.id, 4).await.unwrap();
