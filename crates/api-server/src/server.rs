@@ -132,6 +132,19 @@ pub async fn shutdown(state: &AppState, http: ServerHandle) {
         runner.shutdown(grace).await;
         drop(runs_marked);
     };
-    tokio::join!(http.stop(true), runs);
+    let http = async move {
+        // Accept no new connection, but go on serving the open ones for a moment: a request
+        // a client sent on a keep-alive connection just before the signal is still in the
+        // socket, and actix's stop would close that "idle" connection without reading it.
+        // Meanwhile every answer says `Connection: close` (see `app::build`).
+        http.pause().await;
+        tokio::time::sleep(DRAIN.min(grace)).await;
+        http.stop(true).await;
+    };
+    tokio::join!(http, runs);
     state.background.cancel();
 }
+
+/// How long a stopping server keeps reading the connections it has before it closes the
+/// idle ones (within the grace period).
+const DRAIN: Duration = Duration::from_millis(500);

@@ -118,15 +118,8 @@ async fn post(client: &reqwest::Client, base: &str, token: &str, path: &str, bod
     res.json().await.unwrap()
 }
 
-#[tokio::test]
-async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grace_period() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let db = Db::create().await;
-    let port = free_port();
-    let mut child = spawn_server(&db, port);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    // Up when it answers.
+/// Waits until the server answers, then registers and logs in `ada`; returns her token.
+async fn ready_and_logged_in(client: &reqwest::Client, base: &str, child: &mut Child) -> String {
     for attempt in 0.. {
         assert!(attempt < 600, "the server did not come up");
         if let Ok(res) = client.get(format!("{base}/health")).send().await
@@ -154,7 +147,18 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
         .json()
         .await
         .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    login["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grace_period() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = Db::create().await;
+    let port = free_port();
+    let mut child = spawn_server(&db, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let token = ready_and_logged_in(&client, &base, &mut child).await;
     let agent = post(
         &client,
         &base,
@@ -275,5 +279,56 @@ async fn sigterm_interrupts_runs_claims_nothing_and_ends_streams_within_one_grac
     );
     assert_eq!(status_of(queued_id).await, ("queued".into(), None));
     drop(conn);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn requests_sent_on_keep_alive_connections_just_before_sigterm_are_answered() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = Db::create().await;
+    let port = free_port();
+    let mut child = spawn_server(&db, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let token = ready_and_logged_in(&client, &base, &mut child).await;
+    // Open keep-alive connections: the requests below reuse them.
+    const IN_FLIGHT: usize = 32;
+    let warm: Vec<_> = (0..IN_FLIGHT)
+        .map(|_| client.get(format!("{base}/api/v1/users/me")).bearer_auth(&token).send())
+        .collect();
+    for res in futures_util::future::join_all(warm).await {
+        assert_eq!(res.unwrap().status(), 200);
+    }
+
+    let sends: Vec<_> = (0..IN_FLIGHT)
+        .map(|i| {
+            client
+                .post(format!("{base}/api/v1/agents"))
+                .bearer_auth(&token)
+                .json(&json!({"name": format!("agent {i}"), "model": "echo-1"}))
+                .send()
+        })
+        .collect();
+    let answers = tokio::spawn(futures_util::future::join_all(sends));
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    sigterm(&child);
+    let answers = answers.await.unwrap();
+    let dropped: Vec<String> = answers
+        .iter()
+        .filter_map(|res| res.as_ref().err().map(|err| format!("{err:?}")))
+        .collect();
+    assert!(
+        dropped.is_empty(),
+        "{} of {IN_FLIGHT} requests got no answer: {dropped:?}",
+        dropped.len()
+    );
+    for res in answers {
+        assert_eq!(res.unwrap().status(), 201);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
     db.drop_database().await;
 }
