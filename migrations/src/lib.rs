@@ -15,6 +15,7 @@ mod m20261202_000100_runs;
 mod m20261202_000200_create_idempotency_keys;
 mod m20261202_000300_create_api_keys;
 mod m20261206_000200_tool_kinds_and_message_tool_calls;
+mod m20261206_000100_create_secrets;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000200_create_idempotency_keys::Migration),
             Box::new(m20261202_000300_create_api_keys::Migration),
             Box::new(m20261206_000200_tool_kinds_and_message_tool_calls::Migration),
+            Box::new(m20261206_000100_create_secrets::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpRequest};
 use garde::Validate;
 use serde::de::DeserializeOwned;
 
+use crate::rules::NUL_REFUSED;
 use crate::{Error, FieldError, Result};
 
 /// Runs serde, then garde, on a request part; both kinds of failure are one `422` shape.
@@ -42,9 +43,6 @@ where
 {
     crate::rules::check(value).map_err(Error::Validation)
 }
-
-/// Why a text holding `\u0000` is refused: PostgreSQL cannot store it, so no database may.
-const NUL_REFUSED: &str = "must not contain the NUL character (\\u0000)";
 
 /// Parses a JSON object body, naming the first field that does not fit the type.
 ///

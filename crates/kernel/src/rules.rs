@@ -19,6 +19,11 @@ where
     })
 }
 
+/// Why a text holding `\u0000` is refused: PostgreSQL cannot store it, so no database may.
+/// The [`Valid`](crate::Valid) extractor refuses it in every body and query string; a
+/// service that takes text by another way (a path segment, a library call) says the same.
+pub const NUL_REFUSED: &str = "must not contain the NUL character (\\u0000)";
+
 /// Most keys a `metadata` object may have.
 pub const METADATA_KEYS_MAX: usize = 16;
 
