@@ -18,6 +18,7 @@ mod health;
 mod idempotency;
 mod openapi;
 mod reliability;
+mod secrets;
 mod tokens;
 mod tools;
 mod users;

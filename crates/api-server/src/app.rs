@@ -32,7 +32,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(users::router::configure)
                 .configure(agents::router::configure)
                 .configure(conversations::router::configure)
-                .configure(executions::router::configure),
+                .configure(executions::router::configure)
+                .configure(secrets::router::configure),
         );
 }
 
@@ -102,6 +103,7 @@ pub fn build(
         .app_data(web::Data::new(state.tools.clone()))
         .app_data(web::Data::new(state.conversations.clone()))
         .app_data(web::Data::new(state.executions.clone()))
+        .app_data(web::Data::new(state.secrets.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::from(stream_replay))
         .app_data(web::Data::new(Arc::clone(&state.routes)))

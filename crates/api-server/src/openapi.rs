@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
         (name = "conversations", description = "Conversations with an agent and their messages; replies whole or streamed (Server-Sent Events)"),
         (name = "chat", description = "Send a message to a new or existing conversation and get the reply, whole or streamed"),
+        (name = "secrets", description = "Named values for tools (`{{secret:NAME}}` in a header): write, list, delete. Encrypted at rest; a value is never returned"),
         (name = "executions", description = "Background agent runs: start, follow live over a WebSocket or replay their events, cancel"),
         (name = "websocket", description = "Live streams over a WebSocket. Not plain HTTP calls: each operation carries `x-websocket: true`, and client generators should leave them out"),
         (name = "examples", description = "A browser page that starts an execution and shows its events live"),

@@ -43,6 +43,8 @@ pub struct AppState {
     pub tools: agents::ToolService,
     /// Conversations and their messages.
     pub conversations: conversations::ConversationService,
+    /// Users' secrets, encrypted at rest (for the run engine's tools too).
+    pub secrets: secrets::SecretService,
     /// Background agent runs: start, read, cancel, watch.
     pub executions: executions::ExecutionService,
     /// Claims and runs queued executions (started by `server::start`).
@@ -115,6 +117,7 @@ impl AppState {
         let agents = agents::AgentService::new(db.clone(), provider_names).with_lane(lane);
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
+        let secrets = secrets::SecretService::new(db.clone(), config.secrets_key()?);
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
         let runner = executions::Runner::new(
@@ -151,6 +154,7 @@ impl AppState {
             agents,
             tools,
             conversations,
+            secrets,
             executions,
             runner,
             metrics,

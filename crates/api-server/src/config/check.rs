@@ -83,6 +83,23 @@ impl Config {
             }
             warnings.push(format!("JWT_SECRET {problem}; using an insecure development secret"));
         }
+        let secrets_key = self.secrets_key()?;
+        let secrets_key_problem = match (&self.secrets_key, secrets_key.is_development()) {
+            (None, _) => Some("is not set"),
+            (Some(_), true) => Some("is the public development key"),
+            (Some(_), false) => None,
+        };
+        if let Some(problem) = secrets_key_problem {
+            if self.app_env == AppEnv::Production {
+                return Err(ConfigError {
+                    variable: "SECRETS_KEY",
+                    problem: format!("{problem}; {}", secrets::SecretsKey::ADVICE),
+                });
+            }
+            warnings.push(format!(
+                "SECRETS_KEY {problem}; users' secrets are encrypted with an insecure development key"
+            ));
+        }
         if self.app_env == AppEnv::Production && self.bcrypt_cost < 10 {
             return Err(ConfigError {
                 variable: "BCRYPT_COST",

@@ -70,6 +70,10 @@ pub struct Config {
     /// `JWT_SECRET`: HS256 key, at least 32 bytes in production.
     #[serde(default)]
     pub jwt_secret: Option<String>,
+    /// `SECRETS_KEY`: the AES-256 key users' secrets are encrypted under, 32 bytes as 64 hex
+    /// characters or base64; required in production.
+    #[serde(default)]
+    pub secrets_key: Option<String>,
     /// `ACCESS_TOKEN_TTL_SECS`.
     #[serde(default = "defaults::access_ttl")]
     pub access_token_ttl_secs: i64,
@@ -200,6 +204,7 @@ impl std::fmt::Debug for Config {
             .field("database_lane_size", &self.database_lane_size)
             .field("auto_migrate", &self.auto_migrate)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("secrets_key", &self.secrets_key.as_ref().map(|_| "<redacted>"))
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
             .field("body_limit_bytes", &self.body_limit_bytes)
@@ -242,6 +247,19 @@ impl Config {
     /// The HS256 secret in effect.
     pub fn jwt_secret(&self) -> &str {
         self.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET)
+    }
+
+    /// The key secrets are encrypted under: `SECRETS_KEY`, or (when unset, outside
+    /// production: [`Config::check`] refuses that in production) the public development key.
+    /// A malformed `SECRETS_KEY` is an error naming it, in every environment.
+    pub fn secrets_key(&self) -> Result<secrets::SecretsKey, ConfigError> {
+        match self.secrets_key.as_deref() {
+            Some(text) => secrets::SecretsKey::parse(text).map_err(|problem| ConfigError {
+                variable: "SECRETS_KEY",
+                problem,
+            }),
+            None => Ok(secrets::SecretsKey::development()),
+        }
     }
 
     /// Allowed CORS origins (`["*"]` for any).
@@ -348,8 +366,74 @@ mod tests {
             .check()
             .unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
-        let ok = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]).check();
+        let ok = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"x".repeat(32)),
+            ("SECRETS_KEY", HEX_KEY),
+        ])
+        .check();
         assert!(ok.is_ok());
+    }
+
+    /// Production settings that pass every other check.
+    const PROD_JWT: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    const HEX_KEY: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn the_secrets_key_is_hex_or_base64_of_32_bytes() {
+        let hex = config(&[("SECRETS_KEY", HEX_KEY)]).secrets_key().unwrap();
+        let base64 = config(&[("SECRETS_KEY", "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=")])
+            .secrets_key()
+            .unwrap();
+        assert_eq!(hex, base64, "the same 32 bytes written two ways");
+        assert!(!hex.is_development());
+        for bad in [&HEX_KEY[..62], "c2hvcnQ=", "definitely not a key"] {
+            for env in ["development", "production"] {
+                let c = config(&[("APP_ENV", env), PROD_JWT, ("SECRETS_KEY", bad)]);
+                let err = c.secrets_key().unwrap_err();
+                assert_eq!(err.variable, "SECRETS_KEY", "{bad}");
+                assert!(!err.problem.contains(bad), "the error repeats the key: {err}");
+                assert_eq!(c.check().unwrap_err().variable, "SECRETS_KEY", "{env}: {bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_secrets_key() {
+        let err = config(&[("APP_ENV", "production"), PROD_JWT]).check().unwrap_err();
+        assert_eq!(err.variable, "SECRETS_KEY");
+        assert!(err.to_string().starts_with("SECRETS_KEY: is not set"), "{err}");
+        let public = "agentry-insecure-development-key"
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        let err = config(&[("APP_ENV", "production"), PROD_JWT, ("SECRETS_KEY", &public)])
+            .check()
+            .unwrap_err();
+        assert_eq!(err.variable, "SECRETS_KEY");
+        assert!(err.problem.contains("development key"), "{err}");
+        assert!(
+            config(&[("APP_ENV", "production"), PROD_JWT, ("SECRETS_KEY", HEX_KEY)])
+                .check()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn development_falls_back_to_a_logged_insecure_secrets_key() {
+        let c = config(&[]);
+        assert!(c.secrets_key().unwrap().is_development());
+        let warnings = c.check().unwrap();
+        assert_eq!(
+            warnings.iter().filter(|w| w.contains("SECRETS_KEY")).count(),
+            1,
+            "{warnings:?}"
+        );
+        let warnings = config(&[("SECRETS_KEY", HEX_KEY)]).check().unwrap();
+        assert!(!warnings.iter().any(|w| w.contains("SECRETS_KEY")), "{warnings:?}");
+        let shown = format!("{:?}", config(&[("SECRETS_KEY", HEX_KEY)]));
+        assert!(shown.contains("secrets_key") && !shown.contains(HEX_KEY), "{shown}");
     }
 
     #[test]
