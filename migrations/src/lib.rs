@@ -14,8 +14,8 @@ mod m20261122_000001_notify_user_standing;
 mod m20261202_000100_runs;
 mod m20261202_000200_create_idempotency_keys;
 mod m20261202_000300_create_api_keys;
-mod m20261206_000200_tool_kinds_and_message_tool_calls;
 mod m20261206_000100_create_secrets;
+mod m20261206_000200_tool_kinds_and_message_tool_calls;
 
 /// The ordered list of migrations.
 pub struct Migrator;
