@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use crate::entities::secret;
 
-/// The value of a secret to create or replace. The name is in the path.
-///
-/// Its rules (1 to 8192 bytes of UTF-8, no NUL) are checked by the service together with
-/// the name's, so one `422` names every failing field.
+/// The value of a secret to create or replace; the name is in the path. A `422` names
+/// every failing field: `name`, `value`, or both.
+// The rules (1 to 8192 bytes of UTF-8, no NUL) are the service's, checked together with
+// the name's; the extractor only refuses NUL, as in every body.
 #[derive(Clone, Deserialize, Validate, ToSchema)]
 pub struct SecretPut {
     /// The value: 1 to 8192 bytes of UTF-8 text. It is stored encrypted and never shown again.
