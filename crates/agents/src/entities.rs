@@ -63,10 +63,88 @@ pub mod tool {
         pub description: Option<String>,
         /// JSON Schema of the arguments (an object schema).
         pub parameters: Json,
+        /// Who runs it.
+        pub kind: Kind,
+        /// Whether each call waits for a person's approval.
+        pub approval: Approval,
+        /// The HTTP call of an `http` tool (a `schemas::HttpSpec`, header values unmasked);
+        /// null for a client tool.
+        pub http: Option<Json>,
         /// Creation time.
         pub created_at: DateTimeUtc,
         /// Last update time.
         pub updated_at: DateTimeUtc,
+    }
+
+    impl Model {
+        /// The stored HTTP call, unmasked (`None` for a client tool, or a value this crate
+        /// did not write).
+        pub fn http_spec(&self) -> Option<crate::schemas::HttpSpec> {
+            use serde::Deserialize;
+            self.http
+                .as_ref()
+                .and_then(|value| crate::schemas::HttpSpec::deserialize(value).ok())
+        }
+    }
+
+    /// Who runs a tool, stored as its lowercase name.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    pub enum Kind {
+        /// The caller's own program.
+        #[sea_orm(string_value = "client")]
+        Client,
+        /// The server, over HTTP.
+        #[sea_orm(string_value = "http")]
+        Http,
+    }
+
+    /// Whether a tool's calls wait for approval, stored as its lowercase name.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    pub enum Approval {
+        /// Calls run as made.
+        #[sea_orm(string_value = "never")]
+        Never,
+        /// Every call waits for a person.
+        #[sea_orm(string_value = "always")]
+        Always,
+    }
+
+    impl From<Kind> for crate::schemas::ToolKind {
+        fn from(kind: Kind) -> Self {
+            match kind {
+                Kind::Client => Self::Client,
+                Kind::Http => Self::Http,
+            }
+        }
+    }
+
+    impl From<crate::schemas::ToolKind> for Kind {
+        fn from(kind: crate::schemas::ToolKind) -> Self {
+            match kind {
+                crate::schemas::ToolKind::Client => Self::Client,
+                crate::schemas::ToolKind::Http => Self::Http,
+            }
+        }
+    }
+
+    impl From<Approval> for crate::schemas::ToolApproval {
+        fn from(approval: Approval) -> Self {
+            match approval {
+                Approval::Never => Self::Never,
+                Approval::Always => Self::Always,
+            }
+        }
+    }
+
+    impl From<crate::schemas::ToolApproval> for Approval {
+        fn from(approval: crate::schemas::ToolApproval) -> Self {
+            match approval {
+                crate::schemas::ToolApproval::Never => Self::Never,
+                crate::schemas::ToolApproval::Always => Self::Always,
+            }
+        }
     }
 
     /// Links point here; they are joined from the link entities.

@@ -4,10 +4,16 @@
 //! rules that need the database or the configuration (providers, linked ids) live in the service.
 
 mod agent;
+mod http;
 mod rules;
 mod tool;
 
 pub use agent::{Agent, AgentCreate, AgentUpdate};
+pub use http::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, HttpHeaders, HttpMethod, HttpSpec, HttpSpecInput, MASK,
+    ToolApproval, ToolKind,
+};
+pub(crate) use tool::{HTTP_REFUSED, HTTP_REQUIRED};
 pub use tool::{Tool, ToolCreate, ToolUpdate};
 
 use garde::Validate;

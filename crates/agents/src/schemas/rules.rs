@@ -34,7 +34,7 @@ pub(crate) fn no_surrounding_whitespace(value: &str, _: &()) -> garde::Result {
 /// 16 KiB bound is in the description).
 pub(crate) fn object_schema_spec() -> utoipa::openapi::Object {
     json_schema_object(
-        r#"JSON Schema of the tool's arguments: an object schema (`{"type":"object",...}`), at most 16 KiB serialized."#,
+        r#"JSON Schema (draft 2020-12) of the tool's arguments: an object schema (`{"type":"object",...}`), at most 16 KiB serialized, valid against the 2020-12 meta-schema; every `$ref` must resolve within the schema (nothing is fetched)."#,
     )
 }
 
@@ -83,7 +83,8 @@ fn json_schema_object(description: &str) -> utoipa::openapi::Object {
         .build()
 }
 
-/// garde rule: a JSON Schema of an object (`{"type":"object",...}`) of at most 16 KiB.
+/// garde rule: a JSON Schema of an object (`{"type":"object",...}`) of at most 16 KiB,
+/// valid against the draft 2020-12 meta-schema, whose references all resolve within it.
 pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result {
     if value.get("type").and_then(Value::as_str) != Some("object") {
         return Err(garde::Error::new(r#"must be a JSON Schema with "type": "object""#));
@@ -105,7 +106,10 @@ pub(crate) fn object_schema(value: &Map<String, Value>, _: &()) -> garde::Result
             "must be at most {PARAMETERS_BYTES_MAX} bytes serialized"
         )));
     }
-    Ok(())
+    match crate::arguments::schema_problem(&Value::Object(value.clone())) {
+        Some(problem) => Err(garde::Error::new(problem)),
+        None => Ok(()),
+    }
 }
 
 pub(crate) use kernel::nullable::{null_as_default, reject_null as non_null};

@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::runnable::RunnableTool;
 use super::{by_id, check, links, name_contains, reject};
 use crate::entities::{agent, agent_subagent, agent_tool, tool};
 use crate::error::{AgentError, Result};
@@ -269,14 +270,30 @@ impl AgentService {
 
     /// The tools the owner's live agent may call, in its order ([`AgentError::NotFound`] otherwise).
     pub async fn tools_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Tool>> {
+        Ok(self.linked_tools(owner_id, agent_id).await?.into_iter().map(Tool::from).collect())
+    }
+
+    /// The tools of the owner's live agent (its `tool_ids`), in its order, as a run uses
+    /// them: HTTP specs unmasked ([`AgentError::NotFound`] when the agent is not the owner's
+    /// live agent).
+    pub async fn runnable_tools(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<RunnableTool>> {
+        Ok(self
+            .linked_tools(owner_id, agent_id)
+            .await?
+            .into_iter()
+            .map(RunnableTool::from)
+            .collect())
+    }
+
+    /// The tool rows linked to the owner's live agent, in its order.
+    async fn linked_tools(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<tool::Model>> {
         self.owned(owner_id, agent_id).await?;
-        let tools = tool::Entity::find()
+        Ok(tool::Entity::find()
             .join(JoinType::InnerJoin, agent_tool::Relation::Tool.def().rev())
             .filter(agent_tool::Column::AgentId.eq(agent_id))
             .order_by_asc(agent_tool::Column::Position)
             .all(&self.db)
-            .await?;
-        Ok(tools.into_iter().map(Tool::from).collect())
+            .await?)
     }
 
     /// The live sub-agents of the owner's live agent, in its order, each with its own links.

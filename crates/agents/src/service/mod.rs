@@ -3,9 +3,11 @@
 mod agents;
 mod by_id;
 mod links;
+mod runnable;
 mod tools;
 
 pub use agents::{AgentService, ProviderNames};
+pub use runnable::RunnableTool;
 pub use tools::ToolService;
 
 use garde::Validate;

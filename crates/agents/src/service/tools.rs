@@ -6,13 +6,14 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, TransactionTrait,
 };
+use kernel::FieldError;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{check, name_contains};
+use super::{check, name_contains, reject};
 use crate::entities::{agent_tool, tool};
 use crate::error::{AgentError, Result};
-use crate::schemas::{Tool, ToolCreate, ToolUpdate};
+use crate::schemas::{HTTP_REFUSED, HTTP_REQUIRED, HttpSpec, HttpSpecInput, Tool, ToolCreate, ToolKind, ToolUpdate};
 
 /// Creates, reads, updates and deletes the tools of their owners.
 #[derive(Clone)]
@@ -29,6 +30,7 @@ impl ToolService {
     /// Creates a tool; `409` when the owner already has a tool of that name.
     pub async fn create(&self, owner_id: Uuid, input: ToolCreate) -> Result<Tool> {
         check(&input)?;
+        let http = input.http.map(|spec| resolve_spec(spec, None)).transpose()?;
         self.ensure_name_free(owner_id, &input.name, None).await?;
         let now = kernel::clock::now();
         let model = tool::Model {
@@ -37,6 +39,9 @@ impl ToolService {
             name: input.name,
             description: input.description,
             parameters: Value::Object(input.parameters),
+            kind: input.kind.unwrap_or_default().into(),
+            approval: input.approval.unwrap_or_default().into(),
+            http: http.as_ref().map(stored_spec),
             created_at: now,
             updated_at: now,
         };
@@ -82,14 +87,33 @@ impl ToolService {
         Ok(page.map(Tool::from))
     }
 
-    /// Applies a partial update; `404` for a missing or foreign tool, `409` for a taken name.
+    /// Applies a partial update; `404` for a missing or foreign tool, `409` for a taken name,
+    /// `422` naming `http` when the result would not be consistent (`http` exactly for
+    /// `http` tools; changing the kind to `client` drops the stored `http`).
     pub async fn update(&self, owner_id: Uuid, id: Uuid, input: ToolUpdate) -> Result<Tool> {
         check(&input)?;
         let current = self.owned(owner_id, id).await?;
+        let kind = input.kind.unwrap_or_else(|| current.kind.into());
+        let http = match input.http {
+            Some(Some(spec)) => Some(resolve_spec(spec, current.http_spec().as_ref())?),
+            Some(None) => None,
+            None if input.kind == Some(ToolKind::Client) => None,
+            None => current.http_spec(),
+        };
+        match (kind, &http) {
+            (ToolKind::Http, None) => reject(vec![FieldError::new("http", HTTP_REQUIRED)])?,
+            (ToolKind::Client, Some(_)) => reject(vec![FieldError::new("http", HTTP_REFUSED)])?,
+            _ => {}
+        }
         if let Some(name) = input.name.as_deref().filter(|name| *name != current.name) {
             self.ensure_name_free(owner_id, name, Some(id)).await?;
         }
         let mut model = current.into_active_model();
+        model.kind = Set(kind.into());
+        model.http = Set(http.as_ref().map(stored_spec));
+        if let Some(approval) = input.approval {
+            model.approval = Set(approval.into());
+        }
         if let Some(name) = input.name {
             model.name = Set(name);
         }
@@ -136,4 +160,33 @@ impl ToolService {
         }
         Ok(())
     }
+}
+
+/// The spec to store for `input` (defaults filled in, `•••` header values taken from
+/// `stored`); `422` naming each `http.headers.<Name>` whose masked value has nothing to keep.
+fn resolve_spec(input: HttpSpecInput, stored: Option<&HttpSpec>) -> Result<HttpSpec> {
+    HttpSpec::from_input(input, stored).map_err(|names| {
+        AgentError::Invalid(
+            names
+                .into_iter()
+                .map(|name| {
+                    FieldError::new(
+                        format!("http.headers.{name}"),
+                        "is the mask `•••` but the tool has no stored value of this header: send the value",
+                    )
+                })
+                .collect(),
+        )
+    })
+}
+
+/// The stored form of a spec, header values unmasked.
+fn stored_spec(spec: &HttpSpec) -> Value {
+    serde_json::json!({
+        "method": spec.method.as_str(),
+        "url": spec.url,
+        "headers": spec.headers,
+        "timeout_ms": spec.timeout_ms,
+        "max_response_bytes": spec.max_response_bytes,
+    })
 }
