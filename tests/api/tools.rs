@@ -1,9 +1,11 @@
 //! `/api/v1/tools`: creation, the contract's rules, unique names, PATCH, delete detaching.
 
+mod kinds;
+
 use agentry_tests::{TestApp, TestUser, assert_problem, field_names};
 use serde_json::{Value, json};
 
-async fn create(app: &TestApp, user: &TestUser, body: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let res = app.post_as(user, "/api/v1/tools", &body).send().await.unwrap();
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
     let location = res.headers()["location"].to_str().unwrap().to_owned();
@@ -12,7 +14,7 @@ async fn create(app: &TestApp, user: &TestUser, body: Value) -> Value {
     tool
 }
 
-async fn read(app: &TestApp, user: &TestUser, path: &str) -> Value {
+pub(crate) async fn read(app: &TestApp, user: &TestUser, path: &str) -> Value {
     let res = app.get_as(user, path).send().await.unwrap();
     assert_eq!(res.status(), 200, "{path}");
     res.json().await.unwrap()

@@ -25,7 +25,13 @@ pub fn check(parameters: &Value, arguments: &Value) -> Result<(), String> {
     let failures: Vec<String> = validator
         .iter_errors(arguments)
         .take(ERRORS_SHOWN + 1)
-        .map(|err| format!("at {}: {}", pointer(&err.instance_path().to_string()), shorten(&err.to_string())))
+        .map(|err| {
+            format!(
+                "at {}: {}",
+                pointer(&err.instance_path().to_string()),
+                shorten(&err.to_string())
+            )
+        })
         .collect();
     if failures.is_empty() {
         return Ok(());
@@ -65,7 +71,11 @@ fn compile(schema: &Value) -> Result<Validator, String> {
 
 /// A JSON pointer for messages: the root reads `/`.
 fn pointer(path: &str) -> String {
-    if path.is_empty() { "/".to_owned() } else { path.to_owned() }
+    if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 /// `text` cut to [`MESSAGE_MAX`] characters.

@@ -343,9 +343,6 @@ mod tests {
             HttpSpec::from_input(input(MASK, "B"), Some(&stored)),
             Err(vec!["B".to_owned()])
         );
-        assert_eq!(
-            HttpSpec::from_input(input(MASK, "A"), None),
-            Err(vec!["A".to_owned()])
-        );
+        assert_eq!(HttpSpec::from_input(input(MASK, "A"), None), Err(vec!["A".to_owned()]));
     }
 }

@@ -270,7 +270,12 @@ impl AgentService {
 
     /// The tools the owner's live agent may call, in its order ([`AgentError::NotFound`] otherwise).
     pub async fn tools_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Tool>> {
-        Ok(self.linked_tools(owner_id, agent_id).await?.into_iter().map(Tool::from).collect())
+        Ok(self
+            .linked_tools(owner_id, agent_id)
+            .await?
+            .into_iter()
+            .map(Tool::from)
+            .collect())
     }
 
     /// The tools of the owner's live agent (its `tool_ids`), in its order, as a run uses

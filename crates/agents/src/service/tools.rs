@@ -1,12 +1,12 @@
 //! [`ToolService`]: the rules of tools (function definitions agents may call).
 
+use kernel::FieldError;
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Page, PageParams};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, TransactionTrait,
 };
-use kernel::FieldError;
 use serde_json::Value;
 use uuid::Uuid;
 
