@@ -1,16 +1,28 @@
-//! The offline provider: answers `echo: <last user message>`, deterministically.
+//! The offline provider: answers `echo: <last user message>`, deterministically; and, so
+//! that tool flows can be tried offline, calls the tools a user message names with
+//! `/call <tool name> <JSON object>` lines, then reports what they returned.
 
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
 
-use crate::{ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, Usage};
+use crate::tool_call::parse_arguments;
+use crate::{
+    ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, ToolCall, Usage,
+};
 
 /// The model name echo reports when the request names none.
 pub const ECHO_MODEL: &str = "echo-1";
 
 /// A provider that needs no network: replies `"echo: <last user message>"`, streams it word
 /// by word, and counts whitespace-separated words as tokens.
+///
+/// Tools: when the last message is a user message whose every non-blank line reads
+/// `/call <tool name> <JSON object>`, it answers with those tool calls (ids
+/// `call_<uuid>`, `finish_reason: tool_calls`, no text; arguments that are not valid JSON
+/// are kept as a JSON string of the raw text). When the newest messages are tool results
+/// (after the assistant message that made the calls), it answers
+/// `"echo: <name> returned <result>"` for each, one line per result, in order.
 #[derive(Debug, Clone, Default)]
 pub struct EchoProvider {
     word_delay: Duration,
@@ -55,26 +67,95 @@ impl Provider for EchoProvider {
 }
 
 fn reply(req: ChatRequest) -> ChatResponse {
-    let last_user = req.messages.iter().rev().find(|m| m.role == Role::User);
-    let text = format!("echo: {}", last_user.map_or("", |m| m.content.as_str()));
+    let (text, tool_calls) = if let Some(calls) = requested_calls(&req.messages) {
+        (String::new(), calls)
+    } else if let Some(text) = tool_report(&req.messages) {
+        (text, Vec::new())
+    } else {
+        let last_user = req.messages.iter().rev().find(|m| m.role == Role::User);
+        (
+            format!("echo: {}", last_user.map_or("", |m| m.content.as_str())),
+            Vec::new(),
+        )
+    };
     let prompt_tokens = req.system_prompt.as_deref().map_or(0, count_tokens)
         + req.messages.iter().map(|m| count_tokens(&m.content)).sum::<u32>();
+    let completion_tokens = count_tokens(&text)
+        + tool_calls
+            .iter()
+            .map(|call| 1 + count_tokens(&call.arguments.to_string()))
+            .sum::<u32>();
     let usage = Usage {
         prompt_tokens: u64::from(prompt_tokens),
-        completion_tokens: u64::from(count_tokens(&text)),
+        completion_tokens: u64::from(completion_tokens),
     };
     let model = if req.model.is_empty() {
         ECHO_MODEL.to_owned()
     } else {
         req.model
     };
+    let finish_reason = if tool_calls.is_empty() {
+        FinishReason::Stop
+    } else {
+        FinishReason::ToolCalls
+    };
     ChatResponse {
         text,
-        tool_calls: Vec::new(),
+        tool_calls,
         usage,
-        finish_reason: FinishReason::Stop,
+        finish_reason,
         model,
     }
+}
+
+/// The calls a last user message asks for: every non-blank line is
+/// `/call <tool name> <JSON object>` (at least one); `None` otherwise.
+fn requested_calls(messages: &[ChatMessage]) -> Option<Vec<ToolCall>> {
+    let last = messages.last().filter(|m| m.role == Role::User)?;
+    let mut calls = Vec::new();
+    for line in last.content.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let rest = line.strip_prefix("/call")?;
+        if !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let rest = rest.trim_start();
+        let (name, arguments) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if name.is_empty() {
+            return None;
+        }
+        calls.push(ToolCall {
+            id: format!("call_{}", kernel::ids::new_id().simple()),
+            name: name.to_owned(),
+            arguments: parse_arguments(arguments.trim()),
+        });
+    }
+    (!calls.is_empty()).then_some(calls)
+}
+
+/// `"echo: <name> returned <result>"` for each tool result after the newest assistant
+/// message, one line each, in order; `None` when the newest message is not a tool result.
+fn tool_report(messages: &[ChatMessage]) -> Option<String> {
+    let results = messages.iter().rev().take_while(|m| m.role == Role::Tool).count();
+    if results == 0 {
+        return None;
+    }
+    let (earlier, results) = messages.split_at(messages.len() - results);
+    let calls: &[ToolCall] = earlier
+        .last()
+        .filter(|m| m.role == Role::Assistant)
+        .map_or(&[], |m| m.tool_calls.as_slice());
+    let lines: Vec<String> = results
+        .iter()
+        .map(|result| {
+            let id = result.tool_call_id.as_deref().unwrap_or_default();
+            let name = calls
+                .iter()
+                .find(|call| call.id == id)
+                .map_or(id, |call| call.name.as_str());
+            format!("echo: {name} returned {}", result.content)
+        })
+        .collect();
+    Some(lines.join("\n"))
 }
 
 fn count_tokens(text: &str) -> u32 {
@@ -102,7 +183,98 @@ fn word_pieces(text: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    fn request(messages: Vec<ChatMessage>) -> ChatRequest {
+        ChatRequest {
+            messages,
+            ..ChatRequest::default()
+        }
+    }
+
+    #[test]
+    fn call_lines_become_tool_calls_with_unique_ids() {
+        let answer = reply(request(vec![ChatMessage::user(
+            "/call get_weather {\"city\": \"Paris\"}\n\n  /call get_time {}\n/call broken {oops\n/call bare",
+        )]));
+        assert_eq!(answer.text, "");
+        assert_eq!(answer.finish_reason, FinishReason::ToolCalls);
+        let calls: Vec<_> = answer
+            .tool_calls
+            .iter()
+            .map(|c| (c.name.as_str(), c.arguments.clone()))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("get_weather", json!({"city": "Paris"})),
+                ("get_time", json!({})),
+                ("broken", json!("{oops")),
+                ("bare", json!({})),
+            ]
+        );
+        let ids: std::collections::HashSet<_> = answer.tool_calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), 4);
+        assert!(
+            ids.iter().all(|id| id.starts_with("call_") && id.len() == 37),
+            "{ids:?}"
+        );
+        assert!(answer.usage.completion_tokens > 0);
+    }
+
+    #[test]
+    fn other_text_is_echoed() {
+        for text in ["/call", "/call f {}\nand more", "/calling f {}", "say /call f {}"] {
+            let answer = reply(request(vec![ChatMessage::user(text)]));
+            assert_eq!(answer.text, format!("echo: {text}"));
+            assert!(answer.tool_calls.is_empty());
+            assert_eq!(answer.finish_reason, FinishReason::Stop);
+        }
+        // A call line in an earlier user message is not a call any more.
+        let answer = reply(request(vec![
+            ChatMessage::user("/call f {}"),
+            ChatMessage::assistant("done"),
+            ChatMessage::user("thanks"),
+        ]));
+        assert_eq!(answer.text, "echo: thanks");
+    }
+
+    #[test]
+    fn tool_results_are_reported_by_name_in_order() {
+        let calls = vec![
+            ToolCall {
+                id: "c1".into(),
+                name: "get_weather".into(),
+                arguments: json!({}),
+            },
+            ToolCall {
+                id: "c2".into(),
+                name: "get_time".into(),
+                arguments: json!({}),
+            },
+        ];
+        let assistant = ChatMessage {
+            tool_calls: calls,
+            ..ChatMessage::assistant("")
+        };
+        let answer = reply(request(vec![
+            ChatMessage::user("/call get_weather {}\n/call get_time {}"),
+            assistant,
+            ChatMessage::tool_result("c2", "10:00"),
+            ChatMessage::tool_result("c1", "sunny"),
+        ]));
+        assert_eq!(
+            answer.text,
+            "echo: get_time returned 10:00\necho: get_weather returned sunny"
+        );
+        assert!(answer.tool_calls.is_empty());
+        assert_eq!(answer.finish_reason, FinishReason::Stop);
+        // A result whose call is unknown is reported under its call id.
+        let answer = reply(request(vec![ChatMessage::tool_result("x9", "?")]));
+        assert_eq!(answer.text, "echo: x9 returned ?");
+    }
 
     #[test]
     fn pieces_keep_every_character() {

@@ -82,3 +82,55 @@ async fn the_default_registry_serves_echo() {
     assert_eq!(provider.name(), "echo");
     assert!(answer.text.starts_with("echo: "));
 }
+
+/// `/call` lines, offline: the stream's `Done` carries the calls; fed their results, echo
+/// reports them word by word, one line per result.
+#[tokio::test]
+async fn call_lines_stream_tool_calls_and_tool_results_stream_a_report() {
+    let provider = EchoProvider::new();
+    let mut history = vec![ChatMessage::user(
+        "/call get_weather {\"city\": \"Oslo\"}\n/call get_time {\"zone\": \"CET\"}",
+    )];
+    let req = ChatRequest {
+        messages: history.clone(),
+        ..ChatRequest::default()
+    };
+    let collected = collect(provider.stream(req)).await;
+    assert!(collected.deltas.is_empty(), "no text: {:?}", collected.deltas);
+    let done = collected.done.expect("done");
+    assert_eq!(done.finish_reason, FinishReason::ToolCalls);
+    assert_eq!(done.text, "");
+    let calls = done.tool_calls.clone();
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| (c.name.as_str(), c.arguments.clone()))
+            .collect::<Vec<_>>(),
+        [
+            ("get_weather", serde_json::json!({"city": "Oslo"})),
+            ("get_time", serde_json::json!({"zone": "CET"}))
+        ]
+    );
+    assert_ne!(calls[0].id, calls[1].id);
+
+    history.push(ChatMessage {
+        tool_calls: calls.clone(),
+        ..ChatMessage::assistant("")
+    });
+    history.push(ChatMessage::tool_result(calls[0].id.clone(), "12°C"));
+    history.push(ChatMessage::tool_result(calls[1].id.clone(), "10:00"));
+    let req = ChatRequest {
+        messages: history,
+        ..ChatRequest::default()
+    };
+    let collected = collect(provider.stream(req)).await;
+    let done = collected.done.expect("done");
+    assert_eq!(
+        done.text,
+        "echo: get_weather returned 12°C\necho: get_time returned 10:00"
+    );
+    assert_eq!(collected.deltas.concat(), done.text);
+    assert_eq!(collected.deltas[..4], ["echo: ", "get_weather ", "returned ", "12°C\n"]);
+    assert!(done.tool_calls.is_empty());
+    assert_eq!(done.finish_reason, FinishReason::Stop);
+}

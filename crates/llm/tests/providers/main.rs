@@ -11,3 +11,4 @@ mod common;
 mod echo;
 mod openai;
 mod resilience;
+mod tool_history;
