@@ -34,7 +34,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(conversations::router::configure)
                 .configure(executions::router::configure)
                 .configure(secrets::router::configure),
-        );
+        )
+        .configure(openai_compat::router::configure);
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
@@ -67,6 +68,9 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("x-process-time"),
             header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("x-execution-id"),
+            header::HeaderName::from_static("x-should-retry"),
+            header::HeaderName::from_static("retry-after-ms"),
         ])
         .max_age(3600);
     for origin in origins {
@@ -104,6 +108,7 @@ pub fn build(
         .app_data(web::Data::new(state.conversations.clone()))
         .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::new(state.secrets.clone()))
+        .app_data(web::Data::new(state.openai.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::from(stream_replay))
         .app_data(web::Data::new(Arc::clone(&state.routes)))
@@ -127,6 +132,8 @@ pub fn build(
             store: state.idempotency.clone(),
             routes: Arc::clone(&state.idempotent_routes),
         })
+        // Outside the idempotency answers, so those below `/v1` get OpenAI's `error` too.
+        .wrap(openai_compat::router::OpenAiErrors)
         .wrap(RateLimit(Arc::clone(&state.rate_limiter)))
         .wrap(cors(&state.config.cors_origins()))
         .wrap(state.metrics.clone())

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
             or paste an API key (`agk_…`, from `POST /api/v1/api-keys`) under `api_key`.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(kernel::Problem, kernel::FieldError)),
+    components(schemas(kernel::Problem, kernel::FieldError, openai_compat::schemas::error::OpenAiProblem, openai_compat::schemas::error::ErrorObject)),
     modifiers(&SecuritySchemes, &ProblemResponses),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         (name = "secrets", description = "Named values for tools (`{{secret:NAME}}` in a header): write, list, delete. Encrypted at rest; a value is never returned"),
         (name = "executions", description = "Background agent runs: start, follow live over a WebSocket or replay their events, cancel"),
         (name = "websocket", description = "Live streams over a WebSocket. Not plain HTTP calls: each operation carries `x-websocket: true`, and client generators should leave them out"),
+        (name = "openai", description = "The OpenAI-compatible API under `/v1` (not `/api/v1`): the official OpenAI SDKs and tools built on them (Open WebUI…) talk to your agents. Each of your live agents is a model; authenticate with an API key (`agk_…`) or an access token. Errors are problem+json with OpenAI's `error: {message, type, param, code}` added"),
         (name = "examples", description = "A browser page that starts an execution and shows its events live"),
     )
 )]
@@ -81,6 +82,7 @@ impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         let extra = ComponentsBuilder::new()
             .responses_from_iter(kernel::openapi::problem_responses())
+            .responses_from_iter(openai_compat::router::docs::problem_responses())
             .build();
         let components = openapi.components.get_or_insert_with(Default::default);
         components.responses.extend(extra.responses);

@@ -49,6 +49,8 @@ pub struct AppState {
     pub executions: executions::ExecutionService,
     /// Claims and runs queued executions (started by `server::start`).
     pub runner: executions::Runner,
+    /// The OpenAI-compatible `/v1` API over agents and executions.
+    pub openai: openai_compat::OpenAiService,
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
@@ -129,6 +131,7 @@ impl AppState {
             runner_config,
         );
         let executions = executions::ExecutionService::new(runner.clone());
+        let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -157,6 +160,7 @@ impl AppState {
             secrets,
             executions,
             runner,
+            openai,
             metrics,
             openapi: Arc::new(openapi),
             routes,

@@ -62,6 +62,11 @@ impl AgentService {
         self
     }
 
+    /// The database connection (for the service's other modules).
+    pub(super) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     /// The provider names this service accepts.
     pub fn providers(&self) -> &ProviderNames {
         &self.providers

@@ -2,11 +2,13 @@
 
 mod agents;
 mod by_id;
+mod catalog;
 mod links;
 mod runnable;
 mod tools;
 
 pub use agents::{AgentService, ProviderNames};
+pub use catalog::CATALOG_MAX;
 pub use runnable::RunnableTool;
 pub use tools::ToolService;
 

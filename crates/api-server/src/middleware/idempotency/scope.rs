@@ -11,9 +11,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required, Response};
 
 /// Where idempotent `POST`s live: every authenticated `POST` below one of these accepts an
-/// `Idempotency-Key`. A new API surface (the OpenAI-compatible `/v1`) is covered by adding
-/// its prefix here.
-pub const IDEMPOTENT_PREFIXES: &[&str] = &[kernel::routes::API_PREFIX];
+/// `Idempotency-Key`: the API and the OpenAI-compatible `/v1`.
+pub const IDEMPOTENT_PREFIXES: &[&str] = &[kernel::routes::API_PREFIX, openai_compat::router::PREFIX];
 
 /// The response header of a replayed answer.
 const REPLAYED_HEADER: &str = "Idempotent-Replayed";

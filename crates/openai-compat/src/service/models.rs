@@ -1,0 +1,43 @@
+//! Models: the caller's live agents, and the agent a request's `model` names.
+
+use agents::entities::agent;
+use uuid::Uuid;
+
+use super::OpenAiService;
+use crate::error::{CompatError, Result};
+use crate::schemas::models::{ListObject, Model, ModelList};
+
+impl OpenAiService {
+    /// Every live agent of the owner, as models (oldest first).
+    pub async fn models(&self, owner_id: Uuid) -> Result<ModelList> {
+        let agents = self.agents.live_agents(owner_id).await?;
+        Ok(ModelList {
+            object: ListObject::List,
+            data: agents.into_iter().map(Model::from).collect(),
+        })
+    }
+
+    /// The model `model` names ([`CompatError::UnknownModel`] otherwise).
+    pub async fn model(&self, owner_id: Uuid, model: &str) -> Result<Model> {
+        Ok(self.resolve(owner_id, model).await?.into())
+    }
+
+    /// The owner's live agent that `model` names: its id, or its name when exactly one of
+    /// the owner's live agents has it (several: a `422` naming `model`).
+    pub async fn resolve(&self, owner_id: Uuid, model: &str) -> Result<agent::Model> {
+        if let Ok(id) = Uuid::parse_str(model)
+            && let Some(agent) = self.agents.find_owned(owner_id, id).await?
+        {
+            return Ok(agent);
+        }
+        let mut named = self.agents.live_agents_named(owner_id, model, 2).await?;
+        match named.len() {
+            0 => Err(CompatError::UnknownModel(model.to_owned())),
+            1 => Ok(named.remove(0)),
+            _ => Err(CompatError::invalid(
+                "model",
+                format!("several of your agents are named `{model}`: name the model by the agent's id"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! chat tests come next
