@@ -284,3 +284,49 @@ async fn deleting_the_account_deletes_its_conversations_and_messages() {
     assert_eq!(conversation::Entity::find().count(&app.db).await.unwrap(), 1);
     assert_eq!(message::Entity::find().count(&app.db).await.unwrap(), 2);
 }
+
+/// An assistant message's `tool_calls` and a tool message's `tool_call_id`, as a run stores
+/// them, are served by `GET /conversations/{id}/messages`; other messages show `null`.
+#[tokio::test]
+async fn stored_tool_calls_and_results_are_served_with_the_messages() {
+    use conversations::NewMessage;
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let created = create(&app, &alice, json!({})).await;
+    let id = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    let call = llm::ToolCall {
+        id: "call_1".into(),
+        name: "get_weather".into(),
+        arguments: json!({"city": "Oslo"}),
+    };
+    for message in [
+        NewMessage::user("/call get_weather {\"city\": \"Oslo\"}"),
+        NewMessage::assistant_calls("", vec![call], Some("echo-1".into()), None),
+        NewMessage::tool_result("call_1".into(), "12°C".into()),
+    ] {
+        app.state
+            .conversations
+            .append_message(alice.id, id, message)
+            .await
+            .unwrap();
+    }
+    let page = read(&app, &alice, &format!("/api/v1/conversations/{id}/messages")).await;
+    let shown: Vec<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].clone(), m["tool_calls"].clone(), m["tool_call_id"].clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (json!("user"), Value::Null, Value::Null),
+            (
+                json!("assistant"),
+                json!([{"id": "call_1", "name": "get_weather", "arguments": {"city": "Oslo"}}]),
+                Value::Null
+            ),
+            (json!("tool"), Value::Null, json!("call_1")),
+        ]
+    );
+}
