@@ -59,6 +59,10 @@ bench-chat:
 bench-runs:
     tests/bench/runs.sh
 
+# Tool runs: echo runs calling one local HTTP tool vs without, on PostgreSQL (tests/bench/tools.sh).
+bench-tools:
+    tests/bench/tools.sh
+
 # Execution WebSocket fan-out: 5000 watchers of one run; store-to-socket latency p50/p99, server RSS.
 bench-ws:
     tests/bench/ws.sh

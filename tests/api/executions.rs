@@ -6,6 +6,7 @@
 mod delegation;
 mod recovery;
 mod replicas;
+mod tools;
 mod websocket;
 
 use std::time::Duration;
@@ -64,7 +65,7 @@ pub(crate) async fn wait_for(app: &TestApp, user: &TestUser, id: &str, done: imp
 /// Waits until the execution has ended; returns it.
 pub(crate) async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
     wait_for(app, user, id, |e| {
-        ["completed", "failed", "cancelled"].contains(&e["status"].as_str().unwrap_or(""))
+        ["completed", "failed", "cancelled", "expired"].contains(&e["status"].as_str().unwrap_or(""))
     })
     .await
 }

@@ -528,13 +528,18 @@ async fn every_event_type_is_a_named_variant_of_a_discriminated_union() {
         [
             "execution.cancelled",
             "execution.completed",
+            "execution.expired",
             "execution.failed",
+            "execution.input_received",
+            "execution.requires_action",
             "execution.started",
             "message.completed",
             "message.created",
             "message.delta",
             "subagent.completed",
-            "subagent.started"
+            "subagent.started",
+            "tool_call.completed",
+            "tool_call.created"
         ]
     );
     let delta = &schemas["MessageDeltaEvent"];
@@ -551,7 +556,18 @@ async fn every_event_type_is_a_named_variant_of_a_discriminated_union() {
 
     let mut chat = event_types(&doc, &schemas["ChatStreamEvent"], "event");
     chat.sort();
-    assert_eq!(chat, ["error", "message.completed", "message.created", "message.delta"]);
+    assert_eq!(
+        chat,
+        [
+            "error",
+            "execution.requires_action",
+            "message.completed",
+            "message.created",
+            "message.delta",
+            "tool_call.completed",
+            "tool_call.created"
+        ]
+    );
     for path in [
         "/api/v1/conversations/{conversation_id}/messages",
         "/api/v1/chat/messages",

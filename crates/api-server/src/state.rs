@@ -130,6 +130,9 @@ impl AppState {
             llm.clone(),
             runner_config,
         );
+        let outbound = outbound::OutboundClient::new(config.outbound_policy()?)
+            .map_err(|e| anyhow::anyhow!("the outbound HTTP client: {e}"))?;
+        runner.set_tool_runtime(executions::ToolRuntime::new(secrets.clone(), outbound));
         let executions = executions::ExecutionService::new(runner.clone());
         let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")

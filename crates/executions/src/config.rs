@@ -21,6 +21,11 @@ pub struct RunnerConfig {
     pub history_limit: u64,
     /// Events buffered per watched execution before a slow watcher re-reads from the store.
     pub fanout_capacity: usize,
+    /// Server-side tool calls of one model turn run at once (`TOOL_CONCURRENCY`).
+    pub tool_concurrency: usize,
+    /// How long a run waits in `requires_action` before it ends `expired`
+    /// (`EXECUTION_ACTION_TIMEOUT_SECS`).
+    pub action_timeout: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -34,6 +39,8 @@ impl Default for RunnerConfig {
             poll_interval: Duration::from_secs(1),
             history_limit: 20,
             fanout_capacity: 256,
+            tool_concurrency: 4,
+            action_timeout: Duration::from_secs(86_400),
         }
     }
 }

@@ -47,6 +47,13 @@ pub mod execution {
         pub started_at: Option<DateTimeUtc>,
         /// When it reached a terminal state.
         pub completed_at: Option<DateTimeUtc>,
+        /// The calls waiting for a person while `requires_action`: the public
+        /// `required_action` object (`schemas::RequiredAction`).
+        pub required_action: Option<Json>,
+        /// When a run waiting for a person ends `expired`.
+        pub action_expires_at: Option<DateTimeUtc>,
+        /// What a paused run needs to go on (`runner::paused::PausedTurn`); never on the wire.
+        pub paused_turn: Option<Json>,
     }
 
     /// Events point here; they are read by execution id.

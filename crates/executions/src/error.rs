@@ -48,6 +48,13 @@ pub enum ExecutionError {
     /// The run a reply waited for was cancelled.
     #[error("the run was cancelled before it answered")]
     RunCancelled,
+    /// The run a reply waited for paused for a person and nobody answered in time.
+    #[error("the run waited for input and expired before it answered")]
+    RunExpired,
+    /// Inputs were sent to an execution that is not `requires_action` (or another
+    /// submission answered it first).
+    #[error("the execution is not waiting for input")]
+    NotAwaitingInput,
     /// Fields break the rules.
     #[error("request validation failed")]
     Invalid(Vec<FieldError>),
@@ -106,7 +113,13 @@ impl From<ExecutionError> for kernel::Error {
                 }
                 Some(FailureCode::UpstreamError) | None => Self::Upstream(error),
             },
-            ExecutionError::RunCancelled => Self::Conflict(err.to_string()),
+            ExecutionError::RunCancelled | ExecutionError::RunExpired => Self::Conflict(err.to_string()),
+            ExecutionError::NotAwaitingInput => Self::coded(
+                409,
+                "not_awaiting_input",
+                "the execution is not waiting for input (it is not `requires_action`, or its answers arrived already)",
+                [],
+            ),
             ExecutionError::Invalid(errors) => Self::Validation(errors),
             ExecutionError::Store(err) => err,
         }

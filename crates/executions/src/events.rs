@@ -15,6 +15,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use crate::actions::RequiredAction;
 use crate::entities::execution_event;
 use crate::status::ExecutionStatus;
 
@@ -33,6 +34,17 @@ kernel::tagged_union! {
         SubagentStarted(SubagentStarted) = "subagent.started",
         /// A sub-agent's child execution ended.
         SubagentCompleted(SubagentCompleted) = "subagent.completed",
+        /// The model called a tool (one event per call of a model turn, before any runs).
+        ToolCallCreated(ToolCallCreated) = "tool_call.created",
+        /// A tool call has its result (given to the model on its next turn).
+        ToolCallCompleted(ToolCallCompleted) = "tool_call.completed",
+        /// The run paused: calls of its last model turn wait for a person (it holds no
+        /// worker meanwhile); answered with `POST /executions/{id}/inputs`.
+        ExecutionRequiresAction(ExecutionRequiresAction) = "execution.requires_action",
+        /// The answers to the pending calls arrived; the run is queued to go on.
+        ExecutionInputReceived(ExecutionInputReceived) = "execution.input_received",
+        /// Nobody answered the pending calls in time (terminal).
+        ExecutionExpired(ExecutionExpired) = "execution.expired",
         /// The assistant's reply, stored in the run's conversation (runs of a conversation
         /// only; right before `execution.completed`).
         MessageCompleted(Message) = "message.completed",
@@ -113,12 +125,76 @@ pub enum FailureCode {
 #[serde(deny_unknown_fields)]
 pub struct ExecutionCancelled {}
 
+/// What answers a tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolCallKind {
+    /// The caller's own program (the run waits in `requires_action`).
+    Client,
+    /// An HTTP endpoint the server calls.
+    Http,
+    /// A tool of an MCP server.
+    Mcp,
+    /// A sub-agent, run as a child execution.
+    Subagent,
+}
+
+/// The data of `tool_call.created`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ToolCallCreated {
+    /// The call's id (its `tool_call.completed` and any input answering it carry it).
+    pub call_id: String,
+    /// The tool's name, as the model called it.
+    pub name: String,
+    /// What answers it; `null` when no tool of that name is offered (the model gets an error result).
+    pub kind: Option<ToolCallKind>,
+    /// The arguments the model chose, a JSON object (`{}` when the model sent arguments that
+    /// were not a JSON object; it is told so in the call's result).
+    #[schema(schema_with = conversations::schemas::arguments_schema)]
+    pub arguments: Value,
+}
+
+/// The data of `tool_call.completed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ToolCallCompleted {
+    /// The call answered.
+    pub call_id: String,
+    /// The tool's name.
+    pub name: String,
+    /// Whether the result is an error (invalid arguments, a failed or refused call, a denial…).
+    pub is_error: bool,
+    /// The result given to the model.
+    pub output: String,
+}
+
+/// The data of `execution.requires_action`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionRequiresAction {
+    /// What the run waits for (also the execution's `required_action`).
+    pub required_action: RequiredAction,
+}
+
+/// The data of `execution.input_received`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExecutionInputReceived {
+    /// The calls answered, in the order of the submission.
+    pub call_ids: Vec<String>,
+}
+
+/// The data of `execution.expired`: an empty object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionExpired {}
+
 impl Event {
     /// Whether this is the last event of its execution.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Self::ExecutionCompleted(_) | Self::ExecutionFailed(_) | Self::ExecutionCancelled(_)
+            Self::ExecutionCompleted(_)
+                | Self::ExecutionFailed(_)
+                | Self::ExecutionCancelled(_)
+                | Self::ExecutionExpired(_)
         )
     }
 
@@ -180,7 +256,7 @@ impl PartialSchema for ExecutionEvent {
             &Event::variants(),
             "One stored step of an execution, `{seq, execution_id, type, data, created_at}`; \
              `type` tells the shape of `data`. The terminal event (`execution.completed`, \
-             `execution.failed` or `execution.cancelled`) is the last one.",
+             `execution.failed`, `execution.cancelled` or `execution.expired`) is the last one.",
         )
     }
 }
@@ -204,7 +280,7 @@ impl PartialSchema for ExecutionEventFrame {
                 "One event of an execution's event stream (Server-Sent Events): `id: <seq>`, \
                  `event: <type>`, and `data:` holding the whole ExecutionEvent as JSON.",
             ))
-            .property("id", conversations::schemas::sse_id())
+            .property("id", crate::chat_stream::sse_id())
             .property(
                 "event",
                 ObjectBuilder::new()

@@ -4,7 +4,9 @@
 //! that fans stored events out to live watchers (in process, and across replicas through
 //! PostgreSQL `LISTEN/NOTIFY`) and (feature `http`) the routes and the WebSocket stream.
 
+pub mod actions;
 pub mod broker;
+pub mod chat_stream;
 pub mod config;
 pub mod entities;
 pub mod error;
@@ -25,6 +27,6 @@ pub use config::RunnerConfig;
 pub use error::ExecutionError;
 pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};
-pub use runner::Runner;
-pub use service::{ExecutionService, MessageTarget};
+pub use runner::{Runner, ToolRuntime};
+pub use service::{ExecutionService, MessageTarget, Reply};
 pub use status::ExecutionStatus;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::actions::RequiredAction;
 use crate::entities::execution;
 pub use crate::events::{Event, ExecutionEvent};
 use crate::status::ExecutionStatus;
@@ -49,7 +50,8 @@ pub struct Execution {
     pub parent_id: Option<Uuid>,
     /// Delegation depth, 0 for a top-level run.
     pub depth: u32,
-    /// `queued` → `running` → `completed` | `failed` | `cancelled`.
+    /// `queued` → `running` → `completed` | `failed` | `cancelled`; `running` ⇄
+    /// `requires_action` (waiting for a person, holding no worker) → `expired`.
     pub status: ExecutionStatus,
     /// The task given to the agent.
     pub input: String,
@@ -59,6 +61,9 @@ pub struct Execution {
     pub error: Option<String>,
     /// Tokens spent so far by its own provider calls (sub-agents count in their own executions).
     pub usage: llm::Usage,
+    /// While `requires_action`: the calls waiting for a person and when the run expires;
+    /// `null` otherwise.
+    pub required_action: Option<RequiredAction>,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
     /// When a worker started it.
@@ -85,6 +90,10 @@ impl From<execution::Model> for Execution {
                 prompt_tokens: tokens(m.prompt_tokens),
                 completion_tokens: tokens(m.completion_tokens),
             },
+            required_action: m
+                .required_action
+                .filter(|_| m.status == ExecutionStatus::RequiresAction)
+                .and_then(|value| serde_json::from_value(value).ok()),
             created_at: m.created_at,
             started_at: m.started_at,
             completed_at: m.completed_at,

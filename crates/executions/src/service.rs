@@ -11,12 +11,14 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::actions::ActionInputs;
 use crate::broker::Broker;
 use crate::entities::execution;
 use crate::error::{ExecutionError, Result};
-use crate::events::{Event, ExecutionCancelled, ExecutionEvent, ExecutionFailed};
+use crate::events::{Event, ExecutionCancelled, ExecutionEvent, ExecutionFailed, ExecutionInputReceived};
 use crate::feed::EventFeed;
 use crate::runner::Runner;
+use crate::runner::paused::PausedTurn;
 use crate::schemas::{EVENTS_MAX, Execution, ExecutionCreate};
 use crate::status::ExecutionStatus;
 use crate::store::Store;
@@ -28,6 +30,15 @@ pub struct ListFilter {
     pub agent_id: Option<Uuid>,
     /// Only those in this state.
     pub status: Option<ExecutionStatus>,
+}
+
+/// What a reply waited for ends with.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// The stored assistant message.
+    Message(Message),
+    /// The run paused for a person (`requires_action`): the execution, with its `required_action`.
+    Paused(Execution),
 }
 
 /// Where a user message goes.
@@ -183,12 +194,15 @@ impl ExecutionService {
     }
 
     /// Waits for the reply of the owner's run of a conversation: the stored assistant
-    /// message, or why there is none (`RunFailed`, `RunCancelled`).
-    pub async fn reply(&self, owner_id: Uuid, id: Uuid) -> Result<Message> {
+    /// message, the execution when it paused for a person, or why there is neither
+    /// (`RunFailed`, `RunCancelled`, `RunExpired`).
+    pub async fn reply(&self, owner_id: Uuid, id: Uuid) -> Result<Reply> {
         let mut feed = self.watch(owner_id, id, 0).await?;
         while let Some(frame) = feed.next().await? {
             match &frame.event.event {
-                Event::MessageCompleted(message) => return Ok(message.clone()),
+                Event::MessageCompleted(message) => return Ok(Reply::Message(message.clone())),
+                Event::ExecutionRequiresAction(_) => return Ok(Reply::Paused(self.get(owner_id, id).await?)),
+                Event::ExecutionExpired(_) => return Err(ExecutionError::RunExpired),
                 Event::ExecutionFailed(ExecutionFailed { error, code }) => {
                     return Err(ExecutionError::RunFailed {
                         error: error.clone(),
@@ -259,25 +273,68 @@ impl ExecutionService {
         self.get(owner_id, id).await
     }
 
-    /// Cancels the owner's execution if it is queued or running (nothing otherwise).
+    /// Cancels the owner's execution if it is queued, running or waiting for a person
+    /// (nothing otherwise). A run stopped between two model turns (waiting, or queued with
+    /// its answers) has its turn's calls answered "cancelled" in its conversation here; a
+    /// running one stops through its token.
     async fn stop(&self, owner_id: Uuid, id: Uuid) -> Result<()> {
         use execution::Column as C;
-        let active = Condition::all()
+        let changes = || {
+            vec![
+                (C::Status, Expr::value(ExecutionStatus::Cancelled)),
+                (C::RequiredAction, Expr::value(Option::<serde_json::Value>::None)),
+                (C::CompletedAt, Expr::value(kernel::clock::now())),
+            ]
+        };
+        let cancelled = || Event::ExecutionCancelled(ExecutionCancelled {});
+        let idle = Condition::all()
             .add(C::OwnerId.eq(owner_id))
-            .add(C::Status.is_in([ExecutionStatus::Queued, ExecutionStatus::Running]));
-        let changes = vec![
-            (C::Status, Expr::value(ExecutionStatus::Cancelled)),
-            (C::CompletedAt, Expr::value(kernel::clock::now())),
-        ];
-        if let Some(event) = self
-            .store
-            .append(id, active, changes, Event::ExecutionCancelled(ExecutionCancelled {}))
-            .await?
-        {
+            .add(C::Status.is_in([ExecutionStatus::Queued, ExecutionStatus::RequiresAction]));
+        if let Some(event) = self.store.append(id, idle, changes(), cancelled()).await? {
+            self.broker.publish(event);
+            self.broker.cancel_run(id);
+            if let Some(model) = self.store.find(id).await? {
+                crate::runner::close_paused_calls(&self.conversations, &model, "error: cancelled").await;
+            }
+            return Ok(());
+        }
+        let running = Condition::all()
+            .add(C::OwnerId.eq(owner_id))
+            .add(C::Status.eq(ExecutionStatus::Running));
+        if let Some(event) = self.store.append(id, running, changes(), cancelled()).await? {
             self.broker.publish(event);
             self.broker.cancel_run(id);
         }
         Ok(())
+    }
+
+    /// Answers every pending call of the owner's `requires_action` execution and queues it
+    /// to go on (`execution.input_received`), exactly once: `NotAwaitingInput` when it is
+    /// not waiting (or another submission won), `Invalid` naming the input at fault.
+    pub async fn submit_inputs(&self, owner_id: Uuid, id: Uuid, body: ActionInputs) -> Result<Execution> {
+        kernel::rules::check(&body).map_err(ExecutionError::Invalid)?;
+        let model = self.owned(owner_id, id).await?;
+        if model.status != ExecutionStatus::RequiresAction {
+            return Err(ExecutionError::NotAwaitingInput);
+        }
+        let Some(mut turn) = model
+            .paused_turn
+            .and_then(|stored| serde_json::from_value::<PausedTurn>(stored).ok())
+        else {
+            return Err(ExecutionError::NotAwaitingInput);
+        };
+        let call_ids = turn
+            .answer(body.inputs, agents::arguments::check)
+            .map_err(ExecutionError::Invalid)?;
+        let stored = serde_json::to_value(&turn)
+            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot record the answers: {err}")))?;
+        let event = Event::ExecutionInputReceived(ExecutionInputReceived { call_ids });
+        let Some(event) = self.store.requeue(owner_id, id, stored, event).await? else {
+            return Err(ExecutionError::NotAwaitingInput);
+        };
+        self.broker.publish(event);
+        self.runner.kick(id);
+        self.get(owner_id, id).await
     }
 
     /// The stored events of the owner's execution after `after`, then its live ones, up to
@@ -314,5 +371,8 @@ fn new_run(owner_id: Uuid, agent_id: Option<Uuid>, conversation_id: Option<Uuid>
         created_at: kernel::clock::now(),
         started_at: None,
         completed_at: None,
+        required_action: None,
+        action_expires_at: None,
+        paused_turn: None,
     }
 }

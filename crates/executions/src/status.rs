@@ -4,10 +4,11 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where an execution is in its life: `queued` → `running` → `completed` | `failed` | `cancelled`.
+/// Where an execution is in its life: `queued` → `running` → `completed` | `failed` |
+/// `cancelled`, and `running` ⇄ `requires_action` (waiting for a person) → `expired`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
     /// Stored, waiting for a worker.
     #[sea_orm(string_value = "queued")]
@@ -24,14 +25,20 @@ pub enum ExecutionStatus {
     /// Stopped on request.
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
+    /// Paused, holding no worker, until a person answers its `required_action`.
+    #[sea_orm(string_value = "requires_action")]
+    RequiresAction,
+    /// Ended because nobody answered its `required_action` in time.
+    #[sea_orm(string_value = "expired")]
+    Expired,
 }
 
 impl ExecutionStatus {
     /// The states of a run that is not over: a conversation has at most one such run
     /// writing to it.
-    pub const ACTIVE: [Self; 2] = [Self::Queued, Self::Running];
+    pub const ACTIVE: [Self; 3] = [Self::Queued, Self::Running, Self::RequiresAction];
     /// Whether nothing happens to the execution any more.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled | Self::Expired)
     }
 }

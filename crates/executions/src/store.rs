@@ -104,19 +104,20 @@ impl Store {
         worker: &str,
         lease_until: DateTime<Utc>,
         only: Option<Uuid>,
-    ) -> Result<Option<(execution::Model, ExecutionEvent)>> {
+    ) -> Result<Option<(execution::Model, Option<ExecutionEvent>)>> {
         use execution::Column as C;
         let txn = self.db.begin().await?;
         let claimed = async {
             let mut pick = execution::Entity::find()
                 .select_only()
                 .column(C::Id)
+                .column(C::StartedAt)
                 .filter(C::Status.eq(ExecutionStatus::Queued))
                 .filter(Expr::cust(CONVERSATION_FREE));
             if let Some(id) = only {
                 pick = pick.filter(C::Id.eq(id));
             }
-            let oldest: Option<Uuid> = pick
+            let oldest: Option<(Uuid, Option<DateTime<Utc>>)> = pick
                 .order_by_asc(C::CreatedAt)
                 .order_by_asc(C::Id)
                 .limit(1)
@@ -124,13 +125,22 @@ impl Store {
                 .into_tuple()
                 .one(&txn)
                 .await?;
-            let Some(id) = oldest else { return Ok(None) };
-            let claimed = execution::Entity::update_many()
+            let Some((id, started_at)) = oldest else {
+                return Ok(None);
+            };
+            // A run queued again after a pause (it has started before) goes on where it
+            // stopped: no second `execution.started`.
+            let resumed = started_at.is_some();
+            let mut update = execution::Entity::update_many()
                 .col_expr(C::Status, Expr::value(ExecutionStatus::Running))
                 .col_expr(C::WorkerId, Expr::value(worker))
-                .col_expr(C::LeaseExpiresAt, Expr::value(lease_until))
-                .col_expr(C::StartedAt, Expr::value(kernel::clock::now()))
-                .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+                .col_expr(C::LeaseExpiresAt, Expr::value(lease_until));
+            if !resumed {
+                update = update
+                    .col_expr(C::StartedAt, Expr::value(kernel::clock::now()))
+                    .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1));
+            }
+            let claimed = update
                 .filter(C::Id.eq(id))
                 .filter(C::Status.eq(ExecutionStatus::Queued))
                 .exec_with_returning(&txn)
@@ -139,8 +149,11 @@ impl Store {
             let Some(model) = claimed.into_iter().next() else {
                 return Ok(None);
             };
+            if resumed {
+                return Ok(Some((model, None)));
+            }
             let event = insert_event(&txn, model.id, model.last_seq, started(&model)).await?;
-            Ok(Some((model, event)))
+            Ok(Some((model, Some(event))))
         }
         .await;
         match settle(txn, claimed).await {
@@ -264,6 +277,61 @@ impl Store {
             .into_tuple::<Uuid>()
             .all(&self.db)
             .await?)
+    }
+
+    /// Queues the owner's `requires_action` execution `id` again with its answered
+    /// `paused_turn`, recording `execution.input_received`, in one guarded statement (the
+    /// answers are applied once: a second submission finds it no longer waiting, `None`).
+    /// On PostgreSQL the workers of every replica are woken.
+    pub(crate) async fn requeue(
+        &self,
+        owner_id: Uuid,
+        id: Uuid,
+        paused_turn: serde_json::Value,
+        event: Event,
+    ) -> Result<Option<ExecutionEvent>> {
+        use execution::Column as C;
+        let waiting = Condition::all()
+            .add(C::OwnerId.eq(owner_id))
+            .add(C::Status.eq(ExecutionStatus::RequiresAction));
+        let changes = vec![
+            (C::Status, Expr::value(ExecutionStatus::Queued)),
+            (C::RequiredAction, Expr::value(Option::<serde_json::Value>::None)),
+            (C::ActionExpiresAt, Expr::value(Option::<DateTime<Utc>>::None)),
+            (C::PausedTurn, Expr::value(paused_turn)),
+        ];
+        let Some(event) = self.append(id, waiting, changes, event).await? else {
+            return Ok(None);
+        };
+        notify(&self.db, QUEUE_CHANNEL, id.to_string()).await?;
+        Ok(Some(event))
+    }
+
+    /// Ends `expired` every `requires_action` execution whose wait ended before `now`,
+    /// each with its `execution.expired` event; returns the rows (as updated) and events.
+    pub(crate) async fn expire_waiting(&self, now: DateTime<Utc>) -> Result<Vec<(execution::Model, ExecutionEvent)>> {
+        use execution::Column as C;
+        let txn = self.db.begin().await?;
+        let written = async {
+            let expired = execution::Entity::update_many()
+                .col_expr(C::Status, Expr::value(ExecutionStatus::Expired))
+                .col_expr(C::RequiredAction, Expr::value(Option::<serde_json::Value>::None))
+                .col_expr(C::CompletedAt, Expr::value(now))
+                .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
+                .filter(C::Status.eq(ExecutionStatus::RequiresAction))
+                .filter(C::ActionExpiresAt.lt(now))
+                .exec_with_returning(&txn)
+                .await?;
+            let mut ended = Vec::with_capacity(expired.len());
+            for model in expired {
+                let event = Event::ExecutionExpired(crate::events::ExecutionExpired {});
+                let event = insert_event(&txn, model.id, model.last_seq, event).await?;
+                ended.push((model, event));
+            }
+            Ok(Some(ended))
+        }
+        .await;
+        Ok(settle(txn, written).await?.unwrap_or_default())
     }
 
     /// Fails, with error `reason`, every running execution matching `which`, each with its

@@ -82,16 +82,23 @@ async fn the_model_delegates_to_a_subagent_and_gets_its_output_back() {
         types(&all),
         [
             "execution.started",
+            "tool_call.created",
             "subagent.started",
             "subagent.completed",
+            "tool_call.completed",
             "message.delta",
             "execution.completed"
         ]
     );
-    let child_id = all[1]["data"]["execution_id"].as_str().unwrap().to_owned();
-    assert_eq!(all[1]["data"]["agent_id"], researcher.as_str());
-    assert_eq!(all[2]["data"]["execution_id"], child_id.as_str());
-    assert_eq!(all[2]["data"]["status"], "completed");
+    assert_eq!(all[1]["data"]["kind"], "subagent");
+    let child_id = all[2]["data"]["execution_id"].as_str().unwrap().to_owned();
+    assert_eq!(all[2]["data"]["agent_id"], researcher.as_str());
+    assert_eq!(all[3]["data"]["execution_id"], child_id.as_str());
+    assert_eq!(all[3]["data"]["status"], "completed");
+    assert_eq!(
+        (&all[4]["data"]["is_error"], &all[4]["data"]["output"]),
+        (&json!(false), &json!("echo: look it up"))
+    );
 
     let child = read(&app, &ada, &child_id).await;
     assert_eq!(

@@ -54,6 +54,11 @@ impl Config {
             ("EXECUTION_TIMEOUT_SECS", self.execution_timeout_secs),
             ("EXECUTION_LEASE_SECS", self.execution_lease_secs),
             ("EXECUTION_POLL_MS", self.execution_poll_ms),
+            ("EXECUTION_ACTION_TIMEOUT_SECS", self.execution_action_timeout_secs),
+            (
+                "TOOL_CONCURRENCY",
+                u64::try_from(self.tool_concurrency).unwrap_or(u64::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError {
@@ -62,6 +67,7 @@ impl Config {
                 });
             }
         }
+        self.outbound_policy()?;
         if self.database_pool_size == 0 {
             return Err(ConfigError {
                 variable: "DATABASE_POOL_SIZE",

@@ -88,6 +88,12 @@ pub fn execution_max_steps() -> u32 {
 pub fn execution_timeout() -> u64 {
     300
 }
+pub fn execution_action_timeout() -> u64 {
+    86_400
+}
+pub fn tool_concurrency() -> usize {
+    4
+}
 pub fn execution_lease() -> u64 {
     30
 }

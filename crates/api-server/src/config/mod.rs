@@ -170,6 +170,16 @@ pub struct Config {
     /// `EXECUTION_TIMEOUT_SECS`: longest run of a top-level execution with its sub-agents.
     #[serde(default = "defaults::execution_timeout")]
     pub execution_timeout_secs: u64,
+    /// `EXECUTION_ACTION_TIMEOUT_SECS`: how long a run waits in `requires_action` before it ends `expired`.
+    #[serde(default = "defaults::execution_action_timeout")]
+    pub execution_action_timeout_secs: u64,
+    /// `TOOL_CONCURRENCY`: server-side tool calls of one model turn run at once.
+    #[serde(default = "defaults::tool_concurrency")]
+    pub tool_concurrency: usize,
+    /// `OUTBOUND_ALLOWLIST`: CIDRs and host names that calls made for users (HTTP tools, MCP)
+    /// may reach although they are internal (loopback, private, link-local…); empty by default.
+    #[serde(default)]
+    pub outbound_allowlist: Option<String>,
     /// `EXECUTION_LEASE_SECS`: how long a claim outlives its last heartbeat (sent every third of it).
     #[serde(default = "defaults::execution_lease")]
     pub execution_lease_secs: u64,
@@ -274,6 +284,17 @@ impl Config {
             .collect()
     }
 
+    /// The outbound guard's exceptions (`OUTBOUND_ALLOWLIST`); an entry that is neither a
+    /// CIDR, an address nor a host name is refused, naming it.
+    pub fn outbound_policy(&self) -> Result<outbound::OutboundPolicy, ConfigError> {
+        outbound::OutboundPolicy::parse(self.outbound_allowlist.as_deref().unwrap_or("")).map_err(|problem| {
+            ConfigError {
+                variable: "OUTBOUND_ALLOWLIST",
+                problem,
+            }
+        })
+    }
+
     /// The execution runner's settings.
     pub fn executions(&self) -> executions::RunnerConfig {
         executions::RunnerConfig {
@@ -284,6 +305,8 @@ impl Config {
             lease: Duration::from_secs(self.execution_lease_secs),
             poll_interval: Duration::from_millis(self.execution_poll_ms),
             history_limit: self.chat_history_limit,
+            tool_concurrency: self.tool_concurrency,
+            action_timeout: Duration::from_secs(self.execution_action_timeout_secs),
             ..executions::RunnerConfig::default()
         }
     }

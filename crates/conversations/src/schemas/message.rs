@@ -164,7 +164,7 @@ pub struct MessageToolCall {
 }
 
 /// The OpenAPI schema of a call's `arguments`: an object whose keys hold any JSON value.
-fn arguments_schema() -> utoipa::openapi::Object {
+pub fn arguments_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
     ObjectBuilder::new()
         .schema_type(Type::Object)

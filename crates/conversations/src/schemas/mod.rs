@@ -6,11 +6,11 @@
 mod conversation;
 mod message;
 pub mod rules;
-mod stream;
 
 pub use conversation::{Conversation, ConversationCreate, ConversationUpdate};
-pub use message::{ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole, MessageToolCall};
-pub use stream::{ChatStreamEvent, sse_id};
+pub use message::{
+    ChatMessageCreate, IfBusy, Message, MessageCreate, MessageDelta, MessageRole, MessageToolCall, arguments_schema,
+};
 
 use garde::Validate;
 use serde::Deserialize;

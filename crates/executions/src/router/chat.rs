@@ -3,12 +3,16 @@
 
 use actix_web::web::{self, Json};
 use actix_web::{HttpRequest, HttpResponse, post};
-use conversations::schemas::{ChatMessageCreate, ChatStreamEvent, IfBusy, Message, MessageCreate};
+use conversations::schemas::{ChatMessageCreate, IfBusy, Message, MessageCreate};
+
+use crate::chat_stream::ChatStreamEvent;
 use kernel::openapi as problems;
 use kernel::{Principal, Problem, Result, Valid};
 use uuid::Uuid;
 
 use super::sse::{self, EXECUTION_ID, Framing};
+use crate::schemas::Execution;
+use crate::service::Reply;
 use crate::{ExecutionService, MessageTarget};
 
 /// The `200` answer of the message routes, shown in the OpenAPI document.
@@ -20,9 +24,12 @@ const STREAM_DESCRIPTION: &str = "Status `200`, with `\"stream\": true` in the b
 a Server-Sent Events stream of the run writing the reply (header `X-Execution-Id`). Each event is an `id: <seq>` line, \
 an `event: <name>` line and a `data:` line holding a JSON object (the schema `ChatStreamEvent` describes each as \
 `{event, data}`), in this order: `message.created` (the stored user Message), `message.delta` (`{\"delta\": \"text\"}`, \
-pieces that concatenate to the reply), then `message.completed` (the stored assistant Message) or `error` (a Problem: \
+pieces that concatenate to the reply; with tool calls, `tool_call.created` for each call of a model turn and \
+`tool_call.completed` for each result), then `message.completed` (the stored assistant Message), \
+`execution.requires_action` (the run paused for a person: a client tool or an approval; answer with \
+`POST /executions/{id}/inputs`, then follow `GET /executions/{id}/events`) or `error` (a Problem: \
 the provider failed, status 502, or timed out, status 504; the run was cancelled, 409; the user's message stays \
-stored and no reply is). The stream ends after `message.completed` or `error`. While no event is due, a comment \
+stored and no reply is). The stream ends after `message.completed`, `execution.requires_action` or `error`. While no event is due, a comment \
 line `: keep-alive` is sent every `SSE_KEEPALIVE_SECS` (15 s). A client that disconnects does not stop the run: \
 the reply is completed and stored, and `GET /executions/{id}/events` (with `Last-Event-ID: <last id seen>`) \
 resumes the stream.";
@@ -47,6 +54,9 @@ data: {\"id\":\"019a8f3e-1c3e-7a4b-8c5d-6e7f8a9b0c1d\",\"conversation_id\":\"019
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message,
             headers(("X-Execution-Id" = Uuid, description = "The run that wrote the reply"))),
+        (status = 202, description = "The run paused for a person (a client tool or an approval): the execution, `requires_action`, \
+            with its `required_action`; answer it with `POST /executions/{id}/inputs`", body = Execution,
+            headers(("X-Execution-Id" = Uuid, description = "The run"), ("Location" = String, description = "URL of the execution"))),
         (status = "2XX", description = STREAM_DESCRIPTION, content((ChatStreamEvent = "text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
@@ -85,6 +95,9 @@ pub(super) async fn post_message(
     responses(
         (status = 201, description = "The assistant's reply, stored after the user's message", body = Message,
             headers(("X-Execution-Id" = Uuid, description = "The run that wrote the reply"))),
+        (status = 202, description = "The run paused for a person (a client tool or an approval): the execution, `requires_action`, \
+            with its `required_action`; answer it with `POST /executions/{id}/inputs`", body = Execution,
+            headers(("X-Execution-Id" = Uuid, description = "The run"), ("Location" = String, description = "URL of the execution"))),
         (status = "2XX", description = STREAM_DESCRIPTION, content((ChatStreamEvent = "text/event-stream", example = json!(STREAM_EXAMPLE)))),
         (status = 401, response = problems::Unauthorized),
         (status = 409, description = "The conversation's agent was deleted (nothing is stored); the run was cancelled before it answered; \
@@ -131,8 +144,16 @@ async fn answer(
         let feed = executions.watch(owner, run.id, 0).await?;
         return Ok(sse::respond(req, run.id, feed, Framing::Chat));
     }
-    let reply = executions.reply(owner, run.id).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((EXECUTION_ID, run.id.to_string()))
-        .json(reply))
+    match executions.reply(owner, run.id).await? {
+        Reply::Message(reply) => Ok(HttpResponse::Created()
+            .insert_header((EXECUTION_ID, run.id.to_string()))
+            .json(reply)),
+        Reply::Paused(execution) => Ok(HttpResponse::Accepted()
+            .insert_header((EXECUTION_ID, run.id.to_string()))
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                kernel::routes::api_path(&format!("/executions/{}", run.id)),
+            ))
+            .json(execution)),
+    }
 }

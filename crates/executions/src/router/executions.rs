@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::sse::{self, Framing};
 use crate::ExecutionService;
+use crate::actions::ActionInputs;
 use crate::events::ExecutionEventFrame;
 use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCreate, ListQuery};
 use crate::service::ListFilter;
@@ -96,8 +97,9 @@ pub(super) async fn read_execution(
     Ok(Json(executions.get(principal.user_id, path.into_inner()).await?))
 }
 
-/// Cancels one of the caller's queued or running executions (its run stops promptly and
-/// `execution.cancelled` is recorded); an execution that already ended is returned unchanged.
+/// Cancels one of the caller's queued, running or `requires_action` executions (its run
+/// stops promptly and `execution.cancelled` is recorded); an execution that already ended
+/// is returned unchanged.
 #[utoipa::path(
     tag = "executions",
     security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
@@ -115,6 +117,40 @@ pub(super) async fn cancel_execution(
     path: web::Path<Uuid>,
 ) -> Result<Json<Execution>> {
     Ok(Json(executions.cancel(principal.user_id, path.into_inner()).await?))
+}
+
+/// Answers every pending call of one of the caller's `requires_action` executions at once
+/// (client-tool outputs and approval decisions): the answers are applied exactly once and
+/// the run is queued to go on, on any replica.
+#[utoipa::path(
+    tag = "executions",
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
+    params(("execution_id" = Uuid, Path, description = "The execution's id")),
+    request_body = ActionInputs,
+    responses(
+        (status = 200, description = "The execution, `queued` (or already `running`) with `required_action` null", body = Execution),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 409, description = "The execution is not waiting for input (`code: \"not_awaiting_input\"`; also the loser of two concurrent submissions)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[post("/{execution_id}/inputs")]
+pub(super) async fn submit_inputs(
+    principal: Principal,
+    executions: web::Data<ExecutionService>,
+    path: web::Path<Uuid>,
+    body: Valid<Json<ActionInputs>>,
+) -> Result<Json<Execution>> {
+    let inputs = body.into_inner().into_inner();
+    Ok(Json(
+        executions
+            .submit_inputs(principal.user_id, path.into_inner(), inputs)
+            .await?,
+    ))
 }
 
 /// The stored events of one of the caller's executions with `seq > after`, oldest first

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(executions::list_executions)
                 .service(executions::read_execution)
                 .service(executions::cancel_execution)
+                .service(executions::submit_inputs)
                 .service(executions::list_execution_events),
         )
         .service(ws::watch_execution);

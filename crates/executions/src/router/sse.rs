@@ -7,10 +7,10 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::chat_stream::ChatStreamEvent;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
-use conversations::schemas::ChatStreamEvent;
 use futures_util::stream;
 use kernel::context::RequestContext;
 use kernel::{Error, Problem, Shutdown};
@@ -161,6 +161,13 @@ fn frame_of(frame: &EventFrame, framing: Framing, context: Option<&RequestContex
                 Event::MessageCreated(message) => (ChatStreamEvent::MessageCreated(message.clone()), false),
                 Event::MessageDelta(delta) => (ChatStreamEvent::MessageDelta(delta.clone()), false),
                 Event::MessageCompleted(message) => (ChatStreamEvent::MessageCompleted(message.clone()), true),
+                Event::ToolCallCreated(call) => (ChatStreamEvent::ToolCallCreated(call.clone()), false),
+                Event::ToolCallCompleted(call) => (ChatStreamEvent::ToolCallCompleted(call.clone()), false),
+                Event::ExecutionRequiresAction(action) => (ChatStreamEvent::RequiresAction(action.clone()), true),
+                Event::ExecutionExpired(_) => {
+                    let err: Error = ExecutionError::RunExpired.into();
+                    return Step::Send(error_frame(Some(seq), &err, context), true);
+                }
                 Event::ExecutionFailed(ExecutionFailed { error, code }) => {
                     let err: Error = ExecutionError::RunFailed {
                         error: error.clone(),

@@ -6,12 +6,18 @@
 //! executions whose lease expired (their process died) and stops local runs that were
 //! cancelled or failed elsewhere. On PostgreSQL a relay feeds other replicas' events in.
 
+mod history;
+mod http_call;
 mod outcome;
+pub(crate) mod paused;
 mod run;
+mod toolbox;
 mod tools;
 
-use std::sync::Arc;
+pub use http_call::ToolRuntime;
+
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use agents::AgentService;
@@ -44,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) conversations: ConversationService,
     pub(crate) providers: ProviderRegistry,
     pub(crate) config: RunnerConfig,
+    /// What HTTP tools need (secrets, the outbound client); without it they answer with an error.
+    pub(crate) tool_runtime: OnceLock<ToolRuntime>,
     pub(crate) worker_id: String,
     /// Cancelled when this process must stop running executions at once.
     pub(crate) interrupt: CancellationToken,
@@ -78,6 +86,7 @@ impl Runner {
                 conversations,
                 providers,
                 config,
+                tool_runtime: OnceLock::new(),
                 worker_id,
                 interrupt: CancellationToken::new(),
                 stop_claiming: CancellationToken::new(),
@@ -89,9 +98,58 @@ impl Runner {
         }
     }
 
+    /// Lets this runner's HTTP tools read the callers' secrets and call out through the
+    /// outbound guard (set once; later calls do nothing). Without it an HTTP tool's call
+    /// is answered with an error result.
+    pub fn set_tool_runtime(&self, runtime: ToolRuntime) {
+        let _ = self.inner.tool_runtime.set(runtime);
+    }
+
     /// The id this process claims executions under.
     pub fn worker_id(&self) -> &str {
         &self.inner.worker_id
+    }
+
+    /// Gets a run that is `queued` again (its answers arrived) going: claimed at once when
+    /// this process has a free worker, otherwise left to the dispatchers of every replica
+    /// (already woken by the requeue's notification).
+    pub(crate) fn kick(&self, id: uuid::Uuid) {
+        let inner = &self.inner;
+        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
+            Ok(permit) if inner.started.load(Ordering::SeqCst) && !inner.stop_claiming.is_cancelled() => permit,
+            _ => {
+                inner.broker.wake_queue();
+                return;
+            }
+        };
+        self.claim_now(id, permit);
+    }
+
+    /// Claims `id` and runs it under `permit`, in a task of the runner.
+    fn claim_now(&self, id: uuid::Uuid, permit: tokio::sync::OwnedSemaphorePermit) {
+        let job = Arc::clone(&self.inner);
+        self.inner.runs.spawn(async move {
+            match job
+                .store
+                .claim(&job.worker_id, lease_until(&job.config), Some(id))
+                .await
+            {
+                Ok(Some((claimed, started))) => {
+                    if let Some(started) = started {
+                        job.broker.publish(started);
+                    }
+                    run::run_claimed(Arc::clone(&job), claimed).await;
+                }
+                // Its conversation is busy (or another replica took it): the dispatchers
+                // claim it when its turn comes.
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(execution_id = %id, error = %err, "cannot start an execution; left queued");
+                    job.broker.wake_queue();
+                }
+            }
+            drop(permit);
+        });
     }
 
     /// Stores a new top-level execution, `queued`, and gets it going: when this process
@@ -109,28 +167,7 @@ impl Runner {
             inner.broker.wake_queue();
             return Ok(model);
         };
-        let job = Arc::clone(inner);
-        let id = model.id;
-        inner.runs.spawn(async move {
-            match job
-                .store
-                .claim(&job.worker_id, lease_until(&job.config), Some(id))
-                .await
-            {
-                Ok(Some((claimed, started))) => {
-                    job.broker.publish(started);
-                    run::run_claimed(Arc::clone(&job), claimed).await;
-                }
-                // Its conversation is busy (or another replica took it): the dispatchers
-                // claim it when its turn comes.
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::warn!(execution_id = %id, error = %err, "cannot start a new execution; left queued");
-                    job.broker.wake_queue();
-                }
-            }
-            drop(permit);
-        });
+        self.claim_now(model.id, permit);
         Ok(model)
     }
 
@@ -226,7 +263,9 @@ async fn dispatch(inner: Arc<Inner>) {
         let lease_until = lease_until(&inner.config);
         match inner.store.claim(&inner.worker_id, lease_until, None).await {
             Ok(Some((model, started))) => {
-                inner.broker.publish(started);
+                if let Some(started) = started {
+                    inner.broker.publish(started);
+                }
                 let job = Arc::clone(&inner);
                 inner.runs.spawn(async move {
                     run::run_claimed(job, model).await;
@@ -258,6 +297,7 @@ async fn maintain(inner: Arc<Inner>) {
     let mut first = true;
     loop {
         sweep(&inner, first).await;
+        expire(&inner).await;
         first = false;
         let local = inner.broker.local_runs();
         if let Err(err) = inner
@@ -300,6 +340,47 @@ async fn sweep(inner: &Inner, at_start_up: bool) {
             events.into_iter().for_each(|e| inner.broker.publish(e));
         }
         Err(err) => tracing::warn!(error = %err, "cannot sweep interrupted executions"),
+    }
+}
+
+/// Ends `expired` the runs whose wait for a person is over, and answers their calls in
+/// their conversations (so the history stays valid for the next run).
+async fn expire(inner: &Inner) {
+    match inner.store.expire_waiting(kernel::clock::now()).await {
+        Ok(expired) => {
+            for (model, event) in expired {
+                inner.broker.publish(event);
+                close_calls(inner, &model, "error: the run expired before this call was answered").await;
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot expire executions waiting for input"),
+    }
+}
+
+/// Gives every call of the turn a paused run stopped at a `tool` message holding `result`
+/// in the run's conversation, so that no assistant message's tool call stays unanswered
+/// (providers refuse such a history). Nothing when the run has no conversation.
+pub(crate) async fn close_calls(inner: &Inner, model: &execution::Model, result: &str) {
+    close_paused_calls(&inner.conversations, model, result).await;
+}
+
+/// [`close_calls`] for the service side (a cancel of a paused or requeued run).
+pub(crate) async fn close_paused_calls(conversations: &ConversationService, model: &execution::Model, result: &str) {
+    let (Some(conversation_id), Some(turn)) = (model.conversation_id, &model.paused_turn) else {
+        return;
+    };
+    let Ok(turn) = serde_json::from_value::<paused::PausedTurn>(turn.clone()) else {
+        return;
+    };
+    for planned in turn.calls {
+        let message = conversations::NewMessage::tool_result(planned.call.id, result.to_owned()).by(model.id);
+        if let Err(err) = conversations
+            .append_message(model.owner_id, conversation_id, message)
+            .await
+        {
+            tracing::warn!(execution_id = %model.id, error = %err, "cannot close a tool call of an ended run");
+            return;
+        }
     }
 }
 

@@ -18,6 +18,8 @@ pub(super) enum Outcome {
     Cancelled { usage: Tokens },
     /// It is no longer this process's to finish (finished elsewhere, or the process stops).
     Abandoned,
+    /// It waits for a person in `requires_action` (recorded already when it paused).
+    Paused,
 }
 
 /// Why a run failed, and what kind of failure it was.
@@ -91,7 +93,7 @@ pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Out
             usage,
             None,
         ),
-        Outcome::Abandoned => return,
+        Outcome::Abandoned | Outcome::Paused => return,
     };
     let mut changes = vec![
         (C::Status, Expr::value(status)),

@@ -4,25 +4,33 @@
 //! and its answer as the assistant message (`message.completed`) when it ends: every reply
 //! of every conversation is written here.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use agents::ToolKind;
 use agents::schemas::Agent;
 use conversations::{ConversationError, NewMessage};
 use futures_util::StreamExt;
 use futures_util::future::OptionFuture;
 use kernel::Error;
 use llm::{ChatMessage, ChatRequest, ChatResponse, Role, StreamEvent, ToolCall};
+use sea_orm::sea_query::Expr;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::Inner;
 use super::outcome::{Failure, Outcome, Tokens, finish, held_by};
+use super::paused::{Answer, PausedTurn, Plan, PlannedCall};
+use super::toolbox::{Target, Toolbox};
 use super::tools::{SubagentTools, call_input};
+use crate::actions::RequiredAction;
 use crate::entities::execution;
-use crate::events::{Event, FailureCode, SubagentCompleted, SubagentStarted};
+use crate::events::{
+    Event, ExecutionRequiresAction, FailureCode, SubagentCompleted, SubagentStarted, ToolCallCompleted, ToolCallCreated,
+};
 use crate::status::ExecutionStatus;
 
 type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
@@ -122,9 +130,14 @@ impl<'a> Run<'a> {
     /// Runs to an outcome; boxed, since a sub-agent's run nests inside its parent's.
     fn execute(self) -> Boxed<'a> {
         Box::pin(async move {
-            let mut usage = Tokens::default();
+            // A resumed run goes on counting from what it had spent before it paused.
+            let mut usage = Tokens {
+                prompt: self.model.prompt_tokens,
+                completion: self.model.completion_tokens,
+            };
             match self.converse(&mut usage).await {
-                Ok(output) => Outcome::Completed { output, usage },
+                Ok(Ended::Answered(output)) => Outcome::Completed { output, usage },
+                Ok(Ended::Paused) => Outcome::Paused,
                 Err(Stop::Failed(failure)) => Outcome::Failed { failure, usage },
                 Err(Stop::Interrupted) if self.inner.interrupt.is_cancelled() => Outcome::Abandoned,
                 Err(Stop::Interrupted) => Outcome::Cancelled { usage },
@@ -133,51 +146,231 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// The conversation with the model, step by step, until it answers without tool calls.
+    /// The conversation with the model, turn by turn, until it answers without tool calls
+    /// or a turn's calls wait for a person. A resumed run first answers the calls of the
+    /// turn it paused at.
     #[tracing::instrument(name = "execution.converse", skip_all, fields(execution_id = %self.model.id, depth = self.model.depth))]
-    async fn converse(&self, usage: &mut Tokens) -> Result<String, Stop> {
+    async fn converse(&self, usage: &mut Tokens) -> Result<Ended, Stop> {
         let provider = self
             .inner
             .providers
             .get(&self.settings.provider)
             .map_err(|e| Stop::failed(e.to_string()))?;
-        let mut messages = self.context().await?;
-        let tools = self.tools().await?;
+        let toolbox = self.toolbox().await?;
+        let (mut messages, mut steps) = match self.paused_turn()? {
+            Some(turn) => {
+                let results = self.settle(&toolbox, &turn.calls, &turn.answers).await?;
+                let mut messages = turn.messages;
+                messages.extend(results);
+                (messages, turn.steps)
+            }
+            None => (self.context().await?, 0),
+        };
         let max_steps = self.inner.config.max_steps.max(1);
-        for _ in 0..max_steps {
+        while steps < max_steps {
+            steps += 1;
             let request = ChatRequest {
                 model: self.settings.model.clone(),
                 system_prompt: self.settings.system_prompt.clone(),
                 messages: messages.clone(),
                 temperature: self.settings.temperature,
                 max_tokens: self.settings.max_tokens,
-                tools: tools.definitions(),
+                tools: toolbox.definitions(),
             };
             let response = self.stream(provider.stream(request)).await?;
             usage.add(response.usage);
+            let model = if response.model.is_empty() {
+                self.settings.model.clone()
+            } else {
+                response.model.clone()
+            };
             if response.tool_calls.is_empty() {
-                let model = if response.model.is_empty() {
-                    &self.settings.model
-                } else {
-                    &response.model
-                };
-                self.remember_answer(&response.text, model, *usage).await?;
-                return Ok(response.text);
+                self.remember_answer(&response.text, &model, *usage).await?;
+                return Ok(Ended::Answered(response.text));
             }
+            self.remember_calls(&response, &model).await?;
             messages.push(ChatMessage {
                 role: Role::Assistant,
                 content: response.text,
                 tool_calls: response.tool_calls.clone(),
                 tool_call_id: None,
             });
-            for call in &response.tool_calls {
-                let result = self.call(&tools, call).await?;
-                messages.push(ChatMessage::tool_result(call.id.clone(), result));
+            let mut planned = Vec::with_capacity(response.tool_calls.len());
+            let mut created = Vec::with_capacity(response.tool_calls.len());
+            for call in response.tool_calls {
+                let (kind, plan) = toolbox.plan(&call);
+                created.push(Event::ToolCallCreated(ToolCallCreated {
+                    call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    kind,
+                    arguments: super::toolbox::as_object(&call.arguments),
+                }));
+                planned.push(PlannedCall { call, plan });
             }
+            self.emit_all(created).await?;
+            if planned.iter().any(|p| matches!(p.plan, Plan::Person { .. })) {
+                let turn = PausedTurn {
+                    messages,
+                    calls: planned,
+                    steps,
+                    answers: BTreeMap::new(),
+                };
+                self.pause(turn, *usage).await?;
+                return Ok(Ended::Paused);
+            }
+            let results = self.settle(&toolbox, &planned, &BTreeMap::new()).await?;
+            messages.extend(results);
         }
         Err(Stop::failed(format!(
             "the agent did not finish within {max_steps} steps"
         )))
+    }
+
+    /// The turn a resumed run paused at (`None` for a run starting afresh).
+    fn paused_turn(&self) -> Result<Option<PausedTurn>, Stop> {
+        let Some(stored) = &self.model.paused_turn else {
+            return Ok(None);
+        };
+        serde_json::from_value(stored.clone())
+            .map(Some)
+            .map_err(|err| Stop::failed(format!("the paused turn cannot be read: {err}")))
+    }
+
+    /// Stops the run for a person: `requires_action` with the calls that wait, holding no
+    /// worker and no lease, until the answers arrive or `action_timeout` passes.
+    async fn pause(&self, turn: PausedTurn, usage: Tokens) -> Result<(), Stop> {
+        use execution::Column as C;
+        let timeout = chrono::Duration::from_std(self.inner.config.action_timeout).unwrap_or(chrono::Duration::days(1));
+        let expires_at = kernel::clock::now() + timeout;
+        let required_action = RequiredAction {
+            expires_at,
+            calls: turn.pending(),
+        };
+        let json = |value: Result<serde_json::Value, serde_json::Error>| {
+            value.map_err(|err| Stop::failed(format!("cannot record the paused turn: {err}")))
+        };
+        let required = json(serde_json::to_value(&required_action))?;
+        let paused = json(serde_json::to_value(&turn))?;
+        let changes = vec![
+            (C::Status, Expr::value(ExecutionStatus::RequiresAction)),
+            (C::WorkerId, Expr::value(Option::<String>::None)),
+            (
+                C::LeaseExpiresAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            ),
+            (C::RequiredAction, Expr::value(required)),
+            (C::ActionExpiresAt, Expr::value(expires_at)),
+            (C::PausedTurn, Expr::value(paused)),
+            (C::PromptTokens, Expr::value(usage.prompt)),
+            (C::CompletionTokens, Expr::value(usage.completion)),
+        ];
+        let event = Event::ExecutionRequiresAction(ExecutionRequiresAction { required_action });
+        match self
+            .inner
+            .store
+            .append_all(self.model.id, held_by(&self.inner.worker_id), changes, vec![event])
+            .await
+        {
+            Ok(Some(events)) => {
+                events.into_iter().for_each(|event| self.inner.broker.publish(event));
+                Ok(())
+            }
+            Ok(None) => Err(Stop::Lost),
+            Err(err) => Err(self.store_failure(err)),
+        }
+    }
+
+    /// Answers the calls of one turn, at most `tool_concurrency` running at once, and
+    /// records each result in order (`tool_call.completed`, and a `tool` message in the
+    /// conversation); returns the results as the model's next history entries.
+    async fn settle(
+        &self,
+        toolbox: &Toolbox,
+        calls: &[PlannedCall],
+        answers: &BTreeMap<String, Answer>,
+    ) -> Result<Vec<ChatMessage>, Stop> {
+        let concurrency = self.inner.config.tool_concurrency.max(1);
+        // Collected first: a lazy `map` in the stream's type trips the `Send` check of the
+        // boxed run future (a higher-ranked lifetime the compiler cannot prove general).
+        let pending: Vec<_> = calls
+            .iter()
+            .map(|planned| self.answer_call(toolbox, planned, answers.get(&planned.call.id)))
+            .collect();
+        let mut results = futures_util::stream::iter(pending).buffered(concurrency);
+        let mut messages = Vec::with_capacity(calls.len());
+        // Every call is driven to its end, even after one stopped the run: a sub-agent's
+        // child run must record its own end (it sees the same cancellation and deadline),
+        // and the other calls end at once then (each watches the token and the deadline).
+        let mut stopped: Option<Stop> = None;
+        let mut index = 0;
+        while let Some(result) = results.next().await {
+            let Some(planned) = calls.get(index) else { break };
+            index += 1;
+            match result {
+                Ok((output, is_error)) if stopped.is_none() => {
+                    if let Err(stop) = self.remember_result(&planned.call, &output, is_error).await {
+                        stopped = Some(stop);
+                        continue;
+                    }
+                    messages.push(ChatMessage::tool_result(planned.call.id.clone(), output));
+                }
+                Ok(_) => {}
+                Err(stop) => {
+                    stopped.get_or_insert(stop);
+                }
+            }
+        }
+        if let Some(stop) = stopped {
+            return Err(stop);
+        }
+        Ok(messages)
+    }
+
+    /// The result of one call: decided already, a person's answer, or the tool run.
+    async fn answer_call(
+        &self,
+        toolbox: &Toolbox,
+        planned: &PlannedCall,
+        answer: Option<&Answer>,
+    ) -> Result<(String, bool), Stop> {
+        let call = &planned.call;
+        match (&planned.plan, answer) {
+            (Plan::Settled { output, is_error }, _) => Ok((output.clone(), *is_error)),
+            (Plan::Person { .. }, Some(Answer::Output { output, is_error })) => Ok((output.clone(), *is_error)),
+            (Plan::Person { .. }, Some(Answer::Run { arguments })) => self.run_call(toolbox, call, arguments).await,
+            (Plan::Person { .. }, None) => Ok(("error: nobody answered this call".into(), true)),
+            (Plan::Run, _) => self.run_call(toolbox, call, &call.arguments).await,
+        }
+    }
+
+    /// Runs a call with `arguments` on whatever answers its name now.
+    #[tracing::instrument(name = "execution.tool_call", skip_all, fields(execution_id = %self.model.id, tool = %call.name))]
+    async fn run_call(
+        &self,
+        toolbox: &Toolbox,
+        call: &ToolCall,
+        arguments: &serde_json::Value,
+    ) -> Result<(String, bool), Stop> {
+        match toolbox.target(&call.name) {
+            None => Ok((format!("error: there is no tool named `{}` any more", call.name), true)),
+            Some(Target::Subagent(agent)) => self.delegate(agent, arguments).await,
+            Some(Target::Tool(tool)) => match (&tool.kind, &tool.http) {
+                (ToolKind::Http, Some(spec)) => match self.inner.tool_runtime.get() {
+                    // The call has its own timeout; a cancel or the run's deadline stops it sooner.
+                    Some(runtime) => tokio::select! {
+                        biased;
+                        () = self.token.cancelled() => Err(Stop::Interrupted),
+                        () = tokio::time::sleep_until(self.deadline) => Err(self.timed_out()),
+                        answer = runtime.call(self.model.owner_id, spec, arguments) => Ok(answer),
+                    },
+                    None => Ok(("error: HTTP tools are not available on this server".into(), true)),
+                },
+                _ => Ok((
+                    format!("error: `{}` is run by the client, not the server", call.name),
+                    true,
+                )),
+            },
+        }
     }
 
     /// The history: the input alone, or a conversation's last messages once the input is
@@ -201,7 +394,7 @@ impl<'a> Run<'a> {
             .recent(conversation_id, self.inner.config.history_limit)
             .await
         {
-            Ok(history) => Ok(history),
+            Ok(history) => Ok(super::history::complete_calls(history)),
             Err(err) => Err(self.conversation_failure("read", err).await),
         }
     }
@@ -235,6 +428,53 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Stores the assistant message of a turn that called tools, if the execution has a
+    /// conversation (no event: the turn's `tool_call.created` events tell it).
+    async fn remember_calls(&self, response: &ChatResponse, model: &str) -> Result<(), Stop> {
+        let Some(conversation_id) = self.model.conversation_id else {
+            return Ok(());
+        };
+        let message = NewMessage::assistant_calls(
+            response.text.clone(),
+            response.tool_calls.clone(),
+            Some(model.to_owned()),
+            Some(response.usage),
+        )
+        .by(self.model.id);
+        match self
+            .inner
+            .conversations
+            .append_message(self.model.owner_id, conversation_id, message)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.conversation_failure("append the tool calls to", err).await),
+        }
+    }
+
+    /// Records one call's result: a `tool` message in the conversation (if any), then
+    /// `tool_call.completed`.
+    async fn remember_result(&self, call: &ToolCall, output: &str, is_error: bool) -> Result<(), Stop> {
+        if let Some(conversation_id) = self.model.conversation_id {
+            let message = NewMessage::tool_result(call.id.clone(), output.to_owned()).by(self.model.id);
+            if let Err(err) = self
+                .inner
+                .conversations
+                .append_message(self.model.owner_id, conversation_id, message)
+                .await
+            {
+                return Err(self.conversation_failure("append a tool result to", err).await);
+            }
+        }
+        self.emit(Event::ToolCallCompleted(ToolCallCompleted {
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            is_error,
+            output: output.to_owned(),
+        }))
+        .await
+    }
+
     /// Why a conversation step failed (like [`Self::store_failure`] while stopping): whether
     /// the conversation is gone is asked of the conversations service, not read from its error.
     async fn conversation_failure(&self, action: &str, err: ConversationError) -> Stop {
@@ -255,21 +495,29 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The agent's live sub-agents as tools, unless delegating would exceed the depth limit.
-    async fn tools(&self) -> Result<SubagentTools, Stop> {
+    /// The agent's tools and live sub-agents (none beyond the depth limit).
+    async fn toolbox(&self) -> Result<Toolbox, Stop> {
+        let nested = self.model.depth > 0;
         let Some(agent_id) = self.settings.agent_id else {
-            return Ok(SubagentTools::new(Vec::new()));
+            return Ok(Toolbox::new(Vec::new(), SubagentTools::new(Vec::new()), nested));
         };
+        let owner = self.model.owner_id;
+        let tools = self
+            .inner
+            .agents
+            .runnable_tools(owner, agent_id)
+            .await
+            .map_err(|e| Stop::failed(format!("cannot load the tools: {e}")))?;
         if u32::try_from(self.model.depth).unwrap_or(u32::MAX) >= self.inner.config.max_depth {
-            return Ok(SubagentTools::new(Vec::new()));
+            return Ok(Toolbox::new(tools, SubagentTools::new(Vec::new()), nested));
         }
         let subagents = self
             .inner
             .agents
-            .subagents_of(self.model.owner_id, agent_id)
+            .subagents_of(owner, agent_id)
             .await
             .map_err(|e| Stop::failed(format!("cannot load the sub-agents: {e}")))?;
-        Ok(SubagentTools::new(subagents))
+        Ok(Toolbox::new(tools, SubagentTools::new(subagents), nested))
     }
 
     /// Drains one streamed answer into `message.delta` events. Deltas are stored in
@@ -319,16 +567,12 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Answers one tool call: runs the sub-agent as a child execution and returns its
+    /// Delegates a call to a sub-agent: runs it as a child execution and returns its
     /// output (or what went wrong) as the tool's result.
-    #[tracing::instrument(name = "execution.tool_call", skip_all, fields(execution_id = %self.model.id, tool = %call.name))]
-    async fn call(&self, tools: &SubagentTools, call: &ToolCall) -> Result<String, Stop> {
-        let Some(subagent) = tools.find(&call.name) else {
-            return Ok(format!("error: there is no tool named `{}`", call.name));
-        };
-        let input = call_input(&call.arguments);
+    async fn delegate(&self, subagent: &Agent, arguments: &serde_json::Value) -> Result<(String, bool), Stop> {
+        let input = call_input(arguments);
         if input.trim().is_empty() {
-            return Ok("error: the `input` argument (the task) is required".into());
+            return Ok(("error: the `input` argument (the task) is required".into(), true));
         }
         let child = self.child(subagent.id, input);
         let started = self
@@ -355,20 +599,23 @@ impl<'a> Run<'a> {
         let outcome = run.execute().await;
         // `None`: the child was interrupted, and so is this run.
         let ended = match &outcome {
-            Outcome::Completed { output, .. } => Some((ExecutionStatus::Completed, output.clone())),
+            Outcome::Completed { output, .. } => Some((ExecutionStatus::Completed, output.clone(), false)),
             Outcome::Failed { failure, .. } => Some((
                 ExecutionStatus::Failed,
                 format!("error: the sub-agent failed: {}", failure.error),
+                true,
             )),
             Outcome::Cancelled { .. } => Some((
                 ExecutionStatus::Cancelled,
                 "error: the sub-agent's execution was cancelled".into(),
+                true,
             )),
-            Outcome::Abandoned => None,
+            // A sub-agent never pauses (calls that need a person are refused in it).
+            Outcome::Abandoned | Outcome::Paused => None,
         };
         finish(self.inner, &child, outcome).await;
         self.inner.broker.unregister_run(child.id);
-        let Some((status, result)) = ended.filter(|_| !self.token.is_cancelled()) else {
+        let Some((status, result, is_error)) = ended.filter(|_| !self.token.is_cancelled()) else {
             return Err(Stop::Interrupted);
         };
         self.emit(Event::SubagentCompleted(SubagentCompleted {
@@ -377,7 +624,7 @@ impl<'a> Run<'a> {
             status,
         }))
         .await?;
-        Ok(result)
+        Ok((result, is_error))
     }
 
     /// A child execution of this one for `agent_id`, already running under this process.
@@ -403,6 +650,9 @@ impl<'a> Run<'a> {
             created_at: now,
             started_at: Some(now),
             completed_at: None,
+            required_action: None,
+            action_expires_at: None,
+            paused_turn: None,
         }
     }
 
@@ -445,6 +695,14 @@ impl<'a> Run<'a> {
             self.inner.config.timeout.as_secs()
         ))
     }
+}
+
+/// How a conversation with the model ended without failing.
+enum Ended {
+    /// The model answered (the output).
+    Answered(String),
+    /// A turn's calls wait for a person; the run is `requires_action`.
+    Paused,
 }
 
 /// Why a run stopped before the model answered.

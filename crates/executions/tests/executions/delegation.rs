@@ -39,19 +39,21 @@ async fn a_tool_call_runs_the_subagent_as_a_child_execution_and_feeds_back_its_o
         types(&events),
         vec![
             "execution.started",
+            "tool_call.created",
             "subagent.started",
             "subagent.completed",
+            "tool_call.completed",
             "message.delta",
             "execution.completed"
         ]
     );
-    let Event::SubagentStarted(started) = &events[1].event else {
-        panic!("{:?}", events[1]);
+    let Event::SubagentStarted(started) = &events[2].event else {
+        panic!("{:?}", events[2]);
     };
     let child_id = started.execution_id;
     assert_eq!(started.agent_id.to_string(), researcher.to_string());
     assert_eq!(
-        events[2].event,
+        events[3].event,
         Event::SubagentCompleted(SubagentCompleted {
             agent_id: started.agent_id,
             execution_id: child_id,

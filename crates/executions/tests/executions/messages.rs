@@ -5,7 +5,7 @@
 use conversations::ConversationService;
 use conversations::schemas::{ConversationCreate, IfBusy};
 use executions::schemas::Event;
-use executions::{ExecutionError, MessageTarget};
+use executions::{ExecutionError, MessageTarget, Reply};
 use kernel::PageParams;
 use llm::Role;
 use serde_json::json;
@@ -41,7 +41,9 @@ async fn a_message_is_answered_by_a_run_that_stores_both_messages_with_its_id() 
         .send(alice, target, "hello there".into(), IfBusy::Enqueue)
         .await
         .unwrap();
-    let reply = h.executions.reply(alice, run.id).await.unwrap();
+    let Reply::Message(reply) = h.executions.reply(alice, run.id).await.unwrap() else {
+        panic!("a plain message is answered with a message");
+    };
     assert_eq!(reply.content, "echo: hello there");
     assert_eq!(reply.execution_id, Some(run.id));
     let conversation = h.conversations.get(alice, reply.conversation_id).await.unwrap();
@@ -76,10 +78,10 @@ async fn a_message_is_answered_by_a_run_that_stores_both_messages_with_its_id() 
         .await
         .unwrap();
     assert_eq!(run.agent_id, None);
-    assert_eq!(
-        h.executions.reply(alice, run.id).await.unwrap().model.as_deref(),
-        Some("echo-1")
-    );
+    let Reply::Message(reply) = h.executions.reply(alice, run.id).await.unwrap() else {
+        panic!("a plain message is answered with a message");
+    };
+    assert_eq!(reply.model.as_deref(), Some("echo-1"));
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::{Message, MessageDelta};
+use conversations::schemas::{Message, MessageDelta};
+
+use crate::events::{ExecutionRequiresAction, ToolCallCompleted, ToolCallCreated};
 
 kernel::tagged_union! {
     /// One event of a streamed reply: an `event: <name>` line, then a `data:` line holding
@@ -19,6 +21,14 @@ kernel::tagged_union! {
         MessageCreated(Message) = "message.created",
         /// A piece of the reply's text; the pieces concatenate to it.
         MessageDelta(MessageDelta) = "message.delta",
+        /// The model called a tool (one event per call, before any of them runs).
+        ToolCallCreated(ToolCallCreated) = "tool_call.created",
+        /// A tool call has its result.
+        ToolCallCompleted(ToolCallCompleted) = "tool_call.completed",
+        /// The run paused for a person (a client tool or an approval); last. Answer with
+        /// `POST /executions/{id}/inputs` (the id is in `X-Execution-Id`), then follow the
+        /// run on its events stream.
+        RequiresAction(ExecutionRequiresAction) = "execution.requires_action",
         /// The assistant's reply, stored (last, on success).
         MessageCompleted(Message) = "message.completed",
         /// The reply failed: a problem (`502` provider failure, `504` timeout); last.
@@ -33,7 +43,8 @@ impl PartialSchema for ChatStreamEvent {
             &Self::variants(),
             "One event of a streamed reply (Server-Sent Events): `event` is the `event:` line, \
              `data` the JSON object on the `data:` line. In order: `message.created`, \
-             `message.delta`…, then `message.completed` or `error`; the stream then ends.",
+             `message.delta`… (with `tool_call.created`/`tool_call.completed` around tool calls), \
+             then `message.completed`, `execution.requires_action` or `error`; the stream then ends.",
         )
     }
 }
@@ -94,6 +105,9 @@ mod tests {
             json!({
                 "message.created": "#/components/schemas/ChatMessageCreatedEvent",
                 "message.delta": "#/components/schemas/ChatMessageDeltaEvent",
+                "tool_call.created": "#/components/schemas/ChatToolCallCreatedEvent",
+                "tool_call.completed": "#/components/schemas/ChatToolCallCompletedEvent",
+                "execution.requires_action": "#/components/schemas/ChatRequiresActionEvent",
                 "message.completed": "#/components/schemas/ChatMessageCompletedEvent",
                 "error": "#/components/schemas/ChatErrorEvent",
             })

@@ -1,0 +1,135 @@
+//! [`Toolbox`]: every function a run offers its model — the agent's own tools and its
+//! sub-agents — and the plan of each call the model makes (run it, ask a person, or answer
+//! at once when the call cannot run).
+
+use agents::{RunnableTool, ToolApproval, ToolKind};
+use llm::{ToolCall, ToolDefinition};
+use serde_json::Value;
+
+use super::paused::Plan;
+use super::tools::SubagentTools;
+use crate::actions::PendingCallType;
+use crate::events::ToolCallKind;
+
+/// What answers a call of the model.
+pub(crate) enum Target<'a> {
+    /// One of the agent's tools.
+    Tool(&'a RunnableTool),
+    /// One of its sub-agents.
+    Subagent(&'a agents::schemas::Agent),
+}
+
+/// The functions offered to the model in one run.
+pub(crate) struct Toolbox {
+    tools: Vec<RunnableTool>,
+    subagents: SubagentTools,
+    /// Whether this run is a sub-agent's: it cannot wait for a person (its parent's run
+    /// holds a worker), so calls that need one are answered with an error.
+    nested: bool,
+}
+
+impl Toolbox {
+    /// The agent's tools and sub-agents (a tool's name wins over a sub-agent's `ask_…`).
+    pub(crate) fn new(tools: Vec<RunnableTool>, subagents: SubagentTools, nested: bool) -> Self {
+        Self {
+            tools,
+            subagents,
+            nested,
+        }
+    }
+
+    /// The function definitions sent to the model.
+    pub(crate) fn definitions(&self) -> Vec<ToolDefinition> {
+        let mut definitions: Vec<ToolDefinition> = self
+            .tools
+            .iter()
+            .map(|tool| ToolDefinition {
+                name: tool.name.clone(),
+                description: tool.description.clone(),
+                parameters: tool.parameters.clone(),
+            })
+            .collect();
+        definitions.extend(
+            self.subagents
+                .definitions()
+                .into_iter()
+                .filter(|d| !self.tools.iter().any(|t| t.name == d.name)),
+        );
+        definitions
+    }
+
+    /// What answers a call named `name`.
+    pub(crate) fn target(&self, name: &str) -> Option<Target<'_>> {
+        if let Some(tool) = self.tools.iter().find(|t| t.name == name) {
+            return Some(Target::Tool(tool));
+        }
+        self.subagents.find(name).map(Target::Subagent)
+    }
+
+    /// How a call is answered, and the kind it is reported as in `tool_call.created`.
+    pub(crate) fn plan(&self, call: &ToolCall) -> (Option<ToolCallKind>, Plan) {
+        let settled = |output: String| Plan::Settled { output, is_error: true };
+        let Some(target) = self.target(&call.name) else {
+            return (None, settled(format!("error: there is no tool named `{}`", call.name)));
+        };
+        if !call.arguments.is_object() {
+            let kind = Some(kind_of(&target));
+            return (
+                kind,
+                settled("error: the arguments are not a JSON object; call the tool again with a JSON object".into()),
+            );
+        }
+        let tool = match target {
+            Target::Subagent(_) => return (Some(ToolCallKind::Subagent), Plan::Run),
+            Target::Tool(tool) => tool,
+        };
+        let kind = Some(kind_of(&target));
+        if let Err(problem) = agents::arguments::check(&tool.parameters, &call.arguments) {
+            return (kind, settled(format!("error: invalid arguments: {problem}")));
+        }
+        let person = match (tool.kind, tool.approval) {
+            (ToolKind::Client, _) => Some(PendingCallType::ClientTool),
+            (_, ToolApproval::Always) => Some(PendingCallType::Approval),
+            (ToolKind::Http, ToolApproval::Never) => None,
+        };
+        match person {
+            None => (kind, Plan::Run),
+            Some(_) if self.nested => (
+                kind,
+                settled(format!(
+                    "error: `{}` needs a person (a client tool or an approval), which a sub-agent cannot wait for",
+                    call.name
+                )),
+            ),
+            Some(person) => (
+                kind,
+                Plan::Person {
+                    kind: person,
+                    tool_id: Some(tool.id),
+                    parameters: tool.parameters.clone(),
+                },
+            ),
+        }
+    }
+}
+
+/// The kind of `tool_call.created` for a target.
+fn kind_of(target: &Target<'_>) -> ToolCallKind {
+    match target {
+        Target::Subagent(_) => ToolCallKind::Subagent,
+        Target::Tool(tool) => match tool.kind {
+            ToolKind::Client => ToolCallKind::Client,
+            ToolKind::Http => ToolCallKind::Http,
+        },
+    }
+}
+
+/// The arguments as an object (a call's arguments are checked to be one before it runs).
+pub(crate) fn arguments_map(arguments: &Value) -> serde_json::Map<String, Value> {
+    arguments.as_object().cloned().unwrap_or_default()
+}
+
+/// The arguments as the wire shows them: the object, or `{}` when they are not one.
+pub(crate) fn as_object(arguments: &Value) -> Value {
+    Value::Object(arguments_map(arguments))
+}
