@@ -1,7 +1,6 @@
 //! The HTTP side of the remote providers: the client (rustls on ring) and a JSON endpoint
 //! with timeouts, bounded retries and error-message extraction.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -26,27 +25,9 @@ pub(crate) fn build_client(config: &LlmConfig) -> Result<reqwest::Client, LlmErr
         .map_err(|err| LlmError::transport(format!("could not build the HTTP client: {}", describe(&err))))
 }
 
-/// TLS on the `ring` provider, passed to reqwest ready-made so no process-wide default
-/// provider is needed (and aws-lc is never built). Trusts the system's roots; where a
-/// container has none, the bundled Mozilla roots.
+/// TLS on the `ring` provider, the server's one setup (`outbound::tls`).
 fn tls_config() -> Result<rustls::ClientConfig, LlmError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|err| LlmError::transport(format!("could not configure TLS: {err}")))?;
-    let builder = match rustls_platform_verifier::Verifier::new(provider) {
-        Ok(verifier) => builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)),
-        Err(err) => {
-            tracing::warn!(error = %err, "no system CA certificates; trusting the bundled Mozilla roots");
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            builder.with_root_certificates(roots)
-        }
-    };
-    let mut config = builder.with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    outbound::tls::client_tls().map_err(|err| LlmError::transport(format!("could not configure TLS: {err}")))
 }
 
 /// A header value holding a secret: hidden from `Debug` and from HTTP/2 header compression.

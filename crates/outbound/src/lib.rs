@@ -15,7 +15,7 @@ mod headers;
 pub mod http_tool;
 mod policy;
 mod resolver;
-mod tls;
+pub mod tls;
 
 pub use address::is_internal;
 pub use client::{OutboundClient, OutboundRequest, OutboundResponse};
