@@ -17,6 +17,7 @@ mod m20261202_000300_create_api_keys;
 mod m20261206_000100_create_secrets;
 mod m20261206_000200_tool_kinds_and_message_tool_calls;
 mod m20261206_000300_execution_actions;
+mod m20261206_000400_execution_history;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000200_tool_kinds_and_message_tool_calls::Migration),
             Box::new(m20261206_000100_create_secrets::Migration),
             Box::new(m20261206_000300_execution_actions::Migration),
+            Box::new(m20261206_000400_execution_history::Migration),
         ]
     }
 }

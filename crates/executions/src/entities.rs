@@ -54,6 +54,9 @@ pub mod execution {
         pub action_expires_at: Option<DateTimeUtc>,
         /// What a paused run needs to go on (`runner::paused::PausedTurn`); never on the wire.
         pub paused_turn: Option<Json>,
+        /// The explicit history of a stateless run (`StatelessRun`: messages, client
+        /// tools, settings), answered instead of a conversation's; never on the wire.
+        pub history: Option<Json>,
     }
 
     /// Events point here; they are read by execution id.

@@ -16,6 +16,7 @@ mod replay;
 pub mod runner;
 pub mod schemas;
 pub mod service;
+pub mod stateless;
 pub mod status;
 mod store;
 
@@ -29,4 +30,5 @@ pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};
 pub use runner::{Runner, ToolRuntime};
 pub use service::{ExecutionService, MessageTarget, Reply};
+pub use stateless::StatelessRun;
 pub use status::ExecutionStatus;

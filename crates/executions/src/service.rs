@@ -20,6 +20,7 @@ use crate::feed::EventFeed;
 use crate::runner::Runner;
 use crate::runner::paused::PausedTurn;
 use crate::schemas::{EVENTS_MAX, Execution, ExecutionCreate};
+use crate::stateless::StatelessRun;
 use crate::status::ExecutionStatus;
 use crate::store::Store;
 
@@ -102,6 +103,39 @@ impl ExecutionService {
         let model = new_run(owner_id, Some(agent_id), request.conversation_id, request.input);
         let stored = self.submit(model, request.if_busy.unwrap_or_default()).await?;
         Ok(stored.into())
+    }
+
+    /// Starts a stateless run of the owner's live agent (`404` otherwise): it answers
+    /// `run`'s history instead of a conversation's, offering `run`'s client tools besides
+    /// the agent's (those needing approval left out), and writes to no conversation.
+    pub async fn start_stateless(&self, owner_id: Uuid, agent_id: Uuid, run: StatelessRun) -> Result<Execution> {
+        if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
+            return Err(ExecutionError::AgentNotFound);
+        }
+        let history = serde_json::to_value(&run)
+            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot record the history: {err}")))?;
+        let model = execution::Model {
+            history: Some(history),
+            ..new_run(owner_id, Some(agent_id), None, run.input())
+        };
+        Ok(self.runner.submit(model).await?.into())
+    }
+
+    /// Deletes the owner's execution with its events and sub-agent runs (`404` when missing
+    /// or someone else's), cancelling it first if it is active.
+    pub async fn delete(&self, owner_id: Uuid, id: Uuid) -> Result<()> {
+        self.owned(owner_id, id).await?;
+        self.stop(owner_id, id).await?;
+        let deleted = execution::Entity::delete_many()
+            .filter(execution::Column::Id.eq(id))
+            .filter(execution::Column::OwnerId.eq(owner_id))
+            .exec(self.store.db())
+            .await
+            .map_err(kernel::Error::from)?;
+        if deleted.rows_affected == 0 {
+            return Err(ExecutionError::NotFound);
+        }
+        Ok(())
     }
 
     /// Sends `content` as a user message: starts the run that stores it in the target
@@ -374,5 +408,6 @@ fn new_run(owner_id: Uuid, agent_id: Option<Uuid>, conversation_id: Option<Uuid>
         required_action: None,
         action_expires_at: None,
         paused_turn: None,
+        history: None,
     }
 }

@@ -111,7 +111,14 @@ async fn settings(inner: &Inner, model: &execution::Model) -> Result<Settings, S
         });
     };
     match inner.agents.find_owned(model.owner_id, agent_id).await {
-        Ok(Some(agent)) => Ok(Settings::of(&Agent::from_model(agent, Vec::new(), Vec::new()))),
+        Ok(Some(agent)) => {
+            let mut settings = Settings::of(&Agent::from_model(agent, Vec::new(), Vec::new()));
+            if let Some(run) = crate::stateless::of(model)? {
+                settings.temperature = run.temperature.or(settings.temperature);
+                settings.max_tokens = run.max_tokens.or(settings.max_tokens);
+            }
+            Ok(settings)
+        }
         Ok(None) => Err("the agent no longer exists".into()),
         Err(err) => Err(format!("cannot load the agent: {err}")),
     }
@@ -376,6 +383,9 @@ impl<'a> Run<'a> {
     /// The history: the input alone, or a conversation's last messages once the input is
     /// stored in it as the user message (`message.created`).
     async fn context(&self) -> Result<Vec<ChatMessage>, Stop> {
+        if let Some(run) = self.stateless()? {
+            return Ok(super::history::complete_calls(run.history()));
+        }
         let input = self.model.input.clone();
         let Some(conversation_id) = self.model.conversation_id else {
             return Ok(vec![ChatMessage::user(input)]);
@@ -495,8 +505,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The agent's tools and live sub-agents (none beyond the depth limit).
+    /// The stateless run this execution is, if it is one.
+    fn stateless(&self) -> Result<Option<crate::StatelessRun>, Stop> {
+        crate::stateless::of(self.model).map_err(Stop::failed)
+    }
+
+    /// The functions offered: the agent's, or for a stateless run those needing no person
+    /// besides the run's own client tools.
     async fn toolbox(&self) -> Result<Toolbox, Stop> {
+        let toolbox = self.agent_toolbox().await?;
+        Ok(match self.stateless()? {
+            Some(run) => toolbox.stateless(&run),
+            None => toolbox,
+        })
+    }
+
+    /// The agent's tools and live sub-agents (none beyond the depth limit).
+    async fn agent_toolbox(&self) -> Result<Toolbox, Stop> {
         let nested = self.model.depth > 0;
         let Some(agent_id) = self.settings.agent_id else {
             return Ok(Toolbox::new(Vec::new(), SubagentTools::new(Vec::new()), nested));
@@ -653,6 +678,7 @@ impl<'a> Run<'a> {
             required_action: None,
             action_expires_at: None,
             paused_turn: None,
+            history: None,
         }
     }
 

@@ -10,6 +10,7 @@ use super::paused::Plan;
 use super::tools::SubagentTools;
 use crate::actions::PendingCallType;
 use crate::events::ToolCallKind;
+use crate::stateless::StatelessRun;
 
 /// What answers a call of the model.
 pub(crate) enum Target<'a> {
@@ -36,6 +37,34 @@ impl Toolbox {
             subagents,
             nested,
         }
+    }
+
+    /// The toolbox of a stateless run: without the agent's tools and sub-agents unless
+    /// `run.agent_tools`, never the tools that need a person's approval (a stateless client
+    /// cannot answer one), and with the run's client tools (an agent's tool of the same
+    /// name wins).
+    pub(crate) fn stateless(mut self, run: &StatelessRun) -> Self {
+        if run.agent_tools {
+            self.tools.retain(|tool| tool.approval == ToolApproval::Never);
+        } else {
+            self.tools.clear();
+            self.subagents = SubagentTools::new(Vec::new());
+        }
+        for definition in &run.client_tools {
+            if self.tools.iter().any(|tool| tool.name == definition.name) {
+                continue;
+            }
+            self.tools.push(RunnableTool {
+                id: uuid::Uuid::nil(),
+                name: definition.name.clone(),
+                description: definition.description.clone(),
+                parameters: definition.parameters.clone(),
+                kind: ToolKind::Client,
+                approval: ToolApproval::Never,
+                http: None,
+            });
+        }
+        self
     }
 
     /// The function definitions sent to the model.
@@ -105,7 +134,8 @@ impl Toolbox {
                 kind,
                 Plan::Person {
                     kind: person,
-                    tool_id: Some(tool.id),
+                    // A stateless run's own client tools are no stored tool.
+                    tool_id: Some(tool.id).filter(|id| !id.is_nil()),
                     parameters: tool.parameters.clone(),
                 },
             ),
