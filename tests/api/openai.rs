@@ -5,6 +5,7 @@
 mod chat;
 mod errors;
 mod models;
+mod responses;
 
 use agentry_tests::{TestApp, TestUser};
 use serde_json::{Value, json};

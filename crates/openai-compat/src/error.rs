@@ -16,6 +16,10 @@ pub enum CompatError {
     /// No live agent of the caller has this id or name (`404`, `param: model`).
     #[error("The model `{0}` does not exist or you do not have access to it.")]
     UnknownModel(String),
+    /// No response of the caller has this id (`404`; `param` names where it came from,
+    /// such as `previous_response_id`).
+    #[error("No response with id `{0}` was found.")]
+    UnknownResponse(String, Option<&'static str>),
     /// Fields break the rules, or ask for what is not supported (`422` naming each one:
     /// `param` is the first).
     #[error("request validation failed")]
@@ -56,6 +60,12 @@ impl From<CompatError> for kernel::Error {
             err @ CompatError::UnknownModel(_) => {
                 Self::coded(404, MODEL_NOT_FOUND, err.to_string(), [("param", "model".into())])
             }
+            err @ CompatError::UnknownResponse(_, param) => Self::coded(
+                404,
+                "response_not_found",
+                err.to_string(),
+                param.map(|p| ("param", serde_json::Value::from(p))),
+            ),
             CompatError::Invalid(errors) => Self::Validation(errors),
             CompatError::Store(err) => err,
         }

@@ -150,3 +150,51 @@ mod tests {
         assert!(with_error_member(b"not json").is_none());
     }
 }
+
+#[cfg(test)]
+mod service_tests {
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::*;
+
+    async fn limited() -> Result<HttpResponse, kernel::Error> {
+        Err(kernel::Error::RateLimited { retry_after_secs: 3 })
+    }
+
+    async fn conflict() -> Result<HttpResponse, kernel::Error> {
+        Err(kernel::Error::Conflict(
+            "the run was cancelled before it answered".into(),
+        ))
+    }
+
+    #[actix_web::test]
+    async fn a_429_gains_retry_after_ms_and_a_409_says_do_not_retry_below_v1_only() {
+        let app = test::init_service(
+            App::new()
+                .wrap(OpenAiErrors)
+                .route("/v1/limited", web::get().to(limited))
+                .route("/v1/conflict", web::get().to(conflict))
+                .route("/api/v1/conflict", web::get().to(conflict)),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/v1/limited").to_request()).await;
+        assert_eq!(res.status(), 429);
+        let header =
+            |res: &ServiceResponse<_>, name: &str| res.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header(&res, "retry-after").as_deref(), Some("3"));
+        assert_eq!(header(&res, "retry-after-ms").as_deref(), Some("3000"));
+        let body: Value = test::read_body_json(res).await;
+        assert_eq!(body["error"]["type"], "rate_limit_error");
+
+        let res = test::call_service(&app, test::TestRequest::get().uri("/v1/conflict").to_request()).await;
+        assert_eq!(header(&res, "x-should-retry").as_deref(), Some("false"));
+        let body: Value = test::read_body_json(res).await;
+        assert_eq!(body["error"]["type"], "conflict_error");
+        assert_eq!(body["detail"], "the run was cancelled before it answered");
+
+        let res = test::call_service(&app, test::TestRequest::get().uri("/api/v1/conflict").to_request()).await;
+        assert_eq!(header(&res, "x-should-retry"), None);
+        let body: Value = test::read_body_json(res).await;
+        assert!(body.get("error").is_none(), "{body}");
+    }
+}

@@ -1,9 +1,12 @@
 //! The `/v1` routes: thin handlers that extract, call [`crate::OpenAiService`] and answer in
 //! OpenAI's formats; [`OpenAiErrors`] adds OpenAI's `error` member to their problems.
 
+mod chat;
 pub mod docs;
 mod errors;
 mod models;
+mod responses;
+mod stream;
 
 pub use errors::{OpenAiErrors, PREFIX, is_below_prefix, with_error_member};
 
@@ -14,6 +17,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope(PREFIX)
             .service(models::list_models)
-            .service(models::retrieve_model),
+            .service(models::retrieve_model)
+            .service(chat::create_chat_completion)
+            .service(responses::create_response)
+            .service(responses::retrieve_response)
+            .service(responses::cancel_response)
+            .service(responses::delete_response),
     );
 }

@@ -231,7 +231,7 @@ pub enum ToolChoice {
 }
 
 /// A tool choice by keyword.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolChoiceMode {
     /// Offer no tool.

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod completion;
 pub mod error;
 pub mod models;
+pub mod responses;
 
 /// `created` as OpenAI writes it: Unix seconds.
 pub fn unix_seconds(at: chrono::DateTime<chrono::Utc>) -> i64 {

@@ -1,7 +1,12 @@
 //! [`OpenAiService`]: what `/v1` does, in the services' terms — models are the caller's
 //! live agents, and every answer is a run of the executions engine.
 
+pub mod answer;
+pub mod chat;
 mod models;
+pub mod responses;
+pub mod transcript;
+pub mod translate;
 
 use agents::AgentService;
 use executions::ExecutionService;
