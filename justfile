@@ -21,7 +21,7 @@ test-pg:
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
-    for crate in kernel users auth llm agents conversations executions secrets; do cargo check -q -p $crate --no-default-features; done
+    for crate in kernel users auth llm agents conversations executions secrets openai-compat; do cargo check -q -p $crate --no-default-features; done
 
 # Print the OpenAPI document (for client generators) without starting the server.
 openapi:
@@ -62,6 +62,10 @@ bench-runs:
 # Tool runs: echo runs calling one local HTTP tool vs without, on PostgreSQL (tests/bench/tools.sh).
 bench-tools:
     tests/bench/tools.sh
+
+# OpenAI-compatible /v1 against a mock LLM: the latency and throughput Agentry adds (32 connections).
+bench-openai:
+    tests/bench/openai.sh
 
 # Execution WebSocket fan-out: 5000 watchers of one run; store-to-socket latency p50/p99, server RSS.
 bench-ws:
