@@ -100,7 +100,7 @@ const execution = ok(
   await api.POST("/api/v1/agents/{agent_id}/execute", { params: { path: { agent_id } }, body: { input: "hi" } }),
 );
 const execution_id = execution.id;
-const terminal = ["completed", "failed", "cancelled"];
+const terminal = ["completed", "failed", "cancelled", "expired"];
 let status = execution.status;
 for (let attempt = 0; attempt < 200 && !terminal.includes(status); attempt++) {
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -135,6 +135,16 @@ function describe(event: ExecutionEvent): string {
       return `failed: ${event.data.error}`;
     case "execution.cancelled":
       return "cancelled";
+    case "tool_call.created":
+      return `call ${event.data.name} (${event.data.kind ?? "unknown"}) ${JSON.stringify(event.data.arguments)}`;
+    case "tool_call.completed":
+      return `${event.data.name} ${event.data.is_error ? "failed" : "returned"} ${event.data.output}`;
+    case "execution.requires_action":
+      return `waiting for ${event.data.required_action.calls.map((call) => call.name).join(", ")}`;
+    case "execution.input_received":
+      return `answers for ${event.data.call_ids.join(", ")}`;
+    case "execution.expired":
+      return "expired";
   }
 }
 const text = events.map((event) => (event.type === "message.delta" ? event.data.delta : "")).join("");

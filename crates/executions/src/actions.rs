@@ -58,54 +58,55 @@ pub struct ActionInputs {
     pub inputs: Vec<ActionInput>,
 }
 
-/// The answer to one pending call.
+/// The answer to one pending call: `tool_output` (a client tool's output: `output`,
+/// `is_error`) or `approval` (a person's `decision`, with `arguments` for `edit`, `output`
+/// for `respond`, `reason` for `deny`). One flat object rather than a union, so that every
+/// client generator handles it; the fields a type needs are checked (`422` naming them).
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ActionInput {
-    /// The output of a client tool the caller ran.
-    ToolOutput {
-        /// The pending call answered.
-        #[garde(length(min = 1, max = 256))]
-        #[schema(min_length = 1, max_length = 256)]
-        call_id: String,
-        /// The tool's result: a string, or any JSON (given to the model as JSON text).
-        #[garde(skip)]
-        output: Value,
-        /// Whether the output is an error (the model is told so).
-        #[serde(default)]
-        #[garde(skip)]
-        is_error: bool,
-    },
-    /// A person's decision on a call that needs approval.
-    Approval {
-        /// The pending call answered.
-        #[garde(length(min = 1, max = 256))]
-        #[schema(min_length = 1, max_length = 256)]
-        call_id: String,
-        /// `approve` runs the call as asked, `deny` gives the model an error result with
-        /// `reason`, `edit` runs it with `arguments`, `respond` skips it and gives the model `output`.
-        #[garde(skip)]
-        decision: Decision,
-        /// With `edit`: the arguments to run the call with (checked against the tool's `parameters`).
-        #[garde(skip)]
-        arguments: Option<Map<String, Value>>,
-        /// With `respond`: the result given to the model (a string or any JSON).
-        #[garde(skip)]
-        output: Option<Value>,
-        /// With `deny`: why, told to the model.
-        #[garde(inner(length(chars, max = 2000)))]
-        #[schema(max_length = 2000)]
-        reason: Option<String>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// `tool_output` for a `client_tool` call, `approval` for an `approval` call.
+    #[serde(rename = "type")]
+    #[garde(skip)]
+    pub kind: ActionInputType,
+    /// The pending call answered.
+    #[garde(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub call_id: String,
+    /// `tool_output`: the tool's result (required); `approval` with `respond`: the result given
+    /// to the model (required). A string, or any JSON (given to the model as JSON text).
+    #[serde(default)]
+    #[garde(skip)]
+    pub output: Option<Value>,
+    /// `tool_output`: whether the output is an error (the model is told so).
+    #[serde(default)]
+    #[garde(skip)]
+    pub is_error: bool,
+    /// `approval`: `approve` runs the call as asked, `deny` gives the model an error result
+    /// with `reason`, `edit` runs it with `arguments`, `respond` skips it and gives the model `output`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub decision: Option<Decision>,
+    /// `approval` with `edit`: the arguments to run the call with (checked against the tool's `parameters`).
+    #[serde(default)]
+    #[garde(skip)]
+    #[schema(schema_with = conversations::schemas::arguments_schema)]
+    pub arguments: Option<Map<String, Value>>,
+    /// `approval` with `deny`: why, told to the model.
+    #[serde(default)]
+    #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
 }
 
-impl ActionInput {
-    /// The pending call it answers.
-    pub fn call_id(&self) -> &str {
-        match self {
-            Self::ToolOutput { call_id, .. } | Self::Approval { call_id, .. } => call_id,
-        }
-    }
+/// What an input answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionInputType {
+    /// The output of a client tool the caller ran.
+    ToolOutput,
+    /// A person's decision on a call that needs approval.
+    Approval,
 }
 
 /// A person's decision on a call.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::actions::{ActionInput, Decision, PendingCall, PendingCallType, output_text};
+use crate::actions::{ActionInput, ActionInputType, Decision, PendingCall, PendingCallType, output_text};
 
 /// A model turn stopped before any of its calls ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ impl PausedTurn {
         let mut order = Vec::with_capacity(inputs.len());
         for (index, input) in inputs.into_iter().enumerate() {
             let field = |name: &str| format!("inputs[{index}].{name}");
-            let call_id = input.call_id().to_owned();
+            let call_id = input.call_id.clone();
             let Some((planned, kind, parameters)) = self.calls.iter().find_map(|p| match &p.plan {
                 Plan::Person { kind, parameters, .. } if p.call.id == call_id => Some((p, *kind, parameters)),
                 _ => None,
@@ -128,33 +128,40 @@ impl PausedTurn {
                 ));
                 continue;
             }
-            let answer = match (kind, input) {
-                (PendingCallType::ClientTool, ActionInput::ToolOutput { output, is_error, .. }) => Answer::Output {
-                    output: output_text(&output),
-                    is_error,
-                },
-                (
-                    PendingCallType::Approval,
-                    ActionInput::Approval {
-                        decision,
-                        arguments,
-                        output,
-                        reason,
-                        ..
-                    },
-                ) => match decision {
-                    Decision::Approve => Answer::Run {
+            let answer = match (kind, input.kind) {
+                (PendingCallType::ClientTool, ActionInputType::ToolOutput) => {
+                    let Some(output) = input.output else {
+                        errors.push(FieldError::new(
+                            field("output"),
+                            "`tool_output` needs the tool's output",
+                        ));
+                        continue;
+                    };
+                    Answer::Output {
+                        output: output_text(&output),
+                        is_error: input.is_error,
+                    }
+                }
+                (PendingCallType::Approval, ActionInputType::Approval) => match input.decision {
+                    None => {
+                        errors.push(FieldError::new(
+                            field("decision"),
+                            "`approval` needs a decision: approve, deny, edit or respond",
+                        ));
+                        continue;
+                    }
+                    Some(Decision::Approve) => Answer::Run {
                         arguments: planned.call.arguments.clone(),
                     },
-                    Decision::Deny => Answer::Output {
-                        output: match reason {
+                    Some(Decision::Deny) => Answer::Output {
+                        output: match input.reason {
                             Some(reason) => format!("error: a person denied this call: {reason}"),
                             None => "error: a person denied this call".to_owned(),
                         },
                         is_error: true,
                     },
-                    Decision::Edit => {
-                        let Some(arguments) = arguments else {
+                    Some(Decision::Edit) => {
+                        let Some(arguments) = input.arguments else {
                             errors.push(FieldError::new(
                                 field("arguments"),
                                 "`edit` needs the arguments to run the call with",
@@ -171,8 +178,8 @@ impl PausedTurn {
                         }
                         Answer::Run { arguments }
                     }
-                    Decision::Respond => {
-                        let Some(output) = output else {
+                    Some(Decision::Respond) => {
+                        let Some(output) = input.output else {
                             errors.push(FieldError::new(
                                 field("output"),
                                 "`respond` needs the output to give the model",
@@ -185,14 +192,14 @@ impl PausedTurn {
                         }
                     }
                 },
-                (PendingCallType::ClientTool, _) => {
+                (PendingCallType::ClientTool, ActionInputType::Approval) => {
                     errors.push(FieldError::new(
                         field("type"),
                         format!("`{call_id}` is a client tool call: answer it with `tool_output`"),
                     ));
                     continue;
                 }
-                (PendingCallType::Approval, _) => {
+                (PendingCallType::Approval, ActionInputType::ToolOutput) => {
                     errors.push(FieldError::new(
                         field("type"),
                         format!("`{call_id}` waits for an approval: answer it with `approval`"),
