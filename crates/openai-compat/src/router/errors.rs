@@ -1,7 +1,7 @@
 //! [`OpenAiErrors`]: the middleware that makes every error answered below `/v1` readable
 //! by the OpenAI SDKs. The problem+json body keeps its members and gains OpenAI's
-//! `error: {message, type, param, code}`; a `409` (nothing a retry can fix) carries
-//! `x-should-retry: false`, and a `429` carries `retry-after-ms` beside `Retry-After`.
+//! `error: {message, type, param, code}`; a `409` that a retry cannot fix (all but
+//! `idempotency_key_in_use`) carries `x-should-retry: false`, and a `429` carries `retry-after-ms` beside `Retry-After`.
 //! Wrapped around the whole application (so that the fallback's `404`/`405`, the
 //! extractors' `401`/`413`/`415`/`422` and the idempotency answers are covered too), it
 //! touches only paths below [`PREFIX`].
@@ -87,9 +87,10 @@ where
                 _ => Bytes::new(),
             };
             let status = head.status().as_u16();
+            let retry_fixes_it = problem_code(&body).as_deref() == Some(RETRYABLE_CONFLICT);
             let rewritten = with_error_member(&body).unwrap_or(body);
             let headers = head.headers_mut();
-            if status == 409 {
+            if status == 409 && !retry_fixes_it {
                 headers.insert(SHOULD_RETRY.clone(), HeaderValue::from_static("false"));
             }
             if status == 429
@@ -105,6 +106,16 @@ where
             Ok(ServiceResponse::new(http_req, res).map_into_right_body())
         })
     }
+}
+
+/// The one conflict a later retry fixes: the first request with the same
+/// `Idempotency-Key` is still being handled.
+const RETRYABLE_CONFLICT: &str = "idempotency_key_in_use";
+
+/// The `code` of a problem body.
+fn problem_code(body: &[u8]) -> Option<String> {
+    let problem: Map<String, Value> = serde_json::from_slice(body).ok()?;
+    problem.get("code")?.as_str().map(str::to_owned)
 }
 
 /// Whether the answer is an error rendered as problem+json.
@@ -167,6 +178,15 @@ mod service_tests {
         ))
     }
 
+    async fn in_use() -> Result<HttpResponse, kernel::Error> {
+        Err(kernel::Error::coded(
+            409,
+            "idempotency_key_in_use",
+            "still being handled",
+            [],
+        ))
+    }
+
     #[actix_web::test]
     async fn a_429_gains_retry_after_ms_and_a_409_says_do_not_retry_below_v1_only() {
         let app = test::init_service(
@@ -174,6 +194,7 @@ mod service_tests {
                 .wrap(OpenAiErrors)
                 .route("/v1/limited", web::get().to(limited))
                 .route("/v1/conflict", web::get().to(conflict))
+                .route("/v1/in-use", web::get().to(in_use))
                 .route("/api/v1/conflict", web::get().to(conflict)),
         )
         .await;
@@ -191,6 +212,10 @@ mod service_tests {
         let body: Value = test::read_body_json(res).await;
         assert_eq!(body["error"]["type"], "conflict_error");
         assert_eq!(body["detail"], "the run was cancelled before it answered");
+
+        let res = test::call_service(&app, test::TestRequest::get().uri("/v1/in-use").to_request()).await;
+        assert_eq!(res.status(), 409);
+        assert_eq!(header(&res, "x-should-retry"), None, "a retry fixes this one");
 
         let res = test::call_service(&app, test::TestRequest::get().uri("/api/v1/conflict").to_request()).await;
         assert_eq!(header(&res, "x-should-retry"), None);
