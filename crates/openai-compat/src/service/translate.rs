@@ -102,14 +102,14 @@ pub fn history(messages: &[ChatMessageParam], errors: &mut Vec<FieldError>) -> V
                 ChatMessageParam::Assistant {
                     content, tool_calls, ..
                 } => {
-                    let content = content.as_ref().map(|c| text(c, &at, errors)).unwrap_or_default();
                     let calls: Vec<ToolCall> = tool_calls.iter().flatten().map(tool_call).collect();
-                    if content.is_empty() && calls.is_empty() {
+                    if content.is_none() && calls.is_empty() {
                         errors.push(FieldError::new(
                             format!("{at}.content"),
                             "an assistant message needs content or tool_calls",
                         ));
                     }
+                    let content = content.as_ref().map(|c| text(c, &at, errors)).unwrap_or_default();
                     ChatMessage {
                         role: Role::Assistant,
                         content,
