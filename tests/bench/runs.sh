@@ -35,7 +35,8 @@ cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
 server=""
 start_server() { # $1: echo word delay
     [ -n "$server" ] && { kill "$server"; wait "$server" 2>/dev/null || true; }
-    APP_ENV=development DATABASE_URL="$DB" PORT="$PORT" WORKERS="$WORKERS" ECHO_WORD_DELAY_MS="$1" \
+    # `env`: an optional assignment expanded among the others would end bash's assignment list.
+    env APP_ENV=development DATABASE_URL="$DB" PORT="$PORT" WORKERS="$WORKERS" ECHO_WORD_DELAY_MS="$1" \
         ${DATABASE_POOL_SIZE:+DATABASE_POOL_SIZE=$DATABASE_POOL_SIZE} BCRYPT_COST=4 RUST_LOG=warn \
         JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
         "$root/target/release/api-server" >>"$out/server.log" 2>&1 &
