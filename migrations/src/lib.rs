@@ -18,6 +18,7 @@ mod m20261206_000100_create_secrets;
 mod m20261206_000200_tool_kinds_and_message_tool_calls;
 mod m20261206_000300_execution_actions;
 mod m20261206_000400_execution_history;
+mod m20261206_000500_mcp_servers;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000100_create_secrets::Migration),
             Box::new(m20261206_000300_execution_actions::Migration),
             Box::new(m20261206_000400_execution_history::Migration),
+            Box::new(m20261206_000500_mcp_servers::Migration),
         ]
     }
 }

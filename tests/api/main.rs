@@ -16,6 +16,7 @@ mod conversations;
 mod executions;
 mod health;
 mod idempotency;
+mod mcp;
 mod openai;
 mod openapi;
 mod reliability;

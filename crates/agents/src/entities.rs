@@ -1,4 +1,4 @@
-//! The `agents`, `tools`, `agent_tools` and `agent_subagents` tables.
+//! The `agents`, `tools`, `agent_tools`, `agent_subagents` and `agent_mcp_servers` tables.
 
 /// An agent row; soft-deleted rows keep their data but are invisible to every read.
 pub mod agent {
@@ -229,6 +229,40 @@ pub mod agent_subagent {
             to = "super::agent::Column::Id"
         )]
         Subagent,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Which MCP servers' tools an agent may call, in the order the client listed them (the
+/// servers belong to the `mcp` crate; a deleted server's links go with it, by cascade).
+pub mod agent_mcp_server {
+    use sea_orm::entity::prelude::*;
+
+    /// One agent → MCP server link.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agent_mcp_servers")]
+    pub struct Model {
+        /// The agent.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agent_id: Uuid,
+        /// The MCP server (`mcp_servers.id`).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub mcp_server_id: Uuid,
+        /// Index in the agent's `mcp_server_ids`.
+        pub position: i32,
+    }
+
+    /// The agent end of the link.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        /// The agent holding the link.
+        #[sea_orm(
+            belongs_to = "super::agent::Entity",
+            from = "Column::AgentId",
+            to = "super::agent::Column::Id"
+        )]
+        Agent,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

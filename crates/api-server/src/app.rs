@@ -33,7 +33,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(agents::router::configure)
                 .configure(conversations::router::configure)
                 .configure(executions::router::configure)
-                .configure(secrets::router::configure),
+                .configure(secrets::router::configure)
+                .configure(mcp::router::configure),
         )
         .configure(openai_compat::router::configure);
 }
@@ -108,6 +109,7 @@ pub fn build(
         .app_data(web::Data::new(state.conversations.clone()))
         .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::new(state.secrets.clone()))
+        .app_data(web::Data::new(state.mcp_servers.clone()))
         .app_data(web::Data::new(state.openai.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::from(stream_replay))

@@ -45,6 +45,8 @@ pub struct AppState {
     pub conversations: conversations::ConversationService,
     /// Users' secrets, encrypted at rest (for the run engine's tools too).
     pub secrets: secrets::SecretService,
+    /// Users' MCP servers (contacted through the outbound guard).
+    pub mcp_servers: mcp::McpServerService,
     /// Background agent runs: start, read, cancel, watch.
     pub executions: executions::ExecutionService,
     /// Claims and runs queued executions (started by `server::start`).
@@ -132,6 +134,12 @@ impl AppState {
         );
         let outbound = outbound::OutboundClient::new(config.outbound_policy()?)
             .map_err(|e| anyhow::anyhow!("the outbound HTTP client: {e}"))?;
+        let mcp_servers = mcp::McpServerService::new(db.clone(), secrets.clone(), outbound.clone());
+        runner.set_mcp_runtime(mcp::McpRuntime::new(
+            mcp_servers.clone(),
+            config.mcp_sessions_max,
+            config.mcp_call_timeout(),
+        ));
         runner.set_tool_runtime(executions::ToolRuntime::new(secrets.clone(), outbound));
         let executions = executions::ExecutionService::new(runner.clone());
         let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
@@ -161,6 +169,7 @@ impl AppState {
             tools,
             conversations,
             secrets,
+            mcp_servers,
             executions,
             runner,
             openai,

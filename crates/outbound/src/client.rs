@@ -132,8 +132,18 @@ impl OutboundClient {
         })
     }
 
-    /// Checks what reqwest will not resolve: the scheme, and an IP-literal host.
-    fn check_url(&self, url: &Url) -> Result<(), OutboundError> {
+    /// The guarded reqwest client itself (every name it resolves is checked against the
+    /// policy, no proxy, no redirect), for a protocol client that makes its own requests
+    /// through it (the MCP transport). Such a caller must call [`Self::check_url`] first:
+    /// an IP-literal host is never resolved, so only that check refuses it. Time and size
+    /// bounds are then the caller's.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Checks what reqwest will not resolve: the scheme, and an IP-literal host (refused
+    /// when the policy does not allow its address).
+    pub fn check_url(&self, url: &Url) -> Result<(), OutboundError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(OutboundError::InvalidUrl(format!(
                 "the scheme `{}` is not allowed (only http and https)",
@@ -169,16 +179,27 @@ fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, OutboundError> 
 
 /// A failed send: `Refused` when the resolver refused the host, else `Connect`.
 fn send_error(err: reqwest::Error) -> OutboundError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    let err = err.without_url();
+    match refusal(&err) {
+        Some(refused) => refused,
+        None => OutboundError::Connect(describe(&err)),
+    }
+}
+
+/// [`OutboundError::Refused`] when the guard's resolver refused the host somewhere in this
+/// error's chain (for callers using [`OutboundClient::http_client`] whose errors wrap
+/// reqwest's), else `None`.
+pub fn refusal(err: &(dyn std::error::Error + 'static)) -> Option<OutboundError> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(cause) = source {
         if let Some(refused) = cause.downcast_ref::<RefusedHost>() {
-            return OutboundError::Refused {
+            return Some(OutboundError::Refused {
                 host: refused.host.clone(),
-            };
+            });
         }
         source = cause.source();
     }
-    OutboundError::Connect(describe(&err.without_url()))
+    None
 }
 
 /// The body as text; a cut inside a multi-byte character drops that character's start.

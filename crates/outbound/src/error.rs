@@ -33,7 +33,7 @@ pub enum OutboundError {
 }
 
 /// An error and its causes on one line, each cause once.
-pub(crate) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

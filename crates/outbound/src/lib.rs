@@ -1,5 +1,5 @@
 //! The outbound guard: the one HTTP client for every call made on a user's behalf
-//! (HTTP tools now, MCP servers and webhooks later).
+//! (HTTP tools, MCP servers, and webhooks later).
 //!
 //! [`OutboundClient`] resolves the host itself, refuses internal addresses (loopback,
 //! private, link-local and the cloud metadata address, unique-local, multicast, …) unless
@@ -18,6 +18,6 @@ mod resolver;
 pub mod tls;
 
 pub use address::is_internal;
-pub use client::{OutboundClient, OutboundRequest, OutboundResponse};
-pub use error::OutboundError;
+pub use client::{OutboundClient, OutboundRequest, OutboundResponse, refusal};
+pub use error::{OutboundError, describe};
 pub use policy::OutboundPolicy;

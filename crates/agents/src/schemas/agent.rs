@@ -11,7 +11,8 @@ use super::rules::{self, default_temperature, metadata_keys, no_surrounding_whit
 use crate::entities::agent;
 
 /// A new agent. `provider` must be one of the configured LLM providers (`echo` always is);
-/// `tool_ids` and `subagent_ids` must name the caller's own tools and live agents.
+/// `tool_ids`, `subagent_ids` and `mcp_server_ids` must name the caller's own tools, live
+/// agents and MCP servers.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 pub struct AgentCreate {
     /// Display name, 1..=100 characters, no leading or trailing whitespace.
@@ -65,6 +66,12 @@ pub struct AgentCreate {
     #[garde(length(max = rules::LINKS_MAX))]
     #[schema(max_items = 128, nullable = true)]
     pub subagent_ids: Vec<Uuid>,
+    /// Ids of the caller's MCP servers whose (allowed) tools the agent may call, in order,
+    /// each at most once.
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[garde(length(max = rules::LINKS_MAX))]
+    #[schema(max_items = 128, nullable = true)]
+    pub mcp_server_ids: Vec<Uuid>,
     /// Free-form JSON object of at most 16 keys (absent or `null`: `{}`).
     #[serde(default, deserialize_with = "null_as_default")]
     #[garde(custom(metadata_keys))]
@@ -73,7 +80,7 @@ pub struct AgentCreate {
 }
 
 /// A partial update: an absent field is unchanged; `null` clears `description`,
-/// `system_prompt` and `max_tokens`, empties `tool_ids`, `subagent_ids` and `metadata`,
+/// `system_prompt` and `max_tokens`, empties `tool_ids`, `subagent_ids`, `mcp_server_ids` and `metadata`,
 /// and is refused for the other fields.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 pub struct AgentUpdate {
@@ -127,6 +134,11 @@ pub struct AgentUpdate {
     #[garde(inner(inner(length(max = rules::LINKS_MAX))))]
     #[schema(value_type = Option<Vec<Uuid>>, max_items = 128)]
     pub subagent_ids: Option<Option<Vec<Uuid>>>,
+    /// Replaces the MCP server list; `null` empties it.
+    #[serde(default, deserialize_with = "kernel::nullable::double_option")]
+    #[garde(inner(inner(length(max = rules::LINKS_MAX))))]
+    #[schema(value_type = Option<Vec<Uuid>>, max_items = 128)]
+    pub mcp_server_ids: Option<Option<Vec<Uuid>>>,
     /// Replaces the metadata object (at most 16 keys); `null` empties it.
     #[serde(default, deserialize_with = "kernel::nullable::double_option")]
     #[garde(inner(inner(custom(metadata_keys))))]
@@ -159,6 +171,9 @@ pub struct Agent {
     pub tool_ids: Vec<Uuid>,
     /// The live agents this agent may delegate to, in order.
     pub subagent_ids: Vec<Uuid>,
+    /// The MCP servers whose allowed tools the agent may call, in order.
+    #[serde(default)]
+    pub mcp_server_ids: Vec<Uuid>,
     /// Free-form JSON object.
     #[schema(schema_with = kernel::rules::stored_metadata_schema)]
     pub metadata: Value,
@@ -183,9 +198,16 @@ impl Agent {
             max_tokens: m.max_tokens.and_then(|t| u32::try_from(t).ok()),
             tool_ids,
             subagent_ids,
+            mcp_server_ids: Vec::new(),
             metadata: m.metadata,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
+    }
+
+    /// The same agent with these MCP server links.
+    pub fn with_mcp_server_ids(mut self, mcp_server_ids: Vec<Uuid>) -> Self {
+        self.mcp_server_ids = mcp_server_ids;
+        self
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::runnable::RunnableTool;
 use super::{by_id, check, links, name_contains, reject};
-use crate::entities::{agent, agent_subagent, agent_tool, tool};
+use crate::entities::{agent, agent_mcp_server, agent_subagent, agent_tool, tool};
 use crate::error::{AgentError, Result};
 use crate::schemas::{Agent, AgentCreate, AgentUpdate, Tool};
 
@@ -79,6 +79,7 @@ impl AgentService {
         let mut errors = self.check_provider(&provider);
         errors.extend(links::check_tools(&self.db, owner_id, &input.tool_ids).await?);
         errors.extend(links::check_subagents(&self.db, owner_id, None, &input.subagent_ids).await?);
+        errors.extend(links::check_mcp_servers(&self.db, owner_id, &input.mcp_server_ids).await?);
         reject(errors)?;
 
         let now = kernel::clock::now();
@@ -103,8 +104,9 @@ impl AgentService {
             .await?;
         links::replace_tools(&txn, model.id, &input.tool_ids).await?;
         links::replace_subagents(&txn, model.id, &input.subagent_ids).await?;
+        links::replace_mcp_servers(&txn, model.id, &input.mcp_server_ids).await?;
         txn.commit().await?;
-        Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids))
+        Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids).with_mcp_server_ids(input.mcp_server_ids))
     }
 
     /// The owner's live agent with this id, as clients see it ([`AgentError::NotFound`]
@@ -184,6 +186,7 @@ impl AgentService {
         let mut model = self.owned(owner_id, id).await?;
         let tool_ids = input.tool_ids.map(Option::unwrap_or_default);
         let subagent_ids = input.subagent_ids.map(Option::unwrap_or_default);
+        let mcp_server_ids = input.mcp_server_ids.map(Option::unwrap_or_default);
         let mut errors = input
             .provider
             .as_deref()
@@ -194,6 +197,9 @@ impl AgentService {
         }
         if let Some(ids) = &subagent_ids {
             errors.extend(links::check_subagents(&self.db, owner_id, Some(id), ids).await?);
+        }
+        if let Some(ids) = &mcp_server_ids {
+            errors.extend(links::check_mcp_servers(&self.db, owner_id, ids).await?);
         }
         reject(errors)?;
 
@@ -250,9 +256,12 @@ impl AgentService {
             }
             links::replace_subagents(&txn, id, ids).await?;
         }
+        if let Some(ids) = &mcp_server_ids {
+            links::replace_mcp_servers(&txn, id, ids).await?;
+        }
         let links = links::load(&txn, &[id]).await?.remove(&id).unwrap_or_default();
         txn.commit().await?;
-        Ok(Agent::from_model(model, links.tools, links.subagents))
+        Ok(Agent::from_model(model, links.tools, links.subagents).with_mcp_server_ids(links.mcp_servers))
     }
 
     /// Soft-deletes the agent: it disappears from every read and link; `404` the second time.
@@ -306,6 +315,20 @@ impl AgentService {
             .await?)
     }
 
+    /// The MCP server ids of the owner's live agent (its `mcp_server_ids`), in its order
+    /// ([`AgentError::NotFound`] when the agent is not the owner's live agent).
+    pub async fn mcp_server_ids_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Uuid>> {
+        self.owned(owner_id, agent_id).await?;
+        Ok(agent_mcp_server::Entity::find()
+            .select_only()
+            .column(agent_mcp_server::Column::McpServerId)
+            .filter(agent_mcp_server::Column::AgentId.eq(agent_id))
+            .order_by_asc(agent_mcp_server::Column::Position)
+            .into_tuple::<Uuid>()
+            .all(&self.db)
+            .await?)
+    }
+
     /// The live sub-agents of the owner's live agent, in its order, each with its own links.
     pub async fn subagents_of(&self, owner_id: Uuid, agent_id: Uuid) -> Result<Vec<Agent>> {
         self.owned(owner_id, agent_id).await?;
@@ -334,7 +357,7 @@ impl AgentService {
             .into_iter()
             .map(|(model, _)| {
                 let l = links.remove(&model.id).unwrap_or_default();
-                Agent::from_model(model, l.tools, l.subagents)
+                Agent::from_model(model, l.tools, l.subagents).with_mcp_server_ids(l.mcp_servers)
             })
             .collect())
     }

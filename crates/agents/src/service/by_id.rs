@@ -22,7 +22,8 @@ const SQL: &str = "\
 SELECT a.id, a.owner_id, a.name, a.description, a.provider, a.model, a.system_prompt, \
 a.temperature, a.max_tokens, a.metadata, a.created_at, a.updated_at, a.deleted_at, \
 (EXISTS (SELECT 1 FROM agent_tools t WHERE t.agent_id = a.id) \
-OR EXISTS (SELECT 1 FROM agent_subagents s WHERE s.agent_id = a.id)) AS has_links \
+OR EXISTS (SELECT 1 FROM agent_subagents s WHERE s.agent_id = a.id) \
+OR EXISTS (SELECT 1 FROM agent_mcp_servers m WHERE m.agent_id = a.id)) AS has_links \
 FROM agents a WHERE a.id = $1 AND a.owner_id = $2 AND a.deleted_at IS NULL";
 
 /// The owner's live agent with this id and whether it has links; one prepared statement.

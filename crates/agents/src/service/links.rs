@@ -1,5 +1,5 @@
-//! The agent → tool and agent → sub-agent links: batched reads, ownership checks,
-//! cycle detection and replacement.
+//! The agent → tool, agent → sub-agent and agent → MCP server links: batched reads,
+//! ownership checks, cycle detection and replacement.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{agent, agent_subagent, agent_tool, tool};
+use crate::entities::{agent, agent_mcp_server, agent_subagent, agent_tool, tool};
 use crate::error::Result;
 
 /// The live links of one agent, each list in the client's order.
@@ -21,10 +21,13 @@ pub(crate) struct Links {
     pub tools: Vec<Uuid>,
     /// Linked live sub-agent ids.
     pub subagents: Vec<Uuid>,
+    /// Linked MCP server ids.
+    pub mcp_servers: Vec<Uuid>,
 }
 
 const TOOL: i32 = 0;
 const SUBAGENT: i32 = 1;
+const MCP_SERVER: i32 = 2;
 
 /// The links of every agent in `agent_ids`, in one query. Agents without links are absent from the map.
 pub(crate) async fn load<C: ConnectionTrait>(db: &C, agent_ids: &[Uuid]) -> Result<HashMap<Uuid, Links>> {
@@ -58,7 +61,14 @@ pub(crate) fn any_links() -> Expr {
     subagents.expr(Expr::val(1)).from(agent_subagent::Entity).and_where(
         Expr::col((agent_subagent::Entity, agent_subagent::Column::AgentId)).equals((agent::Entity, agent::Column::Id)),
     );
-    Expr::exists(tools).or(Expr::exists(subagents))
+    let mut mcp_servers = Query::select();
+    mcp_servers.expr(Expr::val(1)).from(agent_mcp_server::Entity).and_where(
+        Expr::col((agent_mcp_server::Entity, agent_mcp_server::Column::AgentId))
+            .equals((agent::Entity, agent::Column::Id)),
+    );
+    Expr::exists(tools)
+        .or(Expr::exists(subagents))
+        .or(Expr::exists(mcp_servers))
 }
 
 /// One link as read: which list, where in it, and what it points to.
@@ -73,18 +83,18 @@ impl Links {
         rows.sort_unstable_by_key(|row| (row.kind, row.position));
         let mut links = Self::default();
         for row in rows {
-            if row.kind == TOOL {
-                links.tools.push(row.target)
-            } else {
-                links.subagents.push(row.target)
+            match row.kind {
+                TOOL => links.tools.push(row.target),
+                MCP_SERVER => links.mcp_servers.push(row.target),
+                _ => links.subagents.push(row.target),
             }
         }
         links
     }
 }
 
-/// `(agent_id, kind, target_id, position)` of the tool links and of the links to live
-/// sub-agents of `agent_ids` (`UNION ALL`).
+/// `(agent_id, kind, target_id, position)` of the tool links, of the links to live
+/// sub-agents and of the MCP server links of `agent_ids` (`UNION ALL`).
 fn links_query(agent_ids: &[Uuid]) -> SelectStatement {
     let ids = agent_ids.iter().copied();
     let mut tools = Query::select();
@@ -121,7 +131,27 @@ fn links_query(agent_ids: &[Uuid]) -> SelectStatement {
         )
         .and_where(Expr::col((agent_subagent::Entity, agent_subagent::Column::AgentId)).is_in(ids))
         .and_where(Expr::col((agent::Entity, agent::Column::DeletedAt)).is_null());
+    let mut mcp_servers = Query::select();
+    mcp_servers
+        .expr_as(
+            Expr::col((agent_mcp_server::Entity, agent_mcp_server::Column::AgentId)),
+            "agent_id",
+        )
+        .expr_as(Expr::cust(MCP_SERVER.to_string()), "kind")
+        .expr_as(
+            Expr::col((agent_mcp_server::Entity, agent_mcp_server::Column::McpServerId)),
+            "target_id",
+        )
+        .expr_as(
+            Expr::col((agent_mcp_server::Entity, agent_mcp_server::Column::Position)),
+            "position",
+        )
+        .from(agent_mcp_server::Entity)
+        .and_where(
+            Expr::col((agent_mcp_server::Entity, agent_mcp_server::Column::AgentId)).is_in(agent_ids.iter().copied()),
+        );
     tools.union(UnionType::All, subagents);
+    tools.union(UnionType::All, mcp_servers);
     tools
 }
 
@@ -145,6 +175,26 @@ pub(crate) async fn check_tools<C: ConnectionTrait>(db: &C, owner_id: Uuid, ids:
             Ok(())
         } else {
             Err(format!("{id} is not one of your tools"))
+        }
+    }))
+}
+
+/// Field errors for every id of `mcp_server_ids` that is listed twice or is not one of the
+/// owner's MCP servers (asked of the `mcp` crate, which owns them).
+pub(crate) async fn check_mcp_servers<C: ConnectionTrait>(
+    db: &C,
+    owner_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<FieldError>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owned = mcp::links::owned(db, owner_id, ids).await?;
+    Ok(check_list("mcp_server_ids", ids, |id| {
+        if owned.contains(id) {
+            Ok(())
+        } else {
+            Err(format!("{id} is not one of your MCP servers"))
         }
     }))
 }
@@ -284,6 +334,26 @@ pub(crate) async fn replace_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid
         position: Set(position),
     });
     agent_subagent::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the agent's MCP server links with `ids`, in order.
+pub(crate) async fn replace_mcp_servers<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
+    agent_mcp_server::Entity::delete_many()
+        .filter(agent_mcp_server::Column::AgentId.eq(agent_id))
+        .exec(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = ids.iter().zip(0..).map(|(id, position)| agent_mcp_server::ActiveModel {
+        agent_id: Set(agent_id),
+        mcp_server_id: Set(*id),
+        position: Set(position),
+    });
+    agent_mcp_server::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;
     Ok(())

@@ -55,6 +55,8 @@ impl Config {
             ("EXECUTION_LEASE_SECS", self.execution_lease_secs),
             ("EXECUTION_POLL_MS", self.execution_poll_ms),
             ("EXECUTION_ACTION_TIMEOUT_SECS", self.execution_action_timeout_secs),
+            ("MCP_SESSIONS_MAX", self.mcp_sessions_max),
+            ("MCP_CALL_TIMEOUT_SECS", self.mcp_call_timeout_secs),
             (
                 "TOOL_CONCURRENCY",
                 u64::try_from(self.tool_concurrency).unwrap_or(u64::MAX),

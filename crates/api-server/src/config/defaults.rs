@@ -94,6 +94,12 @@ pub fn execution_action_timeout() -> u64 {
 pub fn tool_concurrency() -> usize {
     4
 }
+pub fn mcp_sessions_max() -> u64 {
+    64
+}
+pub fn mcp_call_timeout() -> u64 {
+    60
+}
 pub fn execution_lease() -> u64 {
     30
 }

@@ -180,6 +180,14 @@ pub struct Config {
     /// may reach although they are internal (loopback, private, link-local…); empty by default.
     #[serde(default)]
     pub outbound_allowlist: Option<String>,
+    /// `MCP_SESSIONS_MAX`: MCP sessions (one per server and user) kept open for runs; the
+    /// least recently used is closed first.
+    #[serde(default = "defaults::mcp_sessions_max")]
+    pub mcp_sessions_max: u64,
+    /// `MCP_CALL_TIMEOUT_SECS`: longest wait for one `tools/call` of an MCP server (an error
+    /// result for the model after it).
+    #[serde(default = "defaults::mcp_call_timeout")]
+    pub mcp_call_timeout_secs: u64,
     /// `EXECUTION_LEASE_SECS`: how long a claim outlives its last heartbeat (sent every third of it).
     #[serde(default = "defaults::execution_lease")]
     pub execution_lease_secs: u64,
@@ -293,6 +301,11 @@ impl Config {
                 problem,
             }
         })
+    }
+
+    /// How long an MCP `tools/call` may take (`MCP_CALL_TIMEOUT_SECS`).
+    pub fn mcp_call_timeout(&self) -> Duration {
+        Duration::from_secs(self.mcp_call_timeout_secs)
     }
 
     /// The execution runner's settings.

@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) config: RunnerConfig,
     /// What HTTP tools need (secrets, the outbound client); without it they answer with an error.
     pub(crate) tool_runtime: OnceLock<ToolRuntime>,
+    /// What MCP tools need (servers, sessions); without it an agent's MCP servers offer nothing.
+    pub(crate) mcp_runtime: OnceLock<mcp::McpRuntime>,
     pub(crate) worker_id: String,
     /// Cancelled when this process must stop running executions at once.
     pub(crate) interrupt: CancellationToken,
@@ -87,6 +89,7 @@ impl Runner {
                 providers,
                 config,
                 tool_runtime: OnceLock::new(),
+                mcp_runtime: OnceLock::new(),
                 worker_id,
                 interrupt: CancellationToken::new(),
                 stop_claiming: CancellationToken::new(),
@@ -103,6 +106,12 @@ impl Runner {
     /// is answered with an error result.
     pub fn set_tool_runtime(&self, runtime: ToolRuntime) {
         let _ = self.inner.tool_runtime.set(runtime);
+    }
+
+    /// Lets this runner's agents use their MCP servers' tools (set once; later calls do
+    /// nothing). Without it an agent's MCP servers offer no tools.
+    pub fn set_mcp_runtime(&self, runtime: mcp::McpRuntime) {
+        let _ = self.inner.mcp_runtime.set(runtime);
     }
 
     /// The id this process claims executions under.

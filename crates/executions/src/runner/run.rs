@@ -361,6 +361,16 @@ impl<'a> Run<'a> {
         match toolbox.target(&call.name) {
             None => Ok((format!("error: there is no tool named `{}` any more", call.name), true)),
             Some(Target::Subagent(agent)) => self.delegate(agent, arguments).await,
+            Some(Target::Mcp(function)) => match self.inner.mcp_runtime.get() {
+                // The call has its own timeout; a cancel or the run's deadline stops it sooner.
+                Some(runtime) => tokio::select! {
+                    biased;
+                    () = self.token.cancelled() => Err(Stop::Interrupted),
+                    () = tokio::time::sleep_until(self.deadline) => Err(self.timed_out()),
+                    answer = runtime.call(self.model.owner_id, function, super::toolbox::arguments_map(arguments)) => Ok(answer),
+                },
+                None => Ok(("error: MCP servers are not available on this server".into(), true)),
+            },
             Some(Target::Tool(tool)) => match (&tool.kind, &tool.http) {
                 (ToolKind::Http, Some(spec)) => match self.inner.tool_runtime.get() {
                     // The call has its own timeout; a cancel or the run's deadline stops it sooner.
@@ -520,11 +530,17 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// The agent's tools and live sub-agents (none beyond the depth limit).
+    /// The agent's tools, its MCP servers' allowed tools and live sub-agents (none beyond
+    /// the depth limit).
     async fn agent_toolbox(&self) -> Result<Toolbox, Stop> {
         let nested = self.model.depth > 0;
         let Some(agent_id) = self.settings.agent_id else {
-            return Ok(Toolbox::new(Vec::new(), SubagentTools::new(Vec::new()), nested));
+            return Ok(Toolbox::new(
+                Vec::new(),
+                Vec::new(),
+                SubagentTools::new(Vec::new()),
+                nested,
+            ));
         };
         let owner = self.model.owner_id;
         let tools = self
@@ -533,8 +549,9 @@ impl<'a> Run<'a> {
             .runnable_tools(owner, agent_id)
             .await
             .map_err(|e| Stop::failed(format!("cannot load the tools: {e}")))?;
+        let mcp = self.mcp_functions(owner, agent_id).await?;
         if u32::try_from(self.model.depth).unwrap_or(u32::MAX) >= self.inner.config.max_depth {
-            return Ok(Toolbox::new(tools, SubagentTools::new(Vec::new()), nested));
+            return Ok(Toolbox::new(tools, mcp, SubagentTools::new(Vec::new()), nested));
         }
         let subagents = self
             .inner
@@ -542,7 +559,24 @@ impl<'a> Run<'a> {
             .subagents_of(owner, agent_id)
             .await
             .map_err(|e| Stop::failed(format!("cannot load the sub-agents: {e}")))?;
-        Ok(Toolbox::new(tools, SubagentTools::new(subagents), nested))
+        Ok(Toolbox::new(tools, mcp, SubagentTools::new(subagents), nested))
+    }
+
+    /// The functions of the agent's MCP servers (none without an MCP runtime).
+    async fn mcp_functions(&self, owner: Uuid, agent_id: Uuid) -> Result<Vec<mcp::McpFunction>, Stop> {
+        let Some(runtime) = self.inner.mcp_runtime.get() else {
+            return Ok(Vec::new());
+        };
+        let ids = self
+            .inner
+            .agents
+            .mcp_server_ids_of(owner, agent_id)
+            .await
+            .map_err(|e| Stop::failed(format!("cannot load the MCP servers: {e}")))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        runtime.functions(owner, &ids).await.map_err(Stop::failed)
     }
 
     /// Drains one streamed answer into `message.delta` events. Deltas are stored in

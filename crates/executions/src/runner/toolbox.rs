@@ -1,10 +1,11 @@
-//! [`Toolbox`]: every function a run offers its model — the agent's own tools and its
-//! sub-agents — and the plan of each call the model makes (run it, ask a person, or answer
-//! at once when the call cannot run).
+//! [`Toolbox`]: every function a run offers its model — the agent's own tools, the tools of
+//! its MCP servers (`<label>__<tool>`) and its sub-agents — and the plan of each call the
+//! model makes (run it, ask a person, or answer at once when the call cannot run).
 
 use agents::{RunnableTool, ToolApproval, ToolKind};
 use llm::{ToolCall, ToolDefinition};
-use serde_json::Value;
+use mcp::McpFunction;
+use serde_json::{Value, json};
 
 use super::paused::Plan;
 use super::tools::SubagentTools;
@@ -16,6 +17,8 @@ use crate::stateless::StatelessRun;
 pub(crate) enum Target<'a> {
     /// One of the agent's tools.
     Tool(&'a RunnableTool),
+    /// A tool of one of its MCP servers.
+    Mcp(&'a McpFunction),
     /// One of its sub-agents.
     Subagent(&'a agents::schemas::Agent),
 }
@@ -23,6 +26,7 @@ pub(crate) enum Target<'a> {
 /// The functions offered to the model in one run.
 pub(crate) struct Toolbox {
     tools: Vec<RunnableTool>,
+    mcp: Vec<McpFunction>,
     subagents: SubagentTools,
     /// Whether this run is a sub-agent's: it cannot wait for a person (its parent's run
     /// holds a worker), so calls that need one are answered with an error.
@@ -30,24 +34,29 @@ pub(crate) struct Toolbox {
 }
 
 impl Toolbox {
-    /// The agent's tools and sub-agents (a tool's name wins over a sub-agent's `ask_…`).
-    pub(crate) fn new(tools: Vec<RunnableTool>, subagents: SubagentTools, nested: bool) -> Self {
+    /// The agent's tools, MCP tools and sub-agents (on a name clash the agent's tool wins,
+    /// then the MCP tool, then the sub-agent's `ask_…`).
+    pub(crate) fn new(tools: Vec<RunnableTool>, mcp: Vec<McpFunction>, subagents: SubagentTools, nested: bool) -> Self {
         Self {
             tools,
+            mcp,
             subagents,
             nested,
         }
     }
 
-    /// The toolbox of a stateless run: without the agent's tools and sub-agents unless
+    /// The toolbox of a stateless run: without the agent's (and its MCP servers') tools and
+    /// sub-agents unless
     /// `run.agent_tools`, never the tools that need a person's approval (a stateless client
     /// cannot answer one), and with the run's client tools (an agent's tool of the same
     /// name wins).
     pub(crate) fn stateless(mut self, run: &StatelessRun) -> Self {
         if run.agent_tools {
             self.tools.retain(|tool| tool.approval == ToolApproval::Never);
+            self.mcp.retain(|function| !function.needs_approval);
         } else {
             self.tools.clear();
+            self.mcp.clear();
             self.subagents = SubagentTools::new(Vec::new());
         }
         for definition in &run.client_tools {
@@ -78,12 +87,22 @@ impl Toolbox {
                 parameters: tool.parameters.clone(),
             })
             .collect();
-        definitions.extend(
-            self.subagents
-                .definitions()
-                .into_iter()
-                .filter(|d| !self.tools.iter().any(|t| t.name == d.name)),
-        );
+        for function in &self.mcp {
+            if !definitions.iter().any(|d| d.name == function.name) {
+                definitions.push(ToolDefinition {
+                    name: function.name.clone(),
+                    description: function.description.clone(),
+                    parameters: function.parameters.clone(),
+                });
+            }
+        }
+        let subagents: Vec<ToolDefinition> = self
+            .subagents
+            .definitions()
+            .into_iter()
+            .filter(|d| !definitions.iter().any(|t| t.name == d.name))
+            .collect();
+        definitions.extend(subagents);
         definitions
     }
 
@@ -91,6 +110,9 @@ impl Toolbox {
     pub(crate) fn target(&self, name: &str) -> Option<Target<'_>> {
         if let Some(tool) = self.tools.iter().find(|t| t.name == name) {
             return Some(Target::Tool(tool));
+        }
+        if let Some(function) = self.mcp.iter().find(|f| f.name == name) {
+            return Some(Target::Mcp(function));
         }
         self.subagents.find(name).map(Target::Subagent)
     }
@@ -110,6 +132,15 @@ impl Toolbox {
         }
         let tool = match target {
             Target::Subagent(_) => return (Some(ToolCallKind::Subagent), Plan::Run),
+            // The server checks the arguments against its own schema (of any draft).
+            Target::Mcp(function) if function.needs_approval => {
+                let parameters = json!({"type": "object"});
+                return (
+                    Some(ToolCallKind::Mcp),
+                    self.person(call, PendingCallType::Approval, None, parameters),
+                );
+            }
+            Target::Mcp(_) => return (Some(ToolCallKind::Mcp), Plan::Run),
             Target::Tool(tool) => tool,
         };
         let kind = Some(kind_of(&target));
@@ -123,22 +154,35 @@ impl Toolbox {
         };
         match person {
             None => (kind, Plan::Run),
-            Some(_) if self.nested => (
-                kind,
-                settled(format!(
-                    "error: `{}` needs a person (a client tool or an approval), which a sub-agent cannot wait for",
-                    call.name
-                )),
-            ),
+            // A stateless run's own client tools are no stored tool.
             Some(person) => (
                 kind,
-                Plan::Person {
-                    kind: person,
-                    // A stateless run's own client tools are no stored tool.
-                    tool_id: Some(tool.id).filter(|id| !id.is_nil()),
-                    parameters: tool.parameters.clone(),
-                },
+                self.person(
+                    call,
+                    person,
+                    Some(tool.id).filter(|id| !id.is_nil()),
+                    tool.parameters.clone(),
+                ),
             ),
+        }
+    }
+
+    /// The plan of a call that needs a person: wait for one, or (in a sub-agent's run,
+    /// which cannot wait) an error result at once.
+    fn person(&self, call: &ToolCall, kind: PendingCallType, tool_id: Option<uuid::Uuid>, parameters: Value) -> Plan {
+        if self.nested {
+            return Plan::Settled {
+                output: format!(
+                    "error: `{}` needs a person (a client tool or an approval), which a sub-agent cannot wait for",
+                    call.name
+                ),
+                is_error: true,
+            };
+        }
+        Plan::Person {
+            kind,
+            tool_id,
+            parameters,
         }
     }
 }
@@ -147,6 +191,7 @@ impl Toolbox {
 fn kind_of(target: &Target<'_>) -> ToolCallKind {
     match target {
         Target::Subagent(_) => ToolCallKind::Subagent,
+        Target::Mcp(_) => ToolCallKind::Mcp,
         Target::Tool(tool) => match tool.kind {
             ToolKind::Client => ToolCallKind::Client,
             ToolKind::Http => ToolCallKind::Http,

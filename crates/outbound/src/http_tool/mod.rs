@@ -59,15 +59,7 @@ pub fn prepare(
     } else {
         Some(Value::Object(rest))
     };
-    let headers = headers
-        .iter()
-        .map(|(name, value)| {
-            check_header(name, value)?;
-            let value = secrets::fill(value, secrets)?;
-            parse_header(name, &value)?;
-            Ok((name.clone(), value))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let headers = fill_headers(headers, secrets)?;
     Ok(OutboundRequest {
         method,
         url,
@@ -76,6 +68,24 @@ pub fn prepare(
         timeout,
         max_response_bytes,
     })
+}
+
+/// Header values with every `{{secret:NAME}}` replaced from `secrets`, each header checked
+/// as [`prepare`] does (for callers sending their own requests, such as the MCP transport);
+/// a missing secret or a header that cannot be sent is an error naming it, never a value.
+pub fn fill_headers(
+    headers: &[(String, String)],
+    secrets: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            check_header(name, value)?;
+            let value = secrets::fill(value, secrets)?;
+            parse_header(name, &value)?;
+            Ok((name.clone(), value))
+        })
+        .collect()
 }
 
 /// Whether a tool's header can be sent, as written (a `{{secret:NAME}}` reference counts
