@@ -579,3 +579,48 @@ async fn a_restarted_server_is_reconnected_and_a_stopped_one_is_an_error_result_
     assert!(outcome[0]["output"].as_str().unwrap().contains("calc"), "{outcome:?}");
     assert_eq!(read(&app, &ada, run).await["status"], "completed");
 }
+
+#[tokio::test]
+async fn a_flooding_or_silent_server_is_an_error_result_and_the_run_goes_on() {
+    let mcp = McpServer::start().await;
+    mcp.set_tools(&["add", "flood", "hang"]);
+    let app = TestApp::spawn_with(|c| {
+        c.outbound_allowlist = Some("127.0.0.1/32".into());
+        c.mcp_call_timeout_secs = 1;
+    })
+    .await;
+    let ada = app.register("ada").await;
+    let server = created(&app, &ada, json!({"label": "calc", "url": mcp.url()})).await;
+    let agent = agent_using(&app, &ada, &[server["id"].as_str().unwrap()]).await;
+
+    let started = tokio::time::Instant::now();
+    let (status, reply) = chat(&app, &ada, &agent, "/call calc__flood {}\n/call calc__hang {}").await;
+    assert_eq!(status, 201, "{reply}");
+    let run = reply["execution_id"].as_str().unwrap();
+    let outcome = results(&app, &ada, run).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the run waited for the silent server"
+    );
+    assert_eq!(
+        (&outcome[0]["is_error"], &outcome[1]["is_error"]),
+        (&json!(true), &json!(true)),
+        "{outcome:?}"
+    );
+    assert!(
+        outcome[0]["output"].as_str().unwrap().len() < 1000,
+        "the flood reached the model"
+    );
+    assert!(
+        outcome[1]["output"].as_str().unwrap().contains("within 1 s"),
+        "{}",
+        outcome[1]
+    );
+    assert_eq!(read(&app, &ada, run).await["status"], "completed");
+    // The flood was asked once: an answer that is too large is not sent again.
+    let floods = mcp.calls().iter().filter(|(name, _)| name == "flood").count();
+    assert_eq!(floods, 1);
+    // The server still serves the next call.
+    let (_, reply) = chat(&app, &ada, &agent, r#"/call calc__add {"a": 1, "b": 1}"#).await;
+    assert_eq!(reply["content"], "echo: calc__add returned 2");
+}

@@ -190,7 +190,14 @@ fn result_text(result: &CallToolResult) -> (String, bool) {
 /// A failed request: transport-level (worth one fresh session) or not.
 fn service_failure(err: &ServiceError) -> Failure {
     match err {
-        ServiceError::TransportSend(transport) => Failure::Transport(transport_reason(transport)),
+        ServiceError::TransportSend(transport) => {
+            let reason = transport_reason(transport);
+            if connection_broke(transport) {
+                Failure::Transport(reason)
+            } else {
+                Failure::Other(reason)
+            }
+        }
         ServiceError::TransportClosed => Failure::Transport("the connection to the MCP server closed".to_owned()),
         ServiceError::McpError(data) => Failure::Other(short(&format!(
             "the MCP server answered with an error: {}",
@@ -237,6 +244,20 @@ fn transport_reason(err: &DynamicTransportError) -> String {
             short(&format!("the server did not answer as an MCP server: {http}"))
         }
         other => short(&format!("the MCP server failed: {other}")),
+    }
+}
+
+/// Whether the transport failed because the connection broke (no answer came), when a
+/// fresh session may help, rather than because of what the server answered (too large, not
+/// MCP, an HTTP error status), which sending again would only repeat.
+fn connection_broke(err: &DynamicTransportError) -> bool {
+    match err.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(
+            StreamableHttpError::Client(_) | StreamableHttpError::Io(_) | StreamableHttpError::UnexpectedEndOfStream,
+        ) => true,
+        Some(StreamableHttpError::TransportChannelClosed | StreamableHttpError::SessionExpired) => true,
+        Some(_) => false,
+        None => true,
     }
 }
 

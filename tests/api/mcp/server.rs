@@ -1,6 +1,7 @@
 //! A real MCP server for the tests, written with the official Rust SDK's server side
 //! (`rmcp`, streamable HTTP) and served by hyper on 127.0.0.1: tools `add`, `shout`,
-//! `fail` (answers `isError`) and any the test adds; it records the headers of every
+//! `fail` (answers `isError`), and on request `flood` (2 MiB of text), `hang` (answers
+//! after 30 s) and any other name; it records the headers of every
 //! request, and can be stopped and started again on the same port (a restart: every
 //! session is forgotten).
 
@@ -179,6 +180,13 @@ impl ServerHandler for Handler {
             }
             "shout" => CallToolResult::success(text(arguments["text"].as_str().unwrap_or_default().to_uppercase())),
             "fail" => CallToolResult::error(text("the tool broke".to_owned())),
+            // Two MiB of text: more than a client should take.
+            "flood" => CallToolResult::success(text("x".repeat(2 * 1024 * 1024))),
+            // Never answers within a test's patience.
+            "hang" => {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                CallToolResult::success(text("late".to_owned()))
+            }
             other => CallToolResult::success(text(format!("called {other}"))),
         };
         Ok(CallToolResponse::Complete(result))
