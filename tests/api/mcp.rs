@@ -392,6 +392,8 @@ async fn a_run_calls_the_allowed_tools_as_label_tool_and_is_error_is_an_error_re
     assert_eq!(res.status(), 200);
     let (_, reply) = chat(&app, &ada, &agent, r#"/call calc__shout {"text": "hi"}"#).await;
     assert_eq!(reply["content"], "echo: calc__shout returned HI");
+    // One session listed the tools at create; every call of the three runs used one more.
+    assert_eq!(mcp.sessions_opened(), 2);
 }
 
 #[tokio::test]
@@ -568,6 +570,7 @@ async fn a_restarted_server_is_reconnected_and_a_stopped_one_is_an_error_result_
     let (_, reply) = chat(&app, &ada, &agent, r#"/call calc__add {"a": 2, "b": 2}"#).await;
     assert_eq!(reply["content"], "echo: calc__add returned 4");
     assert!(!sessions_before.is_empty(), "the first call used a session");
+    assert_eq!(mcp.sessions_opened(), 3, "create, the first call, the reconnection");
 
     // The server is gone: an error result, and the run completes.
     mcp.stop().await;

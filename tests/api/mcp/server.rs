@@ -75,6 +75,17 @@ impl McpServer {
             .collect()
     }
 
+    /// How many sessions were opened: requests without a session id (each `initialize`).
+    pub fn sessions_opened(&self) -> usize {
+        self.state
+            .headers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|headers| !headers.iter().any(|(n, _)| n == "mcp-session-id"))
+            .count()
+    }
+
     /// The `tools/call` requests received so far.
     pub fn calls(&self) -> Vec<(String, Value)> {
         self.state.calls.lock().unwrap().clone()
@@ -125,7 +136,7 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
         let state = Arc::clone(&state);
         connections.spawn(async move {
             let handle = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let headers = request
+                let headers: Vec<(String, String)> = request
                     .headers()
                     .iter()
                     .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
