@@ -10,7 +10,8 @@ use kernel::Result;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -106,7 +107,17 @@ impl Store {
         only: Option<Uuid>,
     ) -> Result<Option<(execution::Model, Option<ExecutionEvent>)>> {
         use execution::Column as C;
-        let txn = self.db.begin().await?;
+        // It reads, then writes: on SQLite a deferred transaction whose snapshot went stale
+        // meanwhile fails at once with SQLITE_BUSY_SNAPSHOT (no busy timeout applies), so under
+        // write load most claims failed and runs waited for the next poll. An immediate
+        // transaction takes the write lock first, waiting its turn. (PostgreSQL: a plain BEGIN.)
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?;
         let claimed = async {
             let mut pick = execution::Entity::find()
                 .select_only()
