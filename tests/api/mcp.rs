@@ -466,6 +466,18 @@ async fn refresh_lists_the_changed_tools_and_an_unreachable_change_changes_nothi
     let (_, reply) = chat(&app, &ada, &agent, "/call calc__multiply {}").await;
     assert_eq!(reply["content"], "echo: calc__multiply returned called multiply");
 
+    // A server's answer holding NUL (which PostgreSQL refuses in text) is stored without it.
+    mcp.set_tools(&["add", "multiply", "odd\u{0}name"]);
+    let res = app
+        .post_as(&ada, &format!("/api/v1/mcp-servers/{id}/refresh"), &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let refreshed: Value = res.json().await.unwrap();
+    assert_eq!(tool_names(&refreshed), ["add", "multiply", "oddname"]);
+    assert_eq!(refreshed["tools"][2]["description"], "the oddname tool");
+
     // A PATCH to an unreachable URL is a 422 naming url, and changes nothing.
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let closed_url = format!("http://{}/mcp", closed.local_addr().unwrap());
@@ -493,7 +505,7 @@ async fn refresh_lists_the_changed_tools_and_an_unreachable_change_changes_nothi
     assert_eq!(field_names(&assert_problem(res, 422).await), ["url"]);
     assert_eq!(
         tool_names(&app.get_ok(&ada, &format!("/api/v1/mcp-servers/{id}")).await),
-        ["add", "multiply"]
+        ["add", "multiply", "oddname"]
     );
 }
 

@@ -23,6 +23,10 @@ use crate::schemas::{McpTool, TOOLS_MAX};
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Longest tool result given to the model, in bytes (the rest is cut).
 const MAX_RESULT_BYTES: usize = 256 * 1024;
+/// Longest tool description kept, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 4096;
+/// Largest input schema kept (serialized); a larger one becomes `{"type": "object"}`.
+const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 /// Longest reason quoted from a failure.
 const MAX_REASON_CHARS: usize = 300;
 
@@ -123,10 +127,23 @@ impl Session {
         Ok(tools
             .into_iter()
             .take(TOOLS_MAX)
-            .map(|tool| McpTool {
-                name: tool.name.into_owned(),
-                description: tool.description.map(|d| d.into_owned()),
-                input_schema: object_or_default((*tool.input_schema).clone()),
+            .map(|tool| {
+                let schema = without_nul(Value::Object((*tool.input_schema).clone()));
+                let schema = match schema {
+                    Value::Object(map) if Value::Object(map.clone()).to_string().len() <= MAX_SCHEMA_BYTES => map,
+                    _ => Map::new(),
+                };
+                McpTool {
+                    name: tool.name.replace('\0', ""),
+                    description: tool.description.map(|d| {
+                        let d = d.replace('\0', "");
+                        match d.char_indices().nth(MAX_DESCRIPTION_CHARS) {
+                            Some((end, _)) => d[..end].to_owned(),
+                            None => d,
+                        }
+                    }),
+                    input_schema: object_or_default(schema),
+                }
             })
             .collect())
     }
@@ -244,6 +261,21 @@ fn transport_reason(err: &DynamicTransportError) -> String {
             short(&format!("the server did not answer as an MCP server: {http}"))
         }
         other => short(&format!("the MCP server failed: {other}")),
+    }
+}
+
+/// `value` with every NUL character removed from its strings and keys: a server's answer is
+/// stored as given, and PostgreSQL refuses NUL in text and JSON.
+fn without_nul(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(text.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key.replace('\0', ""), without_nul(value)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, FieldError, Page, PageParams};
 use outbound::OutboundClient;
+use sea_orm::ActiveValue::NotSet;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
 };
@@ -149,8 +150,7 @@ impl McpServerService {
             model.approval = approval.into();
         }
         model.updated_at = now;
-        let active = model.clone().into_active_model().reset_all();
-        active.update(&self.db).await?;
+        self.store(&model).await?;
         Ok(McpServer::from_model(model))
     }
 
@@ -163,7 +163,7 @@ impl McpServerService {
         model.tools = to_json(&tools);
         model.refreshed_at = now;
         model.updated_at = now;
-        model.clone().into_active_model().reset_all().update(&self.db).await?;
+        self.store(&model).await?;
         Ok(McpServer::from_model(model))
     }
 
@@ -231,6 +231,23 @@ impl McpServerService {
             .list_tools(&self.timeouts)
             .await
             .map_err(|failure| McpError::Unreachable(failure.reason().to_owned()))
+    }
+
+    /// Writes every column of `model` over the owner's row ([`McpError::NotFound`] when it
+    /// was deleted meanwhile).
+    async fn store(&self, model: &mcp_server::Model) -> Result<()> {
+        let mut changes = model.clone().into_active_model().reset_all();
+        (changes.id, changes.owner_id, changes.created_at) = (NotSet, NotSet, NotSet);
+        let updated = mcp_server::Entity::update_many()
+            .set(changes)
+            .filter(mcp_server::Column::Id.eq(model.id))
+            .filter(mcp_server::Column::OwnerId.eq(model.owner_id))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(McpError::NotFound);
+        }
+        Ok(())
     }
 
     /// The owner's server row with this id ([`McpError::NotFound`] otherwise).
