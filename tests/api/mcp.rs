@@ -639,3 +639,52 @@ async fn a_flooding_or_silent_server_is_an_error_result_and_the_run_goes_on() {
     let (_, reply) = chat(&app, &ada, &agent, r#"/call calc__add {"a": 1, "b": 1}"#).await;
     assert_eq!(reply["content"], "echo: calc__add returned 2");
 }
+
+#[tokio::test]
+async fn openai_chat_completions_run_the_agents_mcp_tools_inside_and_never_offer_approval_ones() {
+    let mcp = McpServer::start().await;
+    let app = spawn().await;
+    let ada = app.register("ada").await;
+    let open = created(&app, &ada, json!({"label": "calc", "url": mcp.url()})).await;
+    let gated = created(
+        &app,
+        &ada,
+        json!({"label": "gated", "url": mcp.url(), "approval": "always"}),
+    )
+    .await;
+    let agent = create_agent(
+        &app,
+        &ada,
+        json!({"name": "mcp-user", "model": "echo-1", "provider": "echo",
+               "mcp_server_ids": [open["id"], gated["id"]]}),
+    )
+    .await;
+    let complete = |content: &str| {
+        app.post_as(
+            &ada,
+            "/v1/chat/completions",
+            &json!({"model": agent["id"], "messages": [{"role": "user", "content": content}]}),
+        )
+        .send()
+    };
+
+    let body: Value = complete(r#"/call calc__add {"a": 4, "b": 5}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["choices"][0]["message"]["content"], "echo: calc__add returned 9",
+        "{body}"
+    );
+    let body: Value = complete(r#"/call gated__add {"a": 1, "b": 1}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let content = body["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(content.contains("no tool named `gated__add`"), "{body}");
+    assert_eq!(mcp.calls().len(), 1, "only the open server's tool ran");
+}
