@@ -186,6 +186,30 @@ async fn a_new_server_is_contacted_lists_its_tools_and_its_headers_are_write_onl
             .all(|v| v == "Bearer tok-s3cr3t-77")
     );
 
+    // A PATCH to a label in use is a 409; `•••` for a header never stored is a 422 naming it.
+    let other = created(&app, &ada, json!({"label": "other", "url": mcp.url()})).await;
+    let other_id = other["id"].as_str().unwrap();
+    let taken = app
+        .patch_as(
+            &ada,
+            &format!("/api/v1/mcp-servers/{other_id}"),
+            &json!({"label": "calc"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(taken, 409).await;
+    let unknown = app
+        .patch_as(
+            &ada,
+            &format!("/api/v1/mcp-servers/{other_id}"),
+            &json!({"headers": {"X-New": "•••"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field_names(&assert_problem(unknown, 422).await), ["headers.X-New"]);
+
     // DELETE: 204, then 404.
     let gone = app
         .delete_as(&ada, &format!("/api/v1/mcp-servers/{id}"))
@@ -229,6 +253,30 @@ async fn bad_fields_and_servers_that_cannot_be_reached_are_422_naming_the_field(
     ] {
         let problem = assert_problem(create(&app, &ada, body.clone()).await, 422).await;
         assert_eq!(field_names(&problem), [field], "{body}");
+    }
+
+    // Over the bounds: 33 headers, a value over 4096 bytes, too many allowed names.
+    let many: serde_json::Map<String, Value> = (0..33).map(|i| (format!("X-H{i}"), json!("v"))).collect();
+    for (body, field) in [
+        (
+            json!({"label": "x", "url": "http://127.0.0.1:1/mcp", "headers": many}),
+            "headers",
+        ),
+        (
+            json!({"label": "x", "url": "http://127.0.0.1:1/mcp", "headers": {"X-Big": "v".repeat(4097)}}),
+            "headers.X-Big",
+        ),
+        (
+            json!({"label": "x", "url": "http://127.0.0.1:1/mcp", "allowed_tools": vec!["t"; 257]}),
+            "allowed_tools",
+        ),
+        (
+            json!({"label": "x", "url": "http://127.0.0.1:1/mcp", "allowed_tools": [""]}),
+            "allowed_tools[0]",
+        ),
+    ] {
+        let problem = assert_problem(create(&app, &ada, body).await, 422).await;
+        assert_eq!(field_names(&problem), [field]);
     }
 
     // Nothing listens: 422 naming url with the reason.
