@@ -162,7 +162,8 @@ async fn a_streamed_completion_sends_openai_chunks_then_done() {
 
 #[tokio::test]
 async fn a_client_tool_call_comes_back_as_tool_calls_and_its_result_goes_back_in_the_history() {
-    let app = TestApp::spawn().await;
+    // A short lease: the sweep that ends paused stateless runs comes every third of it.
+    let app = TestApp::spawn_with(|c| c.execution_lease_secs = 1).await;
     let ada = app.register("ada").await;
     agent(&app, &ada, "writer").await;
     let ask = json!({"role": "user", "content": r#"/call get_weather {"city": "Paris"}"#});
@@ -199,6 +200,19 @@ async fn a_client_tool_call_comes_back_as_tool_calls_and_its_result_goes_back_in
         body["choices"][0]["message"]["content"],
         "echo: get_weather returned sunny"
     );
+    // The run that returned the tool calls is not left waiting for inputs nobody will send
+    // (the client answered with a new request): it ends `expired` at the next sweep.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let waiting = app.get_ok(&ada, "/api/v1/executions?status=requires_action").await;
+        if waiting["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still waiting: {waiting}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let expired = app.get_ok(&ada, "/api/v1/executions?status=expired").await;
+    assert_eq!(expired["items"].as_array().unwrap().len(), 1, "{expired}");
 
     let streamed = json!({"model": "writer", "stream": true, "tools": [weather_tool()], "messages": [ask]});
     let (chunks, done) = stream_lines(complete(&app, &ada, streamed).await).await;

@@ -248,7 +248,13 @@ impl<'a> Run<'a> {
     async fn pause(&self, turn: PausedTurn, usage: Tokens) -> Result<(), Stop> {
         use execution::Column as C;
         let timeout = chrono::Duration::from_std(self.inner.config.action_timeout).unwrap_or(chrono::Duration::days(1));
-        let expires_at = kernel::clock::now() + timeout;
+        // A stateless run (`/v1`) is answered by a new request carrying the whole history,
+        // never by inputs: it ends `expired` at the next sweep instead of being listed as
+        // waiting for a day.
+        let expires_at = match self.model.history {
+            Some(_) => kernel::clock::now(),
+            None => kernel::clock::now() + timeout,
+        };
         let required_action = RequiredAction {
             expires_at,
             calls: turn.pending(),
