@@ -83,10 +83,6 @@ impl HttpMethod {
 
 /// Longest `url`, in characters.
 pub const URL_MAX: usize = 2048;
-/// Most headers of an `http` tool.
-pub const HEADERS_MAX: usize = 32;
-/// Longest header value, in bytes.
-pub const HEADER_VALUE_MAX: usize = 4096;
 /// `timeout_ms` when absent.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 /// Largest `timeout_ms`.
@@ -95,9 +91,7 @@ pub const TIMEOUT_MS_MAX: u32 = 60_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 65_536;
 /// Largest `max_response_bytes`.
 pub const MAX_RESPONSE_BYTES_MAX: u32 = 1_048_576;
-/// What a response shows instead of each header value; sent back in a PATCH, it keeps the
-/// stored value of that header.
-pub const MASK: &str = "•••";
+pub use outbound::http_tool::{HEADER_VALUE_MAX, HEADERS_MAX, MASK};
 
 /// The HTTP call of an `http` tool, as written in a create or update body.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Validate, ToSchema)]
@@ -158,64 +152,14 @@ impl Validate for HttpHeaders {
     type Context = ();
 
     fn validate_into(&self, _: &(), parent: &mut dyn FnMut() -> garde::Path, report: &mut garde::Report) {
-        if self.0.len() > HEADERS_MAX {
-            report.append(
-                parent(),
-                garde::Error::new(format!("must have at most {HEADERS_MAX} headers")),
-            );
-        }
-        let mut seen: Vec<String> = Vec::new();
-        for (name, value) in &self.0 {
-            let lower = name.to_ascii_lowercase();
-            let problem = if seen.contains(&lower) {
-                Some("is given twice (header names ignore case)".to_owned())
-            } else {
-                header_problem(name, value)
+        for (name, message) in outbound::http_tool::stored_header_problems(&self.0, &[]) {
+            let path = match name {
+                Some(name) => parent().join(name.as_str()),
+                None => parent(),
             };
-            seen.push(lower);
-            if let Some(message) = problem {
-                report.append(parent().join(name.as_str()), garde::Error::new(message));
-            }
+            report.append(path, garde::Error::new(message));
         }
     }
-}
-
-/// Why a header cannot be stored, if it cannot.
-fn header_problem(name: &str, value: &str) -> Option<String> {
-    if value == MASK {
-        // Resolved against the stored value by the service.
-        return outbound::http_tool::check_header(name, "x").err();
-    }
-    if value.len() > HEADER_VALUE_MAX {
-        return Some(format!("the value must be at most {HEADER_VALUE_MAX} bytes"));
-    }
-    if value.contains('\0') {
-        return Some("the value must not contain the NUL character (\\u0000)".to_owned());
-    }
-    if let Some(problem) = secret_reference_problem(value) {
-        return Some(problem);
-    }
-    outbound::http_tool::check_header(name, value).err()
-}
-
-/// Every `{{secret:` must open a reference `{{secret:NAME}}` with NAME `^[A-Za-z0-9_]{1,64}$`.
-fn secret_reference_problem(value: &str) -> Option<String> {
-    const OPEN: &str = "{{secret:";
-    let mut rest = value;
-    while let Some(start) = rest.find(OPEN) {
-        let after = &rest[start + OPEN.len()..];
-        let name = after.split("}}").next().unwrap_or_default();
-        let closed = after.len() > name.len();
-        let valid = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !closed || !valid {
-            return Some(
-                "holds a malformed secret reference: write `{{secret:NAME}}`, NAME of 1 to 64 letters, digits or `_`"
-                    .to_owned(),
-            );
-        }
-        rest = &after[name.len() + 2..];
-    }
-    None
 }
 
 /// garde rule: an absolute `http` or `https` URL with a host, without surrounding whitespace.
@@ -296,28 +240,6 @@ impl HttpSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_references_are_well_formed_or_refused() {
-        for ok in [
-            "Bearer {{secret:KEY}}",
-            "{{secret:a_1}}-{{secret:B}}",
-            "plain",
-            "{{other}}",
-            "{{secret}}",
-        ] {
-            assert_eq!(secret_reference_problem(ok), None, "{ok}");
-        }
-        for bad in [
-            "{{secret:}}",
-            "{{secret:has-dash}}",
-            "Bearer {{secret:KEY",
-            "{{secret:KEY}} {{secret:x y}}",
-            &format!("{{{{secret:{}}}}}", "A".repeat(65)),
-        ] {
-            assert!(secret_reference_problem(bad).is_some(), "{bad}");
-        }
-    }
 
     #[test]
     fn masked_values_keep_the_stored_ones() {

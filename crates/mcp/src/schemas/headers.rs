@@ -7,13 +7,7 @@ use std::collections::BTreeMap;
 use garde::Validate;
 use serde::Deserialize;
 
-/// Most headers of a server.
-pub const HEADERS_MAX: usize = 32;
-/// Longest header value, in bytes.
-pub const HEADER_VALUE_MAX: usize = 4096;
-/// What a response shows instead of each header value (as for HTTP tools); sent back in a
-/// PATCH, it keeps the stored value of that header.
-pub const MASK: &str = "•••";
+pub use outbound::http_tool::{HEADER_VALUE_MAX, HEADERS_MAX, MASK};
 
 /// Headers the MCP transport sets itself (content negotiation and the session).
 const SET_BY_THE_TRANSPORT: &[&str] = &[
@@ -34,69 +28,14 @@ impl Validate for McpHeaders {
     type Context = ();
 
     fn validate_into(&self, _: &(), parent: &mut dyn FnMut() -> garde::Path, report: &mut garde::Report) {
-        if self.0.len() > HEADERS_MAX {
-            report.append(
-                parent(),
-                garde::Error::new(format!("must have at most {HEADERS_MAX} headers")),
-            );
-        }
-        let mut seen: Vec<String> = Vec::new();
-        for (name, value) in &self.0 {
-            let lower = name.to_ascii_lowercase();
-            let problem = if seen.contains(&lower) {
-                Some("is given twice (header names ignore case)".to_owned())
-            } else {
-                header_problem(name, value)
+        for (name, message) in outbound::http_tool::stored_header_problems(&self.0, SET_BY_THE_TRANSPORT) {
+            let path = match name {
+                Some(name) => parent().join(name.as_str()),
+                None => parent(),
             };
-            seen.push(lower);
-            if let Some(message) = problem {
-                report.append(parent().join(name.as_str()), garde::Error::new(message));
-            }
+            report.append(path, garde::Error::new(message));
         }
     }
-}
-
-/// Why a header cannot be stored, if it cannot.
-fn header_problem(name: &str, value: &str) -> Option<String> {
-    if SET_BY_THE_TRANSPORT.contains(&name.to_ascii_lowercase().as_str()) {
-        return Some(format!(
-            "the header `{name}` is set by the MCP transport itself and cannot be given"
-        ));
-    }
-    if value == MASK {
-        // Resolved against the stored value by the service.
-        return outbound::http_tool::check_header(name, "x").err();
-    }
-    if value.len() > HEADER_VALUE_MAX {
-        return Some(format!("the value must be at most {HEADER_VALUE_MAX} bytes"));
-    }
-    if value.contains('\0') {
-        return Some("the value must not contain the NUL character (\\u0000)".to_owned());
-    }
-    if let Some(problem) = secret_reference_problem(value) {
-        return Some(problem);
-    }
-    outbound::http_tool::check_header(name, value).err()
-}
-
-/// Every `{{secret:` must open a reference `{{secret:NAME}}` with NAME `^[A-Za-z0-9_]{1,64}$`.
-fn secret_reference_problem(value: &str) -> Option<String> {
-    const OPEN: &str = "{{secret:";
-    let mut rest = value;
-    while let Some(start) = rest.find(OPEN) {
-        let after = &rest[start + OPEN.len()..];
-        let name = after.split("}}").next().unwrap_or_default();
-        let closed = after.len() > name.len();
-        let valid = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !closed || !valid {
-            return Some(
-                "holds a malformed secret reference: write `{{secret:NAME}}`, NAME of 1 to 64 letters, digits or `_`"
-                    .to_owned(),
-            );
-        }
-        rest = &after[name.len() + 2..];
-    }
-    None
 }
 
 /// The OpenAPI schema of the headers of a body: at most 32 names, each with a string value
@@ -126,7 +65,11 @@ mod tests {
     use super::*;
 
     fn problems(name: &str, value: &str) -> Option<String> {
-        header_problem(name, value)
+        let headers = BTreeMap::from([(name.to_owned(), value.to_owned())]);
+        outbound::http_tool::stored_header_problems(&headers, SET_BY_THE_TRANSPORT)
+            .into_iter()
+            .next()
+            .map(|(_, message)| message)
     }
 
     #[test]

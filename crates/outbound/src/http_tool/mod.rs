@@ -2,6 +2,7 @@
 //! [`OutboundRequest`]; its outcome becomes the text given to the model.
 
 mod secrets;
+mod stored;
 mod template;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::headers::parse_header;
 use crate::{OutboundError, OutboundRequest, OutboundResponse};
 
 pub use secrets::secret_names;
+pub use stored::{HEADER_VALUE_MAX, HEADERS_MAX, MASK, stored_header_problems};
 
 /// Builds the request of one HTTP-tool call: `{param}` placeholders in `url_template` filled
 /// from `arguments` (percent-encoded as a path segment; a missing placeholder argument is an
