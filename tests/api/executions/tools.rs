@@ -599,3 +599,57 @@ async fn a_paused_run_outlives_its_server_and_is_resumed_by_another_replica() {
     assert_eq!(done["output"], "echo: ask_human returned from the other replica");
     drop(second);
 }
+
+#[tokio::test]
+async fn bad_inputs_are_422s_naming_the_field_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let ask = tool(
+        &app,
+        &ada,
+        json!({"name": "ask_human", "parameters": {"type": "object"}}),
+    )
+    .await;
+    let agent = agent_with(&app, &ada, &[&ask]).await;
+    let (status, paused) = chat(&app, &ada, &agent, "/call ask_human {}").await;
+    assert_eq!(status, 202, "{paused}");
+    let id = paused["id"].as_str().unwrap();
+    let call = paused["required_action"]["calls"][0]["id"].as_str().unwrap();
+    let cases = [
+        (
+            json!([{"type": "tool_output", "call_id": "a\u{0}b", "output": "x"}]),
+            "inputs[0].call_id",
+        ),
+        (
+            json!([{"type": "tool_output", "call_id": "c".repeat(300), "output": "x"}]),
+            "inputs[0].call_id",
+        ),
+        (json!([{"type": "tool_output", "call_id": call}]), "inputs[0].output"),
+        (
+            json!([{"type": "approval", "call_id": call, "decision": "deny", "reason": "r".repeat(2001)}]),
+            "inputs[0].reason",
+        ),
+        (json!([]), "inputs"),
+    ];
+    for (inputs, field) in cases {
+        let problem = assert_problem(submit(&app, &ada, id, inputs.clone()).await, 422).await;
+        assert!(field_names(&problem).contains(&field.to_owned()), "{inputs}: {problem}");
+    }
+    let unknown = app
+        .post_as(
+            &ada,
+            &format!("/api/v1/executions/{id}/inputs"),
+            &json!({"inputs": [], "extra": 1}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 422);
+    // Nothing was applied: still waiting for the same call, and no input recorded.
+    let still = read(&app, &ada, id).await;
+    assert_eq!(
+        (&still["status"], &still["required_action"]),
+        (&json!("requires_action"), &paused["required_action"])
+    );
+    assert!(!types(&events(&app, &ada, id, 0).await).contains(&"execution.input_received"));
+}
