@@ -21,7 +21,7 @@ test-pg:
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
-    for crate in kernel users auth llm agents conversations executions secrets openai-compat; do cargo check -q -p $crate --no-default-features; done
+    for crate in kernel users auth llm agents conversations executions secrets openai-compat speech; do cargo check -q -p $crate --no-default-features; done
 
 # Print the OpenAPI document (for client generators) without starting the server.
 openapi:

@@ -21,6 +21,7 @@ mod openai;
 mod openapi;
 mod reliability;
 mod secrets;
+mod speech;
 mod tokens;
 mod tools;
 mod users;

@@ -34,7 +34,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(conversations::router::configure)
                 .configure(executions::router::configure)
                 .configure(secrets::router::configure)
-                .configure(mcp::router::configure),
+                .configure(mcp::router::configure)
+                .configure(speech::router::configure),
         )
         .configure(openai_compat::router::configure);
 }
@@ -111,6 +112,7 @@ pub fn build(
         .app_data(web::Data::new(state.secrets.clone()))
         .app_data(web::Data::new(state.mcp_servers.clone()))
         .app_data(web::Data::new(state.openai.clone()))
+        .app_data(web::Data::new(state.speech.clone()))
         .app_data(web::Data::from(verifier))
         .app_data(web::Data::from(stream_replay))
         .app_data(web::Data::new(Arc::clone(&state.routes)))

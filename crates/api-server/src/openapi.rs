@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "chat", description = "Send a message to a new or existing conversation and get the reply, whole or streamed"),
         (name = "secrets", description = "Named values for tools (`{{secret:NAME}}` in a header): write, list, delete. Encrypted at rest; a value is never returned"),
         (name = "mcp-servers", description = "Remote MCP (Model Context Protocol) servers whose tools your agents may call: add (the server is contacted and its tools listed), list, read, change, refresh, delete. Header values are write-only"),
+        (name = "audio", description = "Speech: text to audio and audio to text, through an OpenAI-compatible audio API, ElevenLabs, or the offline `echo` stand-in (a WAV of tones that encode the text, which `echo` transcription reads back)"),
         (name = "executions", description = "Background agent runs: start, follow live over a WebSocket or replay their events, cancel"),
         (name = "websocket", description = "Live streams over a WebSocket. Not plain HTTP calls: each operation carries `x-websocket: true`, and client generators should leave them out"),
         (name = "openai", description = "The OpenAI-compatible API under `/v1` (not `/api/v1`): the official OpenAI SDKs and tools built on them (Open WebUI…) talk to your agents. Each of your live agents is a model; authenticate with an API key (`agk_…`) or an access token. Errors are problem+json with OpenAI's `error: {message, type, param, code}` added"),

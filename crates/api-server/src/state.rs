@@ -51,6 +51,8 @@ pub struct AppState {
     pub executions: executions::ExecutionService,
     /// Claims and runs queued executions (started by `server::start`).
     pub runner: executions::Runner,
+    /// Text-to-speech and transcription (echo, OpenAI-compatible, ElevenLabs).
+    pub speech: speech::SpeechService,
     /// The OpenAI-compatible `/v1` API over agents and executions.
     pub openai: openai_compat::OpenAiService,
     /// Credential-route rate limiter.
@@ -143,6 +145,8 @@ impl AppState {
         runner.set_tool_runtime(executions::ToolRuntime::new(secrets.clone(), outbound));
         let executions = executions::ExecutionService::new(runner.clone());
         let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
+        let speech = speech::SpeechService::from_config(&config.speech())
+            .map_err(|e| anyhow::anyhow!("speech providers: {e}"))?;
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
@@ -173,6 +177,7 @@ impl AppState {
             executions,
             runner,
             openai,
+            speech,
             metrics,
             openapi: Arc::new(openapi),
             routes,

@@ -57,6 +57,11 @@ impl Config {
             ("EXECUTION_ACTION_TIMEOUT_SECS", self.execution_action_timeout_secs),
             ("MCP_SESSIONS_MAX", self.mcp_sessions_max),
             ("MCP_CALL_TIMEOUT_SECS", self.mcp_call_timeout_secs),
+            ("SPEECH_TIMEOUT_SECS", self.speech_timeout_secs),
+            (
+                "SPEECH_MAX_AUDIO_BYTES",
+                u64::try_from(self.speech_max_audio_bytes).unwrap_or(u64::MAX),
+            ),
             (
                 "TOOL_CONCURRENCY",
                 u64::try_from(self.tool_concurrency).unwrap_or(u64::MAX),

@@ -106,3 +106,9 @@ pub fn execution_lease() -> u64 {
 pub fn execution_poll_ms() -> u64 {
     1000
 }
+pub fn speech_timeout() -> u64 {
+    60
+}
+pub fn speech_max_audio_bytes() -> usize {
+    25 * 1024 * 1024
+}

@@ -149,6 +149,40 @@ pub struct Config {
     /// `LLM_MAX_RETRIES`: retries on 429/5xx before the first byte.
     #[serde(default = "defaults::llm_retries")]
     pub llm_max_retries: u32,
+    /// `SPEECH_DEFAULT_PROVIDER`: speech provider of requests that name none (default: the
+    /// first configured of openai, elevenlabs, else echo).
+    #[serde(default)]
+    pub speech_default_provider: Option<String>,
+    /// `SPEECH_TIMEOUT_SECS`: longest wait for a speech provider's answer, and longest gap while its audio streams.
+    #[serde(default = "defaults::speech_timeout")]
+    pub speech_timeout_secs: u64,
+    /// `SPEECH_MAX_AUDIO_BYTES`: largest audio accepted for transcription and taken from a speech provider.
+    #[serde(default = "defaults::speech_max_audio_bytes")]
+    pub speech_max_audio_bytes: usize,
+    /// `SPEECH_OPENAI_TTS_MODEL` (default `gpt-4o-mini-tts`).
+    #[serde(default)]
+    pub speech_openai_tts_model: Option<String>,
+    /// `SPEECH_OPENAI_STT_MODEL` (default `whisper-1`).
+    #[serde(default)]
+    pub speech_openai_stt_model: Option<String>,
+    /// `SPEECH_OPENAI_VOICE`: voice when a request names none (default `alloy`).
+    #[serde(default)]
+    pub speech_openai_voice: Option<String>,
+    /// `ELEVENLABS_API_KEY`: enables the `elevenlabs` speech provider.
+    #[serde(default)]
+    pub elevenlabs_api_key: Option<String>,
+    /// `ELEVENLABS_BASE_URL` without `/v1` (default `https://api.elevenlabs.io`).
+    #[serde(default)]
+    pub elevenlabs_base_url: Option<String>,
+    /// `ELEVENLABS_VOICE_ID`: voice when a request names none.
+    #[serde(default)]
+    pub elevenlabs_voice_id: Option<String>,
+    /// `ELEVENLABS_TTS_MODEL` (default `eleven_multilingual_v2`).
+    #[serde(default)]
+    pub elevenlabs_tts_model: Option<String>,
+    /// `ELEVENLABS_STT_MODEL` (default `scribe_v2`).
+    #[serde(default)]
+    pub elevenlabs_stt_model: Option<String>,
     /// `CHAT_HISTORY_LIMIT`: how many of a conversation's last messages a reply is generated from.
     #[serde(default = "defaults::chat_history_limit")]
     pub chat_history_limit: u64,
@@ -235,6 +269,11 @@ impl std::fmt::Debug for Config {
                 &self.anthropic_api_key.as_ref().map(|_| "<redacted>"),
             )
             .field("llm_default_provider", &self.llm_default_provider)
+            .field(
+                "elevenlabs_api_key",
+                &self.elevenlabs_api_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("speech_default_provider", &self.speech_default_provider)
             .finish_non_exhaustive()
     }
 }
@@ -343,6 +382,28 @@ impl Config {
             request_timeout: Duration::from_secs(self.llm_timeout_secs),
             max_retries: self.llm_max_retries,
             ..llm::LlmConfig::default()
+        }
+    }
+
+    /// The speech provider settings (`OPENAI_*` shared with the LLM provider).
+    pub fn speech(&self) -> speech::SpeechConfig {
+        let defaults = speech::SpeechConfig::default();
+        let or = |value: &Option<String>, default: String| value.clone().unwrap_or(default);
+        speech::SpeechConfig {
+            openai_base_url: self.openai_base_url.clone(),
+            openai_api_key: self.openai_api_key.clone(),
+            openai_tts_model: or(&self.speech_openai_tts_model, defaults.openai_tts_model),
+            openai_stt_model: or(&self.speech_openai_stt_model, defaults.openai_stt_model),
+            openai_voice: or(&self.speech_openai_voice, defaults.openai_voice),
+            elevenlabs_api_key: self.elevenlabs_api_key.clone(),
+            elevenlabs_base_url: self.elevenlabs_base_url.clone(),
+            elevenlabs_voice_id: or(&self.elevenlabs_voice_id, defaults.elevenlabs_voice_id),
+            elevenlabs_tts_model: or(&self.elevenlabs_tts_model, defaults.elevenlabs_tts_model),
+            elevenlabs_stt_model: or(&self.elevenlabs_stt_model, defaults.elevenlabs_stt_model),
+            default_provider: self.speech_default_provider.clone(),
+            timeout: Duration::from_secs(self.speech_timeout_secs),
+            max_audio_bytes: self.speech_max_audio_bytes,
+            ..defaults
         }
     }
 
