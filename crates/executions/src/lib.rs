@@ -19,6 +19,7 @@ pub mod service;
 pub mod stateless;
 pub mod status;
 mod store;
+mod writer;
 
 #[cfg(feature = "http")]
 pub mod router;

@@ -5,6 +5,8 @@
 //! gets the next number, and the update's condition doubles as the state check: an event
 //! is only written while the execution is in the state the writer expects.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use kernel::Result;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
@@ -18,6 +20,7 @@ use uuid::Uuid;
 use crate::entities::{execution, execution_event};
 use crate::events::{Event, ExecutionEvent, ExecutionFailed, ExecutionStarted};
 use crate::status::ExecutionStatus;
+use crate::writer::{Append, Writer};
 
 /// The PostgreSQL channel announcing stored events (payload `<execution id>:<seq>`).
 pub(crate) const EVENTS_CHANNEL: &str = "agentry_execution_events";
@@ -39,12 +42,14 @@ pub(crate) type Changes = Vec<(execution::Column, Expr)>;
 #[derive(Clone)]
 pub(crate) struct Store {
     db: DatabaseConnection,
+    writer: Arc<Writer>,
 }
 
 impl Store {
     /// A store over `db`.
     pub(crate) fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        let writer = Writer::new(db.clone());
+        Self { db, writer }
     }
 
     /// The connection.
@@ -107,6 +112,9 @@ impl Store {
         only: Option<Uuid>,
     ) -> Result<Option<(execution::Model, Option<ExecutionEvent>)>> {
         use execution::Column as C;
+        if self.is_postgres() {
+            return self.claim_postgres(worker, lease_until, only).await;
+        }
         // It reads, then writes: on SQLite a deferred transaction whose snapshot went stale
         // meanwhile fails at once with SQLITE_BUSY_SNAPSHOT (no busy timeout applies), so under
         // write load most claims failed and runs waited for the next poll. An immediate
@@ -175,6 +183,66 @@ impl Store {
         }
     }
 
+    /// [`Store::claim`] on PostgreSQL in one statement (one round trip instead of six): the
+    /// pick (`FOR UPDATE SKIP LOCKED`, materialized so that it runs once), the update, the
+    /// `execution.started` event of a first start and its notification.
+    async fn claim_postgres(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        only: Option<Uuid>,
+    ) -> Result<Option<(execution::Model, Option<ExecutionEvent>)>> {
+        use sea_orm::FromQueryResult;
+        let now = kernel::clock::now();
+        let mut values: Vec<sea_orm::Value> = vec![worker.into(), lease_until.into(), now.into()];
+        let only_filter = match only {
+            Some(id) => {
+                values.push(id.into());
+                "AND id = $4"
+            }
+            None => "",
+        };
+        let sql = format!(
+            "WITH pick AS MATERIALIZED (SELECT id, started_at FROM executions \
+             WHERE status = 'queued' AND {CONVERSATION_FREE} {only_filter} \
+             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), \
+             c AS (UPDATE executions SET status = 'running', worker_id = $1, lease_expires_at = $2, \
+             started_at = COALESCE(executions.started_at, $3), \
+             last_seq = executions.last_seq + CASE WHEN pick.started_at IS NULL THEN 1 ELSE 0 END \
+             FROM pick WHERE executions.id = pick.id AND executions.status = 'queued' \
+             RETURNING executions.*, pick.started_at IS NULL AS fresh), \
+             e AS (INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
+             SELECT c.id, c.last_seq, 'execution.started', \
+             jsonb_build_object('agent_id', c.agent_id, 'depth', c.depth), $3 FROM c WHERE c.fresh) \
+             SELECT c.*, CASE WHEN c.fresh THEN pg_notify('{EVENTS_CHANNEL}', c.id::text || ':' || c.last_seq::text) END \
+             AS announced FROM c"
+        );
+        let row = match self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await
+            .map_err(kernel::Error::from)
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            // The one-active-run index refused it: claimed after the conversation's run ends.
+            Err(kernel::Error::Conflict(_)) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let model = execution::Model::from_query_result(&row, "")?;
+        let fresh: bool = row.try_get("", "fresh")?;
+        if !fresh {
+            return Ok(Some((model, None)));
+        }
+        let event = ExecutionEvent {
+            seq: model.last_seq,
+            execution_id: model.id,
+            event: started(&model),
+            created_at: now,
+        };
+        Ok(Some((model, Some(event))))
+    }
+
     /// The oldest active run (`queued`, `running`, `requires_action`) of a conversation.
     pub(crate) async fn active_runs(&self, conversation_id: Uuid) -> Result<Vec<Uuid>> {
         use execution::Column as C;
@@ -206,8 +274,9 @@ impl Store {
     }
 
     /// Appends `events` (numbered consecutively, in order) to execution `id` if it meets
-    /// `condition`, in one transaction with one numbering update; `None` when it does not.
-    /// A run batches the deltas that arrive while its previous write is in flight.
+    /// `condition`, with one numbering update; `None` when it does not. A run batches the
+    /// deltas that arrive while its previous write is in flight, and the [`Writer`] commits
+    /// the appends of every run of this process that wait at the same time together.
     pub(crate) async fn append_all(
         &self,
         id: Uuid,
@@ -215,31 +284,17 @@ impl Store {
         changes: Changes,
         events: Vec<Event>,
     ) -> Result<Option<Vec<ExecutionEvent>>> {
-        use execution::Column as C;
-        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-        if count == 0 {
+        if events.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        let mut update = Query::update();
-        update
-            .table(execution::Entity)
-            .value(C::LastSeq, Expr::col(C::LastSeq).add(count));
-        for (column, value) in changes {
-            update.value(column, value);
-        }
-        update
-            .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
-            .returning_col(C::LastSeq);
-        let txn = self.db.begin().await?;
-        let appended = async {
-            let Some(row) = txn.query_one(&update).await? else {
-                return Ok(None);
-            };
-            let last: i64 = row.try_get("", "last_seq")?;
-            insert_events(&txn, id, last - count + 1, events).await.map(Some)
-        }
-        .await;
-        settle(txn, appended).await
+        self.writer
+            .append(Append {
+                id,
+                condition,
+                changes,
+                events,
+            })
+            .await
     }
 
     /// The execution with this id.
@@ -373,6 +428,108 @@ impl Store {
         .await;
         Ok(settle(txn, written).await?.unwrap_or_default())
     }
+}
+
+/// Writes `append` inside `txn`: the guarded numbering update, then its events, announced
+/// on PostgreSQL. `None` (nothing written) when the execution does not meet the condition.
+pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Result<Option<Vec<ExecutionEvent>>> {
+    use execution::Column as C;
+    let Append {
+        id,
+        condition,
+        changes,
+        events,
+    } = append;
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let mut update = Query::update();
+    update
+        .table(execution::Entity)
+        .value(C::LastSeq, Expr::col(C::LastSeq).add(count));
+    for (column, value) in changes {
+        update.value(column, value);
+    }
+    update
+        .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
+        .returning_col(C::LastSeq);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return append_postgres(txn, id, &update, events).await;
+    }
+    let Some(row) = txn.query_one(&update).await? else {
+        return Ok(None);
+    };
+    let last: i64 = row.try_get("", "last_seq")?;
+    insert_events(txn, id, last - count + 1, events).await.map(Some)
+}
+
+/// [`append_in`] on PostgreSQL in one statement (one round trip instead of three): the
+/// update in a `WITH`, the events inserted from its `last_seq`, and the notification.
+async fn append_postgres(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    update: &sea_orm::sea_query::UpdateStatement,
+    events: Vec<Event>,
+) -> Result<Option<Vec<ExecutionEvent>>> {
+    use std::fmt::Write as _;
+    let (update_sql, mut values) = update.build(sea_orm::sea_query::PostgresQueryBuilder);
+    let count = events.len();
+    let created_at = kernel::clock::now();
+    let mut rows = String::new();
+    let mut stored = Vec::with_capacity(count);
+    for (offset, event) in events.into_iter().enumerate() {
+        let data = event
+            .content_value()
+            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        values.0.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+        values.0.push(event.tag().to_owned().into());
+        values.0.push(data.into());
+        let n = values.0.len();
+        let _ = write!(
+            rows,
+            "{}(${}::bigint, ${}::text, ${}::jsonb)",
+            if offset == 0 { "" } else { ", " },
+            n - 2,
+            n - 1,
+            n
+        );
+        stored.push((event, created_at));
+    }
+    values.0.push(id.into());
+    let id_param = values.0.len();
+    values.0.push(created_at.into());
+    let created_param = values.0.len();
+    values.0.push(format!("{id}:").into());
+    let prefix_param = values.0.len();
+    let span = count - 1;
+    let payload = if span == 0 {
+        format!("${prefix_param} || u.last_seq::text")
+    } else {
+        format!("${prefix_param} || (u.last_seq - {span})::text || '-' || u.last_seq::text")
+    };
+    let sql = format!(
+        "WITH u AS ({update_sql}), \
+         e AS (INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
+         SELECT ${id_param}, u.last_seq - {span} + v.o, v.t, v.d, ${created_param} FROM u, (VALUES {rows}) AS v(o, t, d)) \
+         SELECT u.last_seq, pg_notify('{EVENTS_CHANNEL}', {payload}) FROM u"
+    );
+    let Some(row) = txn
+        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let last: i64 = row.try_get("", "last_seq")?;
+    let first = last - i64::try_from(span).unwrap_or(0);
+    Ok(Some(
+        (first..)
+            .zip(stored)
+            .map(|(seq, (event, created_at))| ExecutionEvent {
+                seq,
+                execution_id: id,
+                event,
+                created_at,
+            })
+            .collect(),
+    ))
 }
 
 /// Ends a transaction explicitly: commits what wrote something, rolls back the rest, so
