@@ -19,6 +19,7 @@ mod m20261206_000200_tool_kinds_and_message_tool_calls;
 mod m20261206_000300_execution_actions;
 mod m20261206_000400_execution_history;
 mod m20261206_000500_mcp_servers;
+mod m20261206_000600_create_files;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000300_execution_actions::Migration),
             Box::new(m20261206_000400_execution_history::Migration),
             Box::new(m20261206_000500_mcp_servers::Migration),
+            Box::new(m20261206_000600_create_files::Migration),
         ]
     }
 }

@@ -370,7 +370,9 @@ async fn every_authenticated_post_documents_the_key_and_its_answers() {
             .is_some_and(|ps| ps.iter().any(|p| p["$ref"] == "#/components/parameters/IdempotencyKey"));
         let authenticated = post["security"].as_array().is_some_and(|s| !s.is_empty());
         let below = path.starts_with("/api/v1/") || path.starts_with("/v1/");
-        assert_eq!(documented, authenticated && below, "POST {path}");
+        // Uploads stream their body to the store instead of reading it whole for a fingerprint.
+        let streamed = path == "/api/v1/files";
+        assert_eq!(documented, authenticated && below && !streamed, "POST {path}");
         if documented {
             covered += 1;
             let responses = &post["responses"];

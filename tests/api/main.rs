@@ -14,6 +14,7 @@ mod chat;
 mod conventions;
 mod conversations;
 mod executions;
+mod files;
 mod health;
 mod idempotency;
 mod mcp;

@@ -8,6 +8,7 @@
 )]
 
 mod problems;
+pub mod samples;
 
 use std::sync::Arc;
 
@@ -85,6 +86,11 @@ impl TestApp {
             workers: Some(1),
             shutdown_timeout_secs: 1,
             jwt_secret: Some(TEST_JWT_SECRET.into()),
+            // Each server keeps its files in a directory of its own, removed with it.
+            file_store_url: std::env::temp_dir()
+                .join(format!("agentry-test-files-{}", Uuid::new_v4()))
+                .to_string_lossy()
+                .into_owned(),
             ..Config::default()
         };
         adjust(&mut config);
@@ -241,6 +247,10 @@ impl Drop for TestApp {
         self.state.runner.stop();
         self.state.background.cancel();
         let handle = self.handle.clone();
+        let files = &self.state.config.file_store_url;
+        if files.contains("agentry-test-files-") && !files.contains("://") {
+            let _ = std::fs::remove_dir_all(files);
+        }
         // Stop accepting at once; the database guard drops the database after.
         drop(tokio::spawn(async move { handle.stop(false).await }));
     }

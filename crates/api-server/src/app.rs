@@ -35,7 +35,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(executions::router::configure)
                 .configure(secrets::router::configure)
                 .configure(mcp::router::configure)
-                .configure(speech::router::configure),
+                .configure(speech::router::configure)
+                .configure(files::router::configure),
         )
         .configure(openai_compat::router::configure);
 }
@@ -111,6 +112,7 @@ pub fn build(
         .app_data(web::Data::new(state.executions.clone()))
         .app_data(web::Data::new(state.secrets.clone()))
         .app_data(web::Data::new(state.mcp_servers.clone()))
+        .app_data(web::Data::new(state.files.clone()))
         .app_data(web::Data::new(state.openai.clone()))
         .app_data(web::Data::new(state.speech.clone()))
         .app_data(web::Data::from(verifier))

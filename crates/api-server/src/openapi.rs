@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tools", description = "Function definitions (JSON Schema parameters) that agents may call"),
         (name = "conversations", description = "Conversations with an agent and their messages; replies whole or streamed (Server-Sent Events)"),
         (name = "chat", description = "Send a message to a new or existing conversation and get the reply, whole or streamed"),
+        (name = "files", description = "Uploads (multipart, type detected from the content, size caps and a quota per user), downloads with ranges and ETags, deletion"),
         (name = "secrets", description = "Named values for tools (`{{secret:NAME}}` in a header): write, list, delete. Encrypted at rest; a value is never returned"),
         (name = "mcp-servers", description = "Remote MCP (Model Context Protocol) servers whose tools your agents may call: add (the server is contacted and its tools listed), list, read, change, refresh, delete. Header values are write-only"),
         (name = "audio", description = "Speech: text to audio and audio to text, through an OpenAI-compatible audio API, ElevenLabs, or the offline `echo` stand-in (a WAV of tones that encode the text, which `echo` transcription reads back)"),

@@ -45,6 +45,8 @@ pub struct AppState {
     pub conversations: conversations::ConversationService,
     /// Users' secrets, encrypted at rest (for the run engine's tools too).
     pub secrets: secrets::SecretService,
+    /// Users' files (uploads, avatars, attachments).
+    pub files: files::FilesService,
     /// Users' MCP servers (contacted through the outbound guard).
     pub mcp_servers: mcp::McpServerService,
     /// Background agent runs: start, read, cancel, watch.
@@ -124,6 +126,7 @@ impl AppState {
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
         let secrets = secrets::SecretService::new(db.clone(), config.secrets_key()?);
+        let files = files::FilesService::new(db.clone(), config.file_store()?, config.file_limits());
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
         let runner = executions::Runner::new(
@@ -173,6 +176,7 @@ impl AppState {
             tools,
             conversations,
             secrets,
+            files,
             mcp_servers,
             executions,
             runner,

@@ -75,6 +75,17 @@ impl Config {
             }
         }
         self.outbound_policy()?;
+        for (variable, value) in [
+            ("FILE_MAX_BYTES", self.file_max_bytes),
+            ("FILE_QUOTA_BYTES", self.file_quota_bytes),
+        ] {
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
         if self.database_pool_size == 0 {
             return Err(ConfigError {
                 variable: "DATABASE_POOL_SIZE",

@@ -44,6 +44,15 @@ pub fn account_cache_ttl() -> u64 {
 pub fn auth_rate() -> u32 {
     10
 }
+pub fn file_store_url() -> String {
+    "./data/files".into()
+}
+pub fn file_max_bytes() -> u64 {
+    20 * 1024 * 1024
+}
+pub fn file_quota_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
 pub fn body_limit() -> usize {
     1024 * 1024
 }

@@ -228,6 +228,20 @@ pub struct Config {
     /// `EXECUTION_POLL_MS`: how often idle workers look for queued executions without a wake-up.
     #[serde(default = "defaults::execution_poll_ms")]
     pub execution_poll_ms: u64,
+    /// `FILE_STORE_URL`: where uploaded files are kept: a directory (`file:///abs/path` or a
+    /// plain path, default `./data/files`) or an S3-compatible bucket (`s3://bucket[/prefix]`,
+    /// credentials and endpoint from the `AWS_*` variables).
+    #[serde(default = "defaults::file_store_url")]
+    pub file_store_url: String,
+    /// `FILE_MAX_BYTES`: the largest upload (avatars: at most 2 MiB whatever this says).
+    #[serde(default = "defaults::file_max_bytes")]
+    pub file_max_bytes: u64,
+    /// `FILE_QUOTA_BYTES`: what one user's files may take in all.
+    #[serde(default = "defaults::file_quota_bytes")]
+    pub file_quota_bytes: u64,
+    /// S3 settings given in code rather than `AWS_*` variables (`("aws_endpoint", …)`): tests.
+    #[serde(skip)]
+    pub file_store_s3_options: Vec<(String, String)>,
     /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
     #[serde(default = "defaults::shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
@@ -274,6 +288,7 @@ impl std::fmt::Debug for Config {
                 &self.elevenlabs_api_key.as_ref().map(|_| "<redacted>"),
             )
             .field("speech_default_provider", &self.speech_default_provider)
+            .field("file_store_url", &redact_url(&self.file_store_url))
             .finish_non_exhaustive()
     }
 }
@@ -316,6 +331,22 @@ impl Config {
                 problem,
             }),
             None => Ok(secrets::SecretsKey::development()),
+        }
+    }
+
+    /// The file store `FILE_STORE_URL` names (the directory is created if missing).
+    pub fn file_store(&self) -> Result<files::FileStore, ConfigError> {
+        files::FileStore::open(&self.file_store_url, &self.file_store_s3_options).map_err(|e| ConfigError {
+            variable: "FILE_STORE_URL",
+            problem: e.to_string(),
+        })
+    }
+
+    /// The caps of uploads.
+    pub fn file_limits(&self) -> files::FileLimits {
+        files::FileLimits {
+            max_bytes: self.file_max_bytes,
+            quota_bytes: self.file_quota_bytes,
         }
     }
 

@@ -14,6 +14,10 @@ use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required, Response};
 /// `Idempotency-Key`: the API and the OpenAI-compatible `/v1`.
 pub const IDEMPOTENT_PREFIXES: &[&str] = &[kernel::routes::API_PREFIX, openai_compat::router::PREFIX];
 
+/// `POST`s whose bodies are streamed (uploads, up to `FILE_MAX_BYTES`), so they are never
+/// read whole for a fingerprint: they take no `Idempotency-Key`.
+const STREAMED_BODIES: &[&str] = &["/api/v1/files"];
+
 /// The response header of a replayed answer.
 const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
@@ -52,7 +56,7 @@ fn idempotent(path: &str, op: &Operation) -> bool {
         .iter()
         .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')));
     let authenticated = op.security.as_ref().is_some_and(|s| !s.is_empty());
-    below && authenticated
+    below && authenticated && !STREAMED_BODIES.contains(&path)
 }
 
 /// Documents the `Idempotency-Key` header and its `409`/`422` answers on every idempotent
