@@ -4,6 +4,7 @@
 //! and deletion removing the stored object. `s3` runs the same against a real S3 server.
 
 mod download;
+mod s3;
 mod upload;
 
 use agentry_tests::samples::{Part, multipart, multipart_type};
