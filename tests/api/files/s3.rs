@@ -128,7 +128,7 @@ async fn the_s3_store_uploads_serves_and_deletes_through_moto() {
     assert_eq!(file["sha256"], format!("{:x}", Sha256::digest(&image)));
     let id = file["id"].as_str().unwrap();
     let key = format!("{}/{id}", alice.id);
-    assert_eq!(objects(&app).await, [key.clone()]);
+    assert_eq!(objects(&app).await, std::slice::from_ref(&key));
     assert!(moto_has(&moto, &key).await, "moto holds the object");
 
     // Served back whole and by range.
@@ -162,7 +162,7 @@ async fn the_s3_store_uploads_serves_and_deletes_through_moto() {
     .await;
     assert_problem(res, 415).await;
     assert_eq!(rows(&app).await, 1);
-    assert_eq!(objects(&app).await, [key.clone()]);
+    assert_eq!(objects(&app).await, std::slice::from_ref(&key));
     assert_eq!(open_multipart_uploads(&moto).await, 0);
 
     // Deleting removes the object from the bucket.
