@@ -286,9 +286,12 @@ async fn bad_transcriptions_are_4xx_naming_the_part() {
         .unwrap();
     assert_problem(res, 413).await;
 
-    // Not multipart at all, or no login.
+    // Neither multipart nor JSON, or no login.
     let res = app
-        .post_as(&ada, "/api/v1/audio/transcriptions", &json!({"text": "x"}))
+        .request(reqwest::Method::POST, "/api/v1/audio/transcriptions")
+        .bearer_auth(&ada.access_token)
+        .header("content-type", "text/plain")
+        .body("hello")
         .send()
         .await
         .unwrap();
@@ -300,4 +303,68 @@ async fn bad_transcriptions_are_4xx_naming_the_part() {
         .await
         .unwrap();
     assert_problem(res, 401).await;
+}
+
+#[tokio::test]
+async fn an_uploaded_audio_file_is_transcribed_by_its_id_and_only_for_its_owner() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let text = "Gespeichert und wieder gelesen — ok ✓";
+    let wav = echo_wav(&app, &ada, json!({"text": text})).await;
+    let file = crate::files::upload_ok(&app, &ada, "memo.wav", &wav, "attachment").await;
+    assert_eq!(file["content_type"], "audio/wav");
+    let by_id = |user: &TestUser, body: Value| app.post_as(user, "/api/v1/audio/transcriptions", &body).send();
+
+    let res = by_id(
+        &ada,
+        json!({"file_id": file["id"], "language": "de", "provider": "echo"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let heard: Value = res.json().await.unwrap();
+    assert_eq!(heard["text"], text);
+    assert_eq!(heard["language"], "de");
+    assert!(heard["duration_s"].as_f64().unwrap() > 0.0);
+
+    let note = crate::files::upload_ok(&app, &ada, "note.txt", b"just text, no audio", "attachment").await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let cases = [
+        (&bob, json!({"file_id": file["id"]}), "file_id"),
+        (&ada, json!({"file_id": unknown}), "file_id"),
+        (&ada, json!({"file_id": note["id"]}), "file_id"),
+        (&ada, json!({"file_id": "not-a-uuid"}), "file_id"),
+        (&ada, json!({}), "file_id"),
+        (&ada, json!({"file_id": file["id"], "language": "en_US"}), "language"),
+        (&ada, json!({"file_id": file["id"], "provider": "openai"}), "provider"),
+        (&ada, json!({"file_id": file["id"], "format": "wav"}), "format"),
+    ];
+    for (user, body, field) in cases {
+        let problem = assert_problem(by_id(user, body.clone()).await.unwrap(), 422).await;
+        assert_eq!(field_names(&problem), [field], "{body}");
+        let id = body["file_id"].as_str().filter(|id| uuid::Uuid::parse_str(id).is_ok());
+        if let Some(id) = id.filter(|_| field == "file_id") {
+            assert!(
+                problem["errors"][0]["message"].as_str().unwrap().contains(id),
+                "names the id: {problem}"
+            );
+        }
+    }
+
+    // A stored file over SPEECH_MAX_AUDIO_BYTES is refused by its id too.
+    let small = TestApp::spawn_with(|c| c.speech_max_audio_bytes = 1024).await;
+    let ada = small.register("ada").await;
+    let file = crate::files::upload_ok(&small, &ada, "memo.wav", &wav, "attachment").await;
+    let res = small
+        .post_as(&ada, "/api/v1/audio/transcriptions", &json!({"file_id": file["id"]}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422).await;
+    assert_eq!(field_names(&problem), ["file_id"]);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("larger than 1024 bytes"),
+        "{problem}"
+    );
 }

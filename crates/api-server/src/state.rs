@@ -149,7 +149,8 @@ impl AppState {
         let executions = executions::ExecutionService::new(runner.clone());
         let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
         let speech = speech::SpeechService::from_config(&config.speech())
-            .map_err(|e| anyhow::anyhow!("speech providers: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("speech providers: {e}"))?
+            .with_files(files.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")

@@ -3,7 +3,7 @@
 use kernel::FieldError;
 
 /// Why speech or a transcription did not happen. Messages never hold an API key.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SpeechError {
     /// Request fields (or the uploaded audio) break the rules: `422` naming them.
     #[error("request validation failed")]
@@ -28,6 +28,9 @@ pub enum SpeechError {
         /// The provider's name.
         provider: &'static str,
     },
+    /// The stored file could not be read (the file store or the database failed).
+    #[error(transparent)]
+    Store(kernel::Error),
     /// The configuration cannot work (an unknown default provider, a bad base URL): start-up refuses it.
     #[error("{0}")]
     Config(String),
@@ -66,6 +69,7 @@ impl From<SpeechError> for kernel::Error {
             SpeechError::TooLarge { limit } => Self::PayloadTooLarge { limit },
             err @ SpeechError::Upstream { .. } => Self::Upstream(err.to_string()),
             err @ SpeechError::Timeout { .. } => Self::UpstreamTimeout(err.to_string()),
+            SpeechError::Store(err) => err,
             SpeechError::Config(message) => Self::Internal(anyhow::Error::msg(message)),
         }
     }

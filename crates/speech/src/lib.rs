@@ -23,5 +23,5 @@ pub mod router;
 pub use audio::{AudioUpload, SpokenAudio};
 pub use config::SpeechConfig;
 pub use error::SpeechError;
-pub use schemas::{AudioFormat, ProviderName, SpeechRequest, Transcription};
+pub use schemas::{AudioFormat, ProviderName, SpeechRequest, Transcription, TranscriptionOfFile};
 pub use service::SpeechService;

@@ -3,6 +3,7 @@
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// Longest text one speech request may hold, in characters.
 pub const TEXT_MAX_CHARS: usize = 4096;
@@ -120,6 +121,22 @@ pub struct TranscriptionForm {
     #[schema(min_length = 1, max_length = 16, example = "en")]
     pub language: Option<String>,
     /// The provider, as for speech.
+    pub provider: Option<ProviderName>,
+}
+
+/// A transcription of a file uploaded before (`POST /api/v1/files`).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptionOfFile {
+    /// One of the caller's files holding audio (another id is a `422` naming `file_id`).
+    #[garde(skip)]
+    pub file_id: Uuid,
+    /// The spoken language as an ISO-639-1 code (`en`, `de`, …); helps the provider.
+    #[garde(skip)]
+    #[schema(min_length = 1, max_length = 16, example = "en")]
+    pub language: Option<String>,
+    /// The provider, as for speech.
+    #[garde(skip)]
     pub provider: Option<ProviderName>,
 }
 

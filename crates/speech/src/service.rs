@@ -21,6 +21,7 @@ struct Inner {
     elevenlabs: Option<ElevenLabsSpeech>,
     default: ProviderName,
     max_audio_bytes: usize,
+    files: Option<files::FilesService>,
 }
 
 impl std::fmt::Debug for SpeechService {
@@ -55,6 +56,7 @@ impl SpeechService {
             elevenlabs,
             default: ProviderName::Echo,
             max_audio_bytes: config.max_audio_bytes,
+            files: None,
         };
         inner.default = match non_empty(&config.default_provider) {
             Some(name) => ProviderName::parse(name).filter(|p| inner.has(*p)).ok_or_else(|| {
@@ -69,6 +71,25 @@ impl SpeechService {
         };
         tracing::info!(providers = %inner.names(), default = inner.default.as_str(), "speech providers configured");
         Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The same service reading (and, for spoken replies, writing) users' files through `files`.
+    pub fn with_files(mut self, files: files::FilesService) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.files = Some(files);
+            return self;
+        }
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                echo: inner.echo,
+                openai: inner.openai.clone(),
+                elevenlabs: inner.elevenlabs.clone(),
+                default: inner.default,
+                max_audio_bytes: inner.max_audio_bytes,
+                files: Some(files),
+            }),
+        }
     }
 
     /// The configured providers, `echo` first.
@@ -153,6 +174,68 @@ impl SpeechService {
             transcription.duration_s = audio.wav_duration();
         }
         Ok(transcription)
+    }
+}
+
+impl SpeechService {
+    /// The transcript of the caller's stored file `file_id`: another user's or an unknown
+    /// id, a file over `SPEECH_MAX_AUDIO_BYTES` or one that is not audio is a `422` naming
+    /// `file_id`.
+    pub async fn transcribe_file(
+        &self,
+        owner_id: uuid::Uuid,
+        file_id: uuid::Uuid,
+        language: Option<&str>,
+        provider: Option<ProviderName>,
+    ) -> Result<Transcription, SpeechError> {
+        let audio = self.stored_audio(owner_id, file_id, "file_id").await?;
+        self.transcribe(&audio, language, provider).await
+    }
+
+    /// The caller's stored file `file_id` as audio to transcribe; refusals name `field`.
+    pub async fn stored_audio(
+        &self,
+        owner_id: uuid::Uuid,
+        file_id: uuid::Uuid,
+        field: &str,
+    ) -> Result<AudioUpload, SpeechError> {
+        let files = self.files()?;
+        let limit = self.inner.max_audio_bytes;
+        let read = files
+            .read_bytes(owner_id, file_id, u64::try_from(limit).unwrap_or(u64::MAX))
+            .await;
+        let (file, bytes) = match read {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Err(SpeechError::invalid(
+                    field,
+                    format!("`{file_id}` is not one of your files"),
+                ));
+            }
+            Err(files::FileError::TooLarge { .. }) => {
+                return Err(SpeechError::invalid(
+                    field,
+                    format!("`{file_id}` is larger than {limit} bytes, the most that can be transcribed"),
+                ));
+            }
+            Err(err) => return Err(SpeechError::Store(err.into())),
+        };
+        AudioUpload::new(field, bytes, Some(&file.filename)).map_err(|err| match err {
+            SpeechError::Invalid(mut errors) => {
+                for error in &mut errors {
+                    error.message = format!("`{file_id}` {}", error.message);
+                }
+                SpeechError::Invalid(errors)
+            }
+            other => other,
+        })
+    }
+
+    fn files(&self) -> Result<&files::FilesService, SpeechError> {
+        self.inner
+            .files
+            .as_ref()
+            .ok_or_else(|| SpeechError::Config("the speech service was built without the files service".into()))
     }
 }
 

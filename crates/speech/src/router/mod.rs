@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use self::docs::AudioBytes;
 use crate::audio::AudioUpload;
 use crate::schemas::TranscriptionForm;
-use crate::{ProviderName, SpeechError, SpeechRequest, SpeechService, Transcription};
+use crate::{ProviderName, SpeechError, SpeechRequest, SpeechService, Transcription, TranscriptionOfFile};
 
 /// Registers the `/audio` routes (mount under `kernel::routes::API_PREFIX`).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -63,11 +63,12 @@ pub(crate) async fn speech(
 }
 
 /// Transcribes audio sent as multipart `file` (WAV, MP3, Ogg, WebM, FLAC or MP4/M4A, its
-/// type read from its bytes) with optional `language` and `provider` parts.
+/// type read from its bytes) with optional `language` and `provider` parts, or one of the
+/// caller's uploaded files named by JSON `{file_id, language?, provider?}`.
 #[utoipa::path(
     tag = "audio",
     security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
-    request_body(content = TranscriptionForm, content_type = "multipart/form-data"),
+    request_body(content((TranscriptionForm = "multipart/form-data"), (TranscriptionOfFile = "application/json"))),
     responses(
         (status = 200, description = "What was said", body = Transcription),
         (status = 401, response = problems::Unauthorized),
@@ -81,11 +82,25 @@ pub(crate) async fn speech(
 )]
 #[post("/audio/transcriptions")]
 pub(crate) async fn transcriptions(
-    _principal: Principal,
+    principal: Principal,
     service: web::Data<SpeechService>,
     req: HttpRequest,
-    payload: web::Payload,
+    mut payload: web::Payload,
 ) -> Result<Json<Transcription>> {
+    if kernel::extract::is_json(&req) {
+        let body = kernel::extract::read_body(&req, &mut payload).await?;
+        let request: TranscriptionOfFile = kernel::extract::parse_json(&body)?;
+        kernel::extract::validate(&request)?;
+        let transcription = service
+            .transcribe_file(
+                principal.user_id,
+                request.file_id,
+                request.language.as_deref(),
+                request.provider,
+            )
+            .await?;
+        return Ok(Json(transcription));
+    }
     let parts = multipart::read(&req, payload, service.max_audio_bytes()).await?;
     let provider = parts.provider.as_deref().map(parse_provider).transpose()?;
     let (bytes, filename) = parts

@@ -130,9 +130,9 @@ fn form_error(name: &str, err: &MultipartError) -> kernel::Error {
     match err {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible => {
-            kernel::Error::UnsupportedMediaType("the body must be multipart/form-data with a `file` part".into())
-        }
+        | MultipartError::ContentTypeIncompatible => kernel::Error::UnsupportedMediaType(
+            "the body must be multipart/form-data with a `file` part, or JSON with a `file_id`".into(),
+        ),
         MultipartError::Incomplete => {
             kernel::Error::invalid(name, "the multipart body ended before this part was complete")
         }
