@@ -93,6 +93,25 @@ async fn echo_speech_is_a_wav_that_echo_transcription_turns_back_into_the_text()
         assert_eq!(heard["duration_s"].as_f64().unwrap(), seconds);
     }
 
+    // An upload larger than BODY_LIMIT_BYTES is not held to it by an Idempotency-Key:
+    // transcriptions take none (their bodies stream), so the key is ignored.
+    let long = "ü".repeat(4096);
+    let wav = echo_wav(&app, &ada, json!({"text": long})).await;
+    assert!(wav.len() > 2 * 1024 * 1024);
+    for _ in 0..2 {
+        let res = app
+            .request(reqwest::Method::POST, "/api/v1/audio/transcriptions")
+            .bearer_auth(&ada.access_token)
+            .header("idempotency-key", "transcribe-once")
+            .multipart(audio_form(wav.clone(), "long.wav", "audio/wav"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        assert_eq!(res.json::<Value>().await.unwrap()["text"], long.as_str());
+    }
+
     // The same text in the same voice is the same audio; another voice is other audio
     // that says the same; `format: "wav"` and `provider: "echo"` may be given.
     let a = echo_wav(&app, &ada, json!({"text": "same"})).await;

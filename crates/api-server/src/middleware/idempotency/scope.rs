@@ -14,9 +14,10 @@ use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required, Response};
 /// `Idempotency-Key`: the API and the OpenAI-compatible `/v1`.
 pub const IDEMPOTENT_PREFIXES: &[&str] = &[kernel::routes::API_PREFIX, openai_compat::router::PREFIX];
 
-/// `POST`s whose bodies are streamed (uploads, up to `FILE_MAX_BYTES`), so they are never
-/// read whole for a fingerprint: they take no `Idempotency-Key`.
-const STREAMED_BODIES: &[&str] = &["/api/v1/files"];
+/// `POST`s whose bodies are streamed (uploads, up to `FILE_MAX_BYTES` or
+/// `SPEECH_MAX_AUDIO_BYTES`), so they are never read whole for a fingerprint: they take no
+/// `Idempotency-Key`.
+const STREAMED_BODIES: &[&str] = &["/api/v1/files", "/api/v1/audio/transcriptions"];
 
 /// The response header of a replayed answer.
 const REPLAYED_HEADER: &str = "Idempotent-Replayed";
