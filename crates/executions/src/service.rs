@@ -109,16 +109,29 @@ impl ExecutionService {
     /// `run`'s history instead of a conversation's, offering `run`'s client tools besides
     /// the agent's (those needing approval left out), and writes to no conversation.
     pub async fn start_stateless(&self, owner_id: Uuid, agent_id: Uuid, run: StatelessRun) -> Result<Execution> {
+        let model = self.stateless_model(owner_id, agent_id, &run).await?;
+        Ok(self.runner.submit(model).await?.into())
+    }
+
+    /// Like [`ExecutionService::start_stateless`] for a caller that waits for the answer
+    /// (a chat completion, a response that is not `background`): run at once by this
+    /// process when it has a free worker, so the execution is never seen `queued`.
+    pub async fn run_stateless(&self, owner_id: Uuid, agent_id: Uuid, run: StatelessRun) -> Result<Execution> {
+        let model = self.stateless_model(owner_id, agent_id, &run).await?;
+        Ok(self.runner.start_now(model).await?.into())
+    }
+
+    /// The new execution of a stateless run of the owner's agent (`404` when it is not theirs).
+    async fn stateless_model(&self, owner_id: Uuid, agent_id: Uuid, run: &StatelessRun) -> Result<execution::Model> {
         if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
             return Err(ExecutionError::AgentNotFound);
         }
-        let history = serde_json::to_value(&run)
+        let history = serde_json::to_value(run)
             .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot record the history: {err}")))?;
-        let model = execution::Model {
+        Ok(execution::Model {
             history: Some(history),
             ..new_run(owner_id, Some(agent_id), None, run.input())
-        };
-        Ok(self.runner.submit(model).await?.into())
+        })
     }
 
     /// Deletes the owner's execution with its events and sub-agent runs (`404` when missing

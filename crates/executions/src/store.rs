@@ -82,6 +82,9 @@ impl Store {
     /// Stores a sub-agent's execution already running under `worker`, with its first event.
     pub(crate) async fn insert_running(&self, mut model: execution::Model) -> Result<ExecutionEvent> {
         model.last_seq = 1;
+        if self.is_postgres() {
+            return self.insert_running_postgres(model).await;
+        }
         let txn = self.db.begin().await?;
         let written = async {
             execution::Entity::insert(model.clone().into_active_model())
@@ -93,6 +96,43 @@ impl Store {
         settle(txn, written)
             .await?
             .ok_or_else(|| kernel::Error::Internal(anyhow::anyhow!("no event was written")))
+    }
+
+    /// [`Store::insert_running`] on PostgreSQL in one statement (one round trip instead of
+    /// five): the row, its `execution.started` and the notification.
+    async fn insert_running_postgres(&self, model: execution::Model) -> Result<ExecutionEvent> {
+        use sea_orm::QueryTrait;
+        let event = started(&model);
+        let data = event
+            .content_value()
+            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        let mut insert = execution::Entity::insert(model.clone().into_active_model())
+            .as_query()
+            .clone();
+        insert.returning_col(execution::Column::Id);
+        let (insert_sql, mut values) = insert.build(sea_orm::sea_query::PostgresQueryBuilder);
+        let created_at = model.started_at.unwrap_or_else(kernel::clock::now);
+        values.0.push(data.into());
+        let data_param = values.0.len();
+        values.0.push(created_at.into());
+        let created_param = values.0.len();
+        values.0.push(format!("{}:1", model.id).into());
+        let payload_param = values.0.len();
+        let sql = format!(
+            "WITH x AS ({insert_sql}), \
+             e AS (INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
+             SELECT x.id, 1, 'execution.started', ${data_param}::jsonb, ${created_param} FROM x) \
+             SELECT pg_notify('{EVENTS_CHANNEL}', ${payload_param}) FROM x"
+        );
+        self.db
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await?;
+        Ok(ExecutionEvent {
+            seq: 1,
+            execution_id: model.id,
+            event,
+            created_at,
+        })
     }
 
     /// Claims the oldest queued execution for `worker` until `lease_until`, recording its

@@ -180,6 +180,40 @@ impl Runner {
         Ok(model)
     }
 
+    /// Stores a new top-level execution without a conversation already running here and
+    /// runs it, when this process has a free worker: one write (the row with its
+    /// `execution.started`) instead of a queued insert and a claim, for a caller that waits
+    /// for the answer anyway. Without a free worker it is queued like [`Runner::submit`].
+    /// Returns the execution as stored.
+    pub(crate) async fn start_now(&self, mut model: execution::Model) -> kernel::Result<execution::Model> {
+        let inner = &self.inner;
+        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
+            Ok(permit)
+                if model.conversation_id.is_none()
+                    && inner.started.load(Ordering::SeqCst)
+                    && !inner.stop_claiming.is_cancelled() =>
+            {
+                permit
+            }
+            _ => return self.submit(model).await,
+        };
+        let now = kernel::clock::now();
+        model.status = crate::status::ExecutionStatus::Running;
+        model.worker_id = Some(inner.worker_id.clone());
+        model.lease_expires_at = Some(lease_until(&inner.config));
+        model.started_at = Some(now);
+        let started = inner.store.insert_running(model.clone()).await?;
+        model.last_seq = started.seq;
+        inner.broker.publish(started);
+        let job = Arc::clone(inner);
+        let run = model.clone();
+        inner.runs.spawn(async move {
+            run::run_claimed(job, run).await;
+            drop(permit);
+        });
+        Ok(model)
+    }
+
     /// The store and broker, for the service answering the owners of executions.
     pub(crate) fn parts(&self) -> (&Store, &Broker) {
         (&self.inner.store, &self.inner.broker)

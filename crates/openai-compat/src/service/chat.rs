@@ -41,7 +41,7 @@ impl OpenAiService {
             max_tokens: plan.max_tokens,
             request: None,
         };
-        let execution = self.executions.start_stateless(owner_id, agent.id, run).await?;
+        let execution = self.executions.run_stateless(owner_id, agent.id, run).await?;
         Ok(StartedChat {
             execution,
             plan,

@@ -87,7 +87,12 @@ impl OpenAiService {
             max_tokens: request.max_output_tokens,
             request: serde_json::to_value(&settings).ok(),
         };
-        let execution = self.executions.start_stateless(owner_id, agent.id, run).await?;
+        // A background response answers `queued` at once; any other is waited for.
+        let execution = if settings.background {
+            self.executions.start_stateless(owner_id, agent.id, run).await?
+        } else {
+            self.executions.run_stateless(owner_id, agent.id, run).await?
+        };
         let run = self.run(owner_id, execution.id).await?;
         Ok(StartedResponse {
             run,
