@@ -3,6 +3,7 @@
 //! leaving no row and no object, the list, downloads with ranges and ETags, foreign ids,
 //! and deletion removing the stored object. `s3` runs the same against a real S3 server.
 
+mod avatar;
 mod download;
 mod s3;
 mod upload;

@@ -257,7 +257,8 @@ impl Drop for TestApp {
 }
 
 /// The keys of a User body, sorted: never a password or its hash.
-pub const USER_KEYS: [&str; 8] = [
+pub const USER_KEYS: [&str; 9] = [
+    "avatar_url",
     "created_at",
     "email",
     "full_name",

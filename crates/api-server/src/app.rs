@@ -113,6 +113,7 @@ pub fn build(
         .app_data(web::Data::new(state.secrets.clone()))
         .app_data(web::Data::new(state.mcp_servers.clone()))
         .app_data(web::Data::new(state.files.clone()))
+        .app_data(web::Data::new(state.avatars.clone()))
         .app_data(web::Data::new(state.openai.clone()))
         .app_data(web::Data::new(state.speech.clone()))
         .app_data(web::Data::from(verifier))

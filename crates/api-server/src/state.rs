@@ -47,6 +47,8 @@ pub struct AppState {
     pub secrets: secrets::SecretService,
     /// Users' files (uploads, avatars, attachments).
     pub files: files::FilesService,
+    /// Users' avatars (files shown on their accounts).
+    pub avatars: users::AvatarService,
     /// Users' MCP servers (contacted through the outbound guard).
     pub mcp_servers: mcp::McpServerService,
     /// Background agent runs: start, read, cancel, watch.
@@ -127,6 +129,7 @@ impl AppState {
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
         let secrets = secrets::SecretService::new(db.clone(), config.secrets_key()?);
         let files = files::FilesService::new(db.clone(), config.file_store()?, config.file_limits());
+        let avatars = users::AvatarService::new(users.clone(), files.clone());
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
         let runner = executions::Runner::new(
@@ -178,6 +181,7 @@ impl AppState {
             conversations,
             secrets,
             files,
+            avatars,
             mcp_servers,
             executions,
             runner,

@@ -23,6 +23,8 @@ pub mod user {
         pub is_active: bool,
         /// Superusers may administer users.
         pub is_superuser: bool,
+        /// The file shown as the user's avatar (`files.id`, cleared when the file is deleted).
+        pub avatar_file_id: Option<Uuid>,
         /// Refresh tokens issued before this instant are revoked.
         pub sessions_revoked_at: Option<DateTimeUtc>,
         /// Creation time.

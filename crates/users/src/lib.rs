@@ -6,6 +6,7 @@
 //! database each time; `with_standing_cache` adds the cache (run [`standing::relay`] next
 //! to it on PostgreSQL when other processes may change accounts).
 
+pub mod avatar;
 pub mod entities;
 pub mod error;
 pub mod schemas;
@@ -16,6 +17,7 @@ pub mod username;
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use avatar::AvatarService;
 pub use error::UserError;
 pub use service::UserService;
 pub use standing::{KeyGrant, Standing, StandingCache};

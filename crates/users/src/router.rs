@@ -2,14 +2,14 @@
 
 use actix_web::http::header;
 use actix_web::web::{self, Json, Query};
-use actix_web::{HttpResponse, delete, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
 use kernel::openapi as problems;
 use kernel::{Page, PageParams, Principal, Result, Valid};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::UserService;
-use crate::schemas::{PasswordChange, User, UserCreate, UserListQuery, UserUpdate, UserUpdateMe};
+use crate::schemas::{AvatarSet, PasswordChange, User, UserCreate, UserListQuery, UserUpdate, UserUpdateMe};
+use crate::{AvatarService, UserService};
 
 /// Registers the `/users` routes (mount under `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -19,6 +19,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(update_me)
             .service(change_password)
             .service(delete_me)
+            .service(set_avatar)
+            .service(clear_avatar)
+            .service(read_my_avatar)
+            .service(read_avatar)
             .service(list_users)
             .service(create_user)
             .service(read_user)
@@ -109,6 +113,116 @@ async fn delete_me(principal: Principal, users: web::Data<UserService>) -> Resul
     principal.require_access_token()?;
     users.delete(principal.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Shows one of the caller's files (uploaded with `purpose: avatar`) as their avatar.
+#[utoipa::path(
+    tag = "users",
+    path = "/me/avatar",
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
+    request_body = AvatarSet,
+    responses(
+        (status = 200, description = "The caller, with `avatar_url`", body = User),
+        (status = 401, response = problems::Unauthorized),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableContent),
+    )
+)]
+#[put("/me/avatar")]
+async fn set_avatar(
+    principal: Principal,
+    avatars: web::Data<AvatarService>,
+    body: Valid<Json<AvatarSet>>,
+) -> Result<Json<User>> {
+    let body = body.into_inner().into_inner();
+    Ok(Json(avatars.set(principal.user_id, body.file_id).await?.into()))
+}
+
+/// Removes the caller's avatar (the file stays among their files).
+#[utoipa::path(
+    tag = "users",
+    path = "/me/avatar",
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "No avatar any more"),
+        (status = 401, response = problems::Unauthorized),
+    )
+)]
+#[delete("/me/avatar")]
+async fn clear_avatar(principal: Principal, avatars: web::Data<AvatarService>) -> Result<HttpResponse> {
+    avatars.clear(principal.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A user's avatar image, for any signed-in user; `If-None-Match` with its `ETag` answers `304`.
+#[utoipa::path(
+    tag = "users",
+    path = "/{user_id}/avatar",
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
+    params(
+        ("user_id" = Uuid, Path, description = "The user's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier download"),
+    ),
+    responses(
+        (status = 200, description = "The image (PNG, JPEG or WebP)", content_type = "application/octet-stream",
+            body = Vec<u8>, headers(
+                ("ETag" = String, description = "`\"<sha256>\"`"),
+                ("Content-Length" = u64, description = "The image's size"))),
+        (status = 304, description = "`If-None-Match` matches", headers(("ETag" = String, description = "`\"<sha256>\"`"))),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
+#[get("/{user_id}/avatar")]
+async fn read_avatar(
+    _principal: Principal,
+    avatars: web::Data<AvatarService>,
+    path: web::Path<Uuid>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse> {
+    avatar_image(&avatars, path.into_inner(), &req).await
+}
+
+/// The caller's own avatar image (`404` when they have none).
+#[utoipa::path(
+    tag = "users",
+    path = "/me/avatar",
+    security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier download")),
+    responses(
+        (status = 200, description = "The image (PNG, JPEG or WebP)", content_type = "application/octet-stream",
+            body = Vec<u8>, headers(
+                ("ETag" = String, description = "`\"<sha256>\"`"),
+                ("Content-Length" = u64, description = "The image's size"))),
+        (status = 304, description = "`If-None-Match` matches", headers(("ETag" = String, description = "`\"<sha256>\"`"))),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
+#[get("/me/avatar")]
+async fn read_my_avatar(
+    principal: Principal,
+    avatars: web::Data<AvatarService>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse> {
+    avatar_image(&avatars, principal.user_id, &req).await
+}
+
+/// The avatar of `user_id` as an inline image, or `304` for a current `If-None-Match`.
+async fn avatar_image(avatars: &AvatarService, user_id: Uuid, req: &actix_web::HttpRequest) -> Result<HttpResponse> {
+    let content = avatars.open(user_id).await.map_err(|err| match err {
+        crate::UserError::NotFound => kernel::Error::not_found("avatar"),
+        other => other.into(),
+    })?;
+    let etag = files::router::etag(&content.file);
+    let none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    if files::router::range::none_match(none_match, &etag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+    }
+    Ok(files::router::serve(content, false, false))
 }
 
 /// Lists users, newest first (superuser).

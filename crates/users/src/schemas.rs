@@ -25,6 +25,13 @@ pub struct User {
     pub is_active: bool,
     /// Superusers administer users.
     pub is_superuser: bool,
+    /// Where any signed-in user can GET the avatar image (`/api/v1/users/{id}/avatar`);
+    /// `null` when the user has none.
+    #[schema(
+        required = true,
+        example = "/api/v1/users/0193a1b2-0000-7000-8000-000000000000/avatar"
+    )]
+    pub avatar_url: Option<String>,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
     /// Last update time (RFC 3339, UTC).
@@ -34,6 +41,9 @@ pub struct User {
 impl From<user::Model> for User {
     fn from(m: user::Model) -> Self {
         Self {
+            avatar_url: m
+                .avatar_file_id
+                .map(|_| kernel::routes::api_path(&format!("/users/{}/avatar", m.id))),
             id: m.id,
             email: m.email,
             username: m.username,
@@ -212,4 +222,12 @@ impl From<UserUpdateMe> for UserUpdate {
             ..Default::default()
         }
     }
+}
+
+/// The file to show as the caller's avatar.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct AvatarSet {
+    /// One of the caller's files uploaded with `purpose: avatar` (else a `422` naming it).
+    #[garde(skip)]
+    pub file_id: Uuid,
 }

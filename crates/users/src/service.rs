@@ -108,6 +108,7 @@ impl UserService {
             password_hash: Set(password_hash),
             is_active: Set(new.is_active),
             is_superuser: Set(new.is_superuser),
+            avatar_file_id: Set(None),
             sessions_revoked_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -118,6 +119,24 @@ impl UserService {
     /// The user with this id ([`UserError::NotFound`] otherwise).
     pub async fn get(&self, id: Uuid) -> Result<user::Model> {
         self.find(id).await?.ok_or(UserError::NotFound)
+    }
+
+    /// Sets (or with `None` clears) the account's avatar file, which the caller has checked:
+    /// the updated account.
+    pub async fn set_avatar(&self, id: Uuid, file_id: Option<Uuid>) -> Result<user::Model> {
+        let updated = user::Entity::update_many()
+            .set(user::ActiveModel {
+                avatar_file_id: Set(file_id),
+                updated_at: Set(kernel::clock::now()),
+                ..Default::default()
+            })
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(UserError::NotFound);
+        }
+        self.get(id).await
     }
 
     /// The user with this id, if any.
