@@ -2,7 +2,6 @@
 //! its bytes, never from the client's word) and spoken audio streaming out.
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use crate::{AudioFormat, SpeechError};
@@ -155,21 +154,6 @@ impl std::fmt::Debug for SpokenAudio {
             .field("format", &self.format)
             .field("length", &self.length)
             .finish_non_exhaustive()
-    }
-}
-
-impl SpokenAudio {
-    /// The whole audio in memory, refusing more than `limit` bytes (for storing it as a file).
-    pub async fn collect(mut self, limit: usize) -> Result<Vec<u8>, SpeechError> {
-        let mut all = Vec::with_capacity(self.length.map_or(0, |n| usize::try_from(n).unwrap_or(0).min(limit)));
-        while let Some(chunk) = self.body.next().await {
-            let chunk = chunk?;
-            if all.len() + chunk.len() > limit {
-                return Err(SpeechError::TooLarge { limit });
-            }
-            all.extend_from_slice(&chunk);
-        }
-        Ok(all)
     }
 }
 
