@@ -70,3 +70,7 @@ bench-openai:
 # Execution WebSocket fan-out: 5000 watchers of one run; store-to-socket latency p50/p99, server RSS.
 bench-ws:
     tests/bench/ws.sh
+
+# Streamed files: 32 concurrent uploads and downloads of 10 MiB, throughput and peak RSS (tests/bench/files.sh).
+bench-files:
+    tests/bench/files.sh
