@@ -123,7 +123,15 @@ impl AppState {
             allowed: llm.names(),
             default: llm.default_provider().to_owned(),
         };
-        let lane = kernel::lane::Lane::for_db(&db, config.database_lane_size);
+        let lane = kernel::lane::Lane::for_db(
+            &db,
+            &config.database_url,
+            kernel::lane::LaneSize {
+                direct: config.database_lane_size,
+                per_thread: config.database_lane_per_thread,
+                connect_timeout: Duration::from_secs(config.database_connect_timeout_secs),
+            },
+        );
         let agents = agents::AgentService::new(db.clone(), provider_names).with_lane(lane);
         let tools = agents::ToolService::new(db.clone());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone());

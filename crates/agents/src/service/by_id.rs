@@ -1,15 +1,16 @@
 //! The hot read by id, hand-written for the [`Lane`]: `GET /agents/{id}` and every
 //! "is this the caller's live agent" check run it.
 //!
-//! Why not the ORM here: the statement runs on a lane's direct connection (`sqlx`), which
-//! sea-orm cannot drive, and building it through sea-query cost more CPU than the rest of
-//! the read (see `docs/benchmarks.md`). It is the statement the ORM path builds
-//! (`AgentService::find_flagged`): the live agent of this owner, plus whether it has links,
-//! so both paths answer alike; tests run both (the service tests use the pool, the API
-//! tests on PostgreSQL the lane).
+//! Why not the ORM here: the statement runs on the lane's connections (tokio-postgres when
+//! pipelined, `sqlx` when direct), which sea-orm cannot drive, and building it through
+//! sea-query cost more CPU than the rest of the read (see `docs/benchmarks.md`). It is the
+//! statement the ORM path builds (`AgentService::find_flagged`): the live agent of this
+//! owner, plus whether it has links, so every path answers alike; tests run all three (the
+//! service tests use the pool, `tests/api/agents/lane.rs` both lanes, the API tests on
+//! PostgreSQL the lane their URL selects).
 
 use chrono::{DateTime, Utc};
-use kernel::lane::{Lane, query_err};
+use kernel::lane::{Direct, Lane, Pipelined, pg, pg_error, query_err};
 use sea_orm::DbErr;
 use sea_orm::sqlx::{self, Row, postgres::PgRow};
 use serde_json::Value;
@@ -28,6 +29,37 @@ FROM agents a WHERE a.id = $1 AND a.owner_id = $2 AND a.deleted_at IS NULL";
 
 /// The owner's live agent with this id and whether it has links; one prepared statement.
 pub(super) async fn read(lane: &Lane, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>, DbErr> {
+    match lane.pipelined() {
+        Some(pipelined) => read_pipelined(pipelined, owner_id, id).await,
+        None => read_direct(lane.direct(), owner_id, id).await,
+    }
+}
+
+async fn read_pipelined(lane: &Pipelined, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>, DbErr> {
+    let row = lane.query_opt(SQL, &[&id, &owner_id]).await?;
+    row.as_ref().map(decode_pg).transpose().map_err(pg_error)
+}
+
+fn decode_pg(row: &pg::Row) -> Result<(agent::Model, bool), pg::Error> {
+    let model = agent::Model {
+        id: row.try_get(0)?,
+        owner_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        description: row.try_get(3)?,
+        provider: row.try_get(4)?,
+        model: row.try_get(5)?,
+        system_prompt: row.try_get(6)?,
+        temperature: row.try_get(7)?,
+        max_tokens: row.try_get(8)?,
+        metadata: row.try_get::<_, Value>(9)?,
+        created_at: row.try_get::<_, DateTime<Utc>>(10)?,
+        updated_at: row.try_get::<_, DateTime<Utc>>(11)?,
+        deleted_at: row.try_get::<_, Option<DateTime<Utc>>>(12)?,
+    };
+    Ok((model, row.try_get(13)?))
+}
+
+async fn read_direct(lane: &Direct, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>, DbErr> {
     let mut lease = lane.lease().await?;
     let row = sqlx::query(SQL)
         .bind(id)

@@ -20,6 +20,9 @@ pub fn pool_size() -> u32 {
 pub fn lane_size() -> u32 {
     16
 }
+pub fn lane_per_thread() -> u32 {
+    1
+}
 pub fn connect_timeout() -> u64 {
     5
 }

@@ -58,9 +58,13 @@ pub struct Config {
     #[serde(default = "defaults::pool_size")]
     pub database_pool_size: u32,
     /// `DATABASE_LANE_SIZE`: direct PostgreSQL connections for the hot reads by id, beside
-    /// the pool (`kernel::lane`); 0 reads through the pool.
+    /// the pool, when the lane cannot pipeline (TLS; `kernel::lane`); 0 reads through the pool.
     #[serde(default = "defaults::lane_size")]
     pub database_lane_size: u32,
+    /// `DATABASE_LANE_PER_THREAD`: pipelined PostgreSQL connections per thread for those
+    /// reads when the URL says `sslmode=disable` (`kernel::lane::Pipelined`); 0: the direct lane.
+    #[serde(default = "defaults::lane_per_thread")]
+    pub database_lane_per_thread: u32,
     /// `DATABASE_CONNECT_TIMEOUT_SECS`: how long to wait for a connection.
     #[serde(default = "defaults::connect_timeout")]
     pub database_connect_timeout_secs: u64,
@@ -268,6 +272,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("database_pool_size", &self.database_pool_size)
             .field("database_lane_size", &self.database_lane_size)
+            .field("database_lane_per_thread", &self.database_lane_per_thread)
             .field("auto_migrate", &self.auto_migrate)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("secrets_key", &self.secrets_key.as_ref().map(|_| "<redacted>"))

@@ -1,22 +1,15 @@
-//! [`Lane`]: a few direct PostgreSQL connections for one-statement reads on the hot path.
+//! [`Direct`]: a few direct PostgreSQL connections (sqlx) for one-statement reads, used
+//! when the connection runs over TLS (the [`super::Pipelined`] lane has no TLS client).
 //!
-//! sqlx's pool takes every connection back through a spawned task that first *pings* it (a
-//! `Sync` message and its `ReadyForQuery`: a second round trip per checkout, during which
-//! the connection serves nobody). For a request that runs one primary-key read, that
-//! doubles what PostgreSQL is woken for and keeps connections busy for nothing; under load
-//! requests queue for the pool while a core idles (see `docs/benchmarks.md`).
-//!
-//! A lane opens its own connections with the pool's options (same URL, TLS mode, statement
-//! cache) and takes one back only when the statement run on it completed — the state the
-//! ping exists to check. A connection whose use was interrupted (the request future was
-//! dropped mid-statement) or failed is closed instead, and a new one is opened on demand.
+//! A direct lane opens its own connections with the pool's options (same URL, TLS mode,
+//! statement cache) and takes one back only when the statement run on it completed — the
+//! state the pool's ping on every check-in exists to check. A connection whose use was
+//! interrupted (the request future was dropped mid-statement) or failed is closed instead,
+//! and a new one is opened on demand.
 //!
 //! Idle connections are kept per thread: a tokio socket is driven by the reactor of the
 //! runtime that opened it, so a connection opened by one HTTP worker and used by another
 //! would have every reply relayed through the first worker's thread.
-//!
-//! Only for PostgreSQL ([`Lane::for_db`] gives `None` on any other backend); writes and
-//! transactions stay on the pool.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,7 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Direct connections for hot reads; cheap to clone (shared).
 #[derive(Clone)]
-pub struct Lane {
+pub struct Direct {
     inner: Arc<Inner>,
 }
 
@@ -49,7 +42,7 @@ struct State {
     idle: HashMap<ThreadId, Vec<PgConnection>>,
 }
 
-impl Lane {
+impl Direct {
     /// A lane of at most `size` connections beside `db`'s pool, opened lazily with the
     /// pool's options; `None` unless `db` is PostgreSQL (or when `size` is 0).
     pub fn for_db(db: &DatabaseConnection, size: u32) -> Option<Self> {
@@ -128,7 +121,7 @@ impl Inner {
     }
 }
 
-/// One checked-out connection of a [`Lane`]; closed on drop unless given back.
+/// One checked-out connection of a [`Direct`] lane; closed on drop unless given back.
 pub struct Lease {
     conn: Option<PgConnection>,
     /// Whether this lease accounts for one open connection (until it is given back).
