@@ -8,6 +8,7 @@ async fn liveness_answers_with_version() {
     let app = TestApp::spawn().await;
     let res = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
