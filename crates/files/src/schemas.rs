@@ -88,7 +88,7 @@ pub struct FileUpload {
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
     /// `attachment` (default) or `avatar`.
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     pub purpose: Option<Purpose>,
 }
 

@@ -4,6 +4,7 @@
 //! problem+json), the [`Valid`] extractor, keyset [`Page`]s, the [`Principal`] and the
 //! ports ([`TokenVerifier`], [`PasswordHasher`]) that the `auth` crate implements.
 
+pub mod binary;
 pub mod clock;
 pub mod credentials;
 pub mod error;

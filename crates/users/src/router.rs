@@ -165,8 +165,9 @@ async fn clear_avatar(principal: Principal, avatars: web::Data<AvatarService>) -
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier download"),
     ),
     responses(
-        (status = 200, description = "The image (PNG, JPEG or WebP)", content_type = "application/octet-stream",
-            body = Vec<u8>, headers(
+        (status = 200, description = "The image (PNG, JPEG or WebP)", content(
+            (kernel::binary::Binary = "image/png"), (kernel::binary::Binary = "image/jpeg"),
+            (kernel::binary::Binary = "image/webp")), headers(
                 ("ETag" = String, description = "`\"<sha256>\"`"),
                 ("Content-Length" = u64, description = "The image's size"))),
         (status = 304, description = "`If-None-Match` matches", headers(("ETag" = String, description = "`\"<sha256>\"`"))),
@@ -192,8 +193,9 @@ async fn read_avatar(
     security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier download")),
     responses(
-        (status = 200, description = "The image (PNG, JPEG or WebP)", content_type = "application/octet-stream",
-            body = Vec<u8>, headers(
+        (status = 200, description = "The image (PNG, JPEG or WebP)", content(
+            (kernel::binary::Binary = "image/png"), (kernel::binary::Binary = "image/jpeg"),
+            (kernel::binary::Binary = "image/webp")), headers(
                 ("ETag" = String, description = "`\"<sha256>\"`"),
                 ("Content-Length" = u64, description = "The image's size"))),
         (status = 304, description = "`If-None-Match` matches", headers(("ETag" = String, description = "`\"<sha256>\"`"))),

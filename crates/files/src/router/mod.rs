@@ -124,12 +124,30 @@ pub(crate) async fn read_file(
     ),
     responses(
         (status = 200, description = "The whole content, of the detected `Content-Type`",
-            content_type = "application/octet-stream", body = Vec<u8>, headers(
+            content(
+                (kernel::binary::Binary = "image/png"),
+                (kernel::binary::Binary = "image/jpeg"),
+                (kernel::binary::Binary = "image/webp"),
+                (kernel::binary::Binary = "application/pdf"),
+                (kernel::binary::Binary = "text/plain"),
+                (kernel::binary::Binary = "audio/wav"),
+                (kernel::binary::Binary = "audio/mpeg"),
+                (kernel::binary::Binary = "audio/ogg"),
+                (kernel::binary::Binary = "audio/webm")), headers(
                 ("Content-Length" = u64, description = "The file's size"),
                 ("ETag" = String, description = "`\"<sha256>\"`"),
                 ("Content-Disposition" = String, description = "`attachment; filename=\"…\"`"),
                 ("Accept-Ranges" = String, description = "`bytes`"))),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 206, description = "The requested range", content(
+                (kernel::binary::Binary = "image/png"),
+                (kernel::binary::Binary = "image/jpeg"),
+                (kernel::binary::Binary = "image/webp"),
+                (kernel::binary::Binary = "application/pdf"),
+                (kernel::binary::Binary = "text/plain"),
+                (kernel::binary::Binary = "audio/wav"),
+                (kernel::binary::Binary = "audio/mpeg"),
+                (kernel::binary::Binary = "audio/ogg"),
+                (kernel::binary::Binary = "audio/webm")),
             headers(
                 ("Content-Range" = String, description = "`bytes a-b/size`"),
                 ("Content-Length" = u64, description = "The range's length"),

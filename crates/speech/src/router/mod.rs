@@ -1,17 +1,16 @@
 //! The `/audio` routes: thin handlers that extract, call [`SpeechService`], and answer.
 
-mod docs;
 mod multipart;
 
 use actix_web::http::header;
 use actix_web::web::{self, Json};
 use actix_web::{HttpRequest, HttpResponse, post};
 use futures_util::TryStreamExt;
+use kernel::binary::Binary;
 use kernel::openapi as problems;
 use kernel::{Principal, Result, Valid};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use self::docs::AudioBytes;
 use crate::audio::AudioUpload;
 use crate::schemas::TranscriptionForm;
 use crate::{ProviderName, SpeechError, SpeechRequest, SpeechService, Transcription, TranscriptionOfFile};
@@ -30,7 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = SpeechRequest,
     responses(
         (status = 200, description = "The audio, streamed, in the asked format",
-            content((AudioBytes = "audio/mpeg"), (AudioBytes = "audio/wav"), (AudioBytes = "audio/ogg; codecs=opus"))),
+            content((Binary = "audio/mpeg"), (Binary = "audio/wav"), (Binary = "audio/ogg; codecs=opus"))),
         (status = 401, response = problems::Unauthorized),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
