@@ -119,7 +119,7 @@ pub(crate) async fn read_file(
     params(
         ("file_id" = Uuid, Path, description = "The file's id"),
         ("Range" = Option<String>, Header, description = "One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n` \
-            (several ranges are answered with the whole file)", pattern = "^bytes=", example = "bytes=0-1023"),
+            (several ranges, or one that is not `bytes=…`, are answered with the whole file, as RFC 9110 allows)", example = "bytes=0-1023"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier download: `304` when it still matches"),
     ),
     responses(
