@@ -60,6 +60,14 @@ openapi-python-client generate --path build/openapi.json --meta none --fail-on-w
     > build/openapi-python-client.log 2>&1 \
     || { cat build/openapi-python-client.log; fail "openapi-python-client failed"; }
 quiet_or_fail openapi-python-client build/openapi-python-client.log
+# openapi-python-client 0.29 annotates a required body with several media types (audio
+# transcriptions: multipart or JSON) `| Unset` without importing `Unset`
+# (openapi-generators/openapi-python-client#1451, fix pending in #1478): add the import to
+# the modules it wrote that way, so that they import. Remove when a fixed release is pinned.
+grep -rl '| Unset = UNSET' build/python/agentry_client/api | while read -r module; do
+    grep -q '^from \.\.\.types import .*\bUnset\b' "$module" \
+        || sed -i 's/^from \.\.\.types import UNSET, Response$/from ...types import UNSET, Response, Unset/' "$module"
+done
 PYTHONPATH=build/python python3 tour.py
 pass "Python client generated without warning; every module imports"
 
