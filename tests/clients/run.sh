@@ -64,7 +64,7 @@ quiet_or_fail openapi-python-client build/openapi-python-client.log
 # transcriptions: multipart or JSON) `| Unset` without importing `Unset`
 # (openapi-generators/openapi-python-client#1451, fix pending in #1478): add the import to
 # the modules it wrote that way, so that they import. Remove when a fixed release is pinned.
-grep -rl '| Unset = UNSET' build/python/agentry_client/api | while read -r module; do
+{ grep -rl '| Unset = UNSET' build/python/agentry_client/api || true; } | while read -r module; do
     grep -q '^from \.\.\.types import .*\bUnset\b' "$module" \
         || sed -i 's/^from \.\.\.types import UNSET, Response$/from ...types import UNSET, Response, Unset/' "$module"
 done
