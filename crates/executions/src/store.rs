@@ -103,9 +103,7 @@ impl Store {
     async fn insert_running_postgres(&self, model: execution::Model) -> Result<ExecutionEvent> {
         use sea_orm::QueryTrait;
         let event = started(&model);
-        let data = event
-            .content_value()
-            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        let data = event_data(&event)?;
         let mut insert = execution::Entity::insert(model.clone().into_active_model())
             .as_query()
             .clone();
@@ -516,9 +514,7 @@ async fn append_postgres(
     let mut rows = String::new();
     let mut stored = Vec::with_capacity(count);
     for (offset, event) in events.into_iter().enumerate() {
-        let data = event
-            .content_value()
-            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        let data = event_data(&event)?;
         values.0.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
         values.0.push(event.tag().to_owned().into());
         values.0.push(data.into());
@@ -626,9 +622,7 @@ async fn insert_events(
     let mut rows = Vec::with_capacity(events.len());
     let mut stored = Vec::with_capacity(events.len());
     for (seq, event) in (first..).zip(events) {
-        let data = event
-            .content_value()
-            .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))?;
+        let data = event_data(&event)?;
         rows.push(
             execution_event::Model {
                 execution_id,
@@ -657,6 +651,13 @@ async fn insert_events(
     };
     notify(txn, EVENTS_CHANNEL, payload).await?;
     Ok(stored)
+}
+
+/// The `data` column of `event`.
+fn event_data(event: &Event) -> Result<serde_json::Value> {
+    event
+        .content_value()
+        .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))
 }
 
 /// `pg_notify(channel, payload)` on PostgreSQL; nothing elsewhere.

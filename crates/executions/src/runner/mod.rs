@@ -123,15 +123,19 @@ impl Runner {
     /// this process has a free worker, otherwise left to the dispatchers of every replica
     /// (already woken by the requeue's notification).
     pub(crate) fn kick(&self, id: uuid::Uuid) {
-        let inner = &self.inner;
-        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
-            Ok(permit) if inner.started.load(Ordering::SeqCst) && !inner.stop_claiming.is_cancelled() => permit,
-            _ => {
-                inner.broker.wake_queue();
-                return;
-            }
+        let Some(permit) = self.free_worker() else {
+            self.inner.broker.wake_queue();
+            return;
         };
         self.claim_now(id, permit);
+    }
+
+    /// A worker of this process for a run, if one is free and the runner takes runs
+    /// (started, not stopping).
+    fn free_worker(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let inner = &self.inner;
+        let permit = Arc::clone(&inner.workers).try_acquire_owned().ok()?;
+        (inner.started.load(Ordering::SeqCst) && !inner.stop_claiming.is_cancelled()).then_some(permit)
     }
 
     /// Claims `id` and runs it under `permit`, in a task of the runner.
@@ -167,10 +171,7 @@ impl Runner {
     /// Returns the execution as stored.
     pub(crate) async fn submit(&self, model: execution::Model) -> kernel::Result<execution::Model> {
         let inner = &self.inner;
-        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
-            Ok(permit) if inner.started.load(Ordering::SeqCst) && !inner.stop_claiming.is_cancelled() => Some(permit),
-            _ => None,
-        };
+        let permit = self.free_worker();
         inner.store.insert_queued(&model, permit.is_none()).await?;
         let Some(permit) = permit else {
             inner.broker.wake_queue();
@@ -187,14 +188,8 @@ impl Runner {
     /// Returns the execution as stored.
     pub(crate) async fn start_now(&self, mut model: execution::Model) -> kernel::Result<execution::Model> {
         let inner = &self.inner;
-        let permit = match Arc::clone(&inner.workers).try_acquire_owned() {
-            Ok(permit)
-                if model.conversation_id.is_none()
-                    && inner.started.load(Ordering::SeqCst)
-                    && !inner.stop_claiming.is_cancelled() =>
-            {
-                permit
-            }
+        let permit = match self.free_worker() {
+            Some(permit) if model.conversation_id.is_none() => permit,
             _ => return self.submit(model).await,
         };
         let now = kernel::clock::now();
