@@ -21,6 +21,7 @@ mod m20261206_000400_execution_history;
 mod m20261206_000500_mcp_servers;
 mod m20261206_000600_create_files;
 mod m20261206_000700_user_avatars;
+mod m20261206_000800_attachments;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000500_mcp_servers::Migration),
             Box::new(m20261206_000600_create_files::Migration),
             Box::new(m20261206_000700_user_avatars::Migration),
+            Box::new(m20261206_000800_attachments::Migration),
         ]
     }
 }

@@ -134,9 +134,9 @@ impl AppState {
         );
         let agents = agents::AgentService::new(db.clone(), provider_names).with_lane(lane);
         let tools = agents::ToolService::new(db.clone());
-        let conversations = conversations::ConversationService::new(db.clone(), agents.clone());
-        let secrets = secrets::SecretService::new(db.clone(), config.secrets_key()?);
         let files = files::FilesService::new(db.clone(), config.file_store()?, config.file_limits());
+        let conversations = conversations::ConversationService::new(db.clone(), agents.clone(), files.clone());
+        let secrets = secrets::SecretService::new(db.clone(), config.secrets_key()?);
         let avatars = users::AvatarService::new(users.clone(), files.clone());
         let runner_config = config.executions();
         let broker = executions::Broker::new(runner_config.fanout_capacity);
@@ -157,11 +157,12 @@ impl AppState {
             config.mcp_call_timeout(),
         ));
         runner.set_tool_runtime(executions::ToolRuntime::new(secrets.clone(), outbound));
-        let executions = executions::ExecutionService::new(runner.clone());
-        let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
         let speech = speech::SpeechService::from_config(&config.speech())
             .map_err(|e| anyhow::anyhow!("speech providers: {e}"))?
             .with_files(files.clone());
+        runner.set_speech(speech.clone());
+        let executions = executions::ExecutionService::new(runner.clone());
+        let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
         let metrics = PrometheusMetricsBuilder::new("agentry")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")

@@ -77,11 +77,22 @@ pub mod message {
         /// On a `tool` message: the id of the call whose result it holds.
         #[sea_orm(column_type = "Text", nullable)]
         pub tool_call_id: Option<String>,
+        /// The ids of the files attached to the message, a JSON array in order (null for none).
+        pub attachments: Option<Json>,
         /// Creation time.
         pub created_at: DateTimeUtc,
     }
 
     impl Model {
+        /// The ids of the files attached to the message, in order.
+        pub fn attachment_ids(&self) -> Vec<Uuid> {
+            use serde::Deserialize;
+            self.attachments
+                .as_ref()
+                .and_then(|value| Vec::<Uuid>::deserialize(value).ok())
+                .unwrap_or_default()
+        }
+
         /// The tool calls this message made, in order (none when `tool_calls` is null, or
         /// not the array of calls this crate stores).
         pub fn calls(&self) -> Vec<llm::ToolCall> {

@@ -49,6 +49,13 @@ impl From<ConversationError> for kernel::Error {
     }
 }
 
+impl From<files::FileError> for ConversationError {
+    /// A file lookup or read that failed (not one that found nothing).
+    fn from(err: files::FileError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
 impl From<agents::AgentError> for ConversationError {
     /// An agent lookup that failed (not one that found nothing: that is an `Option`).
     fn from(err: agents::AgentError) -> Self {

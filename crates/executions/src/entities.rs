@@ -57,6 +57,22 @@ pub mod execution {
         /// The explicit history of a stateless run (`StatelessRun`: messages, client
         /// tools, settings), answered instead of a conversation's; never on the wire.
         pub history: Option<Json>,
+        /// The ids of the files attached to the input, a JSON array (null for none); they
+        /// become the user message's attachments.
+        pub attachments: Option<Json>,
+        /// Whether the reply gets a spoken copy: an audio file among its attachments.
+        pub speak: bool,
+    }
+
+    impl Model {
+        /// The ids of the files attached to the input, in order.
+        pub fn attachment_ids(&self) -> Vec<Uuid> {
+            use serde::Deserialize;
+            self.attachments
+                .as_ref()
+                .and_then(|value| Vec::<Uuid>::deserialize(value).ok())
+                .unwrap_or_default()
+        }
     }
 
     /// Events point here; they are read by execution id.

@@ -19,6 +19,7 @@ pub mod service;
 pub mod stateless;
 pub mod status;
 mod store;
+pub mod turn;
 mod writer;
 
 #[cfg(feature = "http")]
@@ -33,3 +34,4 @@ pub use runner::{Runner, ToolRuntime};
 pub use service::{ExecutionService, MessageTarget, Reply};
 pub use stateless::StatelessRun;
 pub use status::ExecutionStatus;
+pub use turn::UserTurn;

@@ -28,6 +28,13 @@ pub struct ExecutionCreate {
     /// the output are appended to it.
     #[garde(skip)]
     pub conversation_id: Option<Uuid>,
+    /// Files given with the input: ids of the caller's files (`POST /files`), at most 16.
+    /// Images reach the model as images, text and PDF files as their text; another
+    /// user's or an unknown id is a `422` naming `attachments[i]`.
+    #[serde(default)]
+    #[garde(length(max = conversations::schemas::rules::ATTACHMENTS_MAX))]
+    #[schema(max_items = 16)]
+    pub attachments: Vec<Uuid>,
     /// With `conversation_id`: what to do when the conversation already has an active run;
     /// absent: `enqueue`.
     #[serde(default)]
@@ -55,6 +62,8 @@ pub struct Execution {
     pub status: ExecutionStatus,
     /// The task given to the agent.
     pub input: String,
+    /// The ids of the files given with the input, in order (`[]` for none).
+    pub attachments: Vec<Uuid>,
     /// The agent's final answer (completed executions).
     pub output: Option<String>,
     /// Why it failed (`interrupted` when its server stopped under it).
@@ -83,6 +92,7 @@ impl From<execution::Model> for Execution {
             parent_id: m.parent_id,
             depth: u32::try_from(m.depth).unwrap_or(0),
             status: m.status,
+            attachments: m.attachment_ids(),
             input: m.input,
             output: m.output,
             error: m.error,

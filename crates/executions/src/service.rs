@@ -23,6 +23,7 @@ use crate::schemas::{EVENTS_MAX, Execution, ExecutionCreate};
 use crate::stateless::StatelessRun;
 use crate::status::ExecutionStatus;
 use crate::store::Store;
+use crate::turn::UserTurn;
 
 /// Which executions a list shows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,11 +63,11 @@ pub enum MessageTarget {
 /// The rules of executions as their owners see them; the work itself is the `Runner`'s.
 #[derive(Clone)]
 pub struct ExecutionService {
-    runner: Runner,
+    pub(crate) runner: Runner,
     store: Store,
     broker: Broker,
     agents: AgentService,
-    conversations: ConversationService,
+    pub(crate) conversations: ConversationService,
 }
 
 impl ExecutionService {
@@ -100,7 +101,11 @@ impl ExecutionService {
         {
             return Err(ExecutionError::ConversationNotYours(conversation_id));
         }
-        let model = new_run(owner_id, Some(agent_id), request.conversation_id, request.input);
+        let attachments = self.owned_files(owner_id, &request.attachments).await?;
+        let model = execution::Model {
+            attachments: crate::turn::stored_ids(&attachments),
+            ..new_run(owner_id, Some(agent_id), request.conversation_id, request.input)
+        };
         let stored = self.submit(model, request.if_busy.unwrap_or_default()).await?;
         Ok(stored.into())
     }
@@ -151,15 +156,16 @@ impl ExecutionService {
         Ok(())
     }
 
-    /// Sends `content` as a user message: starts the run that stores it in the target
-    /// conversation (created first for a `/chat` message without one) and writes the
-    /// reply. Errors before anything is stored: a bad target, a deleted agent (`AgentGone`),
-    /// a busy conversation with `if_busy: reject`.
+    /// Sends a user's turn: starts the run that stores it in the target conversation
+    /// (created first for a `/chat` message without one) and writes the reply. Errors
+    /// before anything is stored: a bad target, a turn breaking its rules (attachments,
+    /// content, a failed transcription), a deleted agent (`AgentGone`), a busy
+    /// conversation with `if_busy: reject`.
     pub async fn send(
         &self,
         owner_id: Uuid,
         target: MessageTarget,
-        content: String,
+        turn: UserTurn,
         if_busy: IfBusy,
     ) -> Result<Execution> {
         let (conversation_id, agent_id) = match target {
@@ -169,7 +175,7 @@ impl ExecutionService {
                     .find_owned(owner_id, id)
                     .await?
                     .ok_or(ExecutionError::ConversationNotFound)?;
-                (id, self.live_agent(owner_id, conversation.agent_id, None).await?)
+                (Some(id), self.live_agent(owner_id, conversation.agent_id, None).await?)
             }
             MessageTarget::Chat {
                 conversation_id: Some(id),
@@ -185,7 +191,10 @@ impl ExecutionService {
                 {
                     return Err(ExecutionError::AgentMismatch(named));
                 }
-                (id, self.live_agent(owner_id, conversation.agent_id, agent_id).await?)
+                (
+                    Some(id),
+                    self.live_agent(owner_id, conversation.agent_id, agent_id).await?,
+                )
             }
             MessageTarget::Chat {
                 conversation_id: None,
@@ -196,16 +205,26 @@ impl ExecutionService {
                 {
                     return Err(ExecutionError::AgentNotYours(id));
                 }
-                let create = ConversationCreate {
-                    agent_id,
-                    title: Some(derived_title(&content)),
-                    metadata: Default::default(),
-                };
-                let conversation = self.conversations.create(owner_id, create).await?;
-                (conversation.id, agent_id)
+                (None, agent_id)
             }
         };
-        let model = new_run(owner_id, agent_id, Some(conversation_id), content);
+        let turn = self.check_turn(owner_id, turn).await?;
+        let conversation_id = match conversation_id {
+            Some(id) => id,
+            None => {
+                let create = ConversationCreate {
+                    agent_id,
+                    title: Some(derived_title(&turn.content)),
+                    metadata: Default::default(),
+                };
+                self.conversations.create(owner_id, create).await?.id
+            }
+        };
+        let model = execution::Model {
+            attachments: turn.stored_attachments(),
+            speak: turn.speak,
+            ..new_run(owner_id, agent_id, Some(conversation_id), turn.content)
+        };
         Ok(self.submit(model, if_busy).await?.into())
     }
 
@@ -422,5 +441,7 @@ fn new_run(owner_id: Uuid, agent_id: Option<Uuid>, conversation_id: Option<Uuid>
         action_expires_at: None,
         paused_turn: None,
         history: None,
+        attachments: None,
+        speak: false,
     }
 }

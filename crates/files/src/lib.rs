@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod schemas;
 pub mod service;
 pub mod store;
+pub mod text;
 mod upload;
 
 #[cfg(feature = "http")]

@@ -66,6 +66,15 @@ impl FileStore {
         })
     }
 
+    /// A store in memory, for tests and throwaway servers: its contents go with the process.
+    pub fn memory() -> Self {
+        Self {
+            inner: Arc::new(object_store::memory::InMemory::new()),
+            part_bytes: LOCAL_PART_BYTES,
+            location: "memory".to_owned(),
+        }
+    }
+
     fn s3(rest: &str, options: &[(String, String)]) -> Result<Self, StoreConfigError> {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {

@@ -8,7 +8,8 @@ use futures_util::stream::BoxStream;
 
 use crate::tool_call::parse_arguments;
 use crate::{
-    ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, ToolCall, Usage,
+    Attachment, ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Provider, Role, StreamEvent, ToolCall,
+    Usage,
 };
 
 /// The model name echo reports when the request names none.
@@ -73,13 +74,18 @@ fn reply(req: ChatRequest) -> ChatResponse {
         (text, Vec::new())
     } else {
         let last_user = req.messages.iter().rev().find(|m| m.role == Role::User);
-        (
-            format!("echo: {}", last_user.map_or("", |m| m.content.as_str())),
-            Vec::new(),
-        )
+        let mut text = format!("echo: {}", last_user.map_or("", |m| m.content.as_str()));
+        for attachment in last_user.map_or(&[][..], |m| m.attachments.as_slice()) {
+            text.push_str(&attachment_note(attachment));
+        }
+        (text, Vec::new())
     };
     let prompt_tokens = req.system_prompt.as_deref().map_or(0, count_tokens)
-        + req.messages.iter().map(|m| count_tokens(&m.content)).sum::<u32>();
+        + req
+            .messages
+            .iter()
+            .map(|m| count_tokens(&m.content) + m.attachments.iter().map(attachment_tokens).sum::<u32>())
+            .sum::<u32>();
     let completion_tokens = count_tokens(&text)
         + tool_calls
             .iter()
@@ -156,6 +162,31 @@ fn tool_report(messages: &[ChatMessage]) -> Option<String> {
         })
         .collect();
     Some(lines.join("\n"))
+}
+
+/// How the echo names an attachment of the message it repeats: an image by name and type,
+/// a document by name and the first [`ECHOED_DOCUMENT_CHARS`] characters of its text.
+fn attachment_note(attachment: &Attachment) -> String {
+    match attachment {
+        Attachment::Image {
+            filename, media_type, ..
+        } => format!(" [image {filename} ({media_type})]"),
+        Attachment::Document { filename, text } => {
+            let head: String = text.chars().take(ECHOED_DOCUMENT_CHARS).collect();
+            format!(" [file {filename}: {head}]")
+        }
+    }
+}
+
+/// The most characters of an attached document the echo repeats.
+const ECHOED_DOCUMENT_CHARS: usize = 200;
+
+/// Tokens of an attachment: a document's words; an image counts as one.
+fn attachment_tokens(attachment: &Attachment) -> u32 {
+    match attachment {
+        Attachment::Image { .. } => 1,
+        Attachment::Document { text, .. } => count_tokens(text),
+    }
 }
 
 fn count_tokens(text: &str) -> u32 {
@@ -239,6 +270,26 @@ mod tests {
             ChatMessage::user("thanks"),
         ]));
         assert_eq!(answer.text, "echo: thanks");
+    }
+
+    #[test]
+    fn attachments_of_the_echoed_message_are_named() {
+        let message = ChatMessage::user("look").with_attachments(vec![
+            Attachment::image("cat.png", "image/png", b"png"),
+            Attachment::Document {
+                filename: "notes.txt".into(),
+                text: "x".repeat(300),
+            },
+        ]);
+        let answer = reply(request(vec![message]));
+        assert_eq!(
+            answer.text,
+            format!(
+                "echo: look [image cat.png (image/png)] [file notes.txt: {}]",
+                "x".repeat(200)
+            )
+        );
+        assert_eq!(answer.usage.prompt_tokens, 3);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! HTTP only: no database, no routes.
 
 mod anthropic;
+mod attachment;
 mod config;
 mod echo;
 mod error;
@@ -18,6 +19,7 @@ mod tool_call;
 mod types;
 
 pub use anthropic::AnthropicProvider;
+pub use attachment::Attachment;
 pub use config::{DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_VERSION, DEFAULT_OPENAI_BASE_URL, LlmConfig};
 pub use echo::{ECHO_MODEL, EchoProvider};
 pub use error::LlmError;

@@ -92,6 +92,9 @@ pub struct ChatMessage {
     /// For a tool message: the id of the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Files the user attached to the message: images the model sees, documents it reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::Attachment>,
 }
 
 impl ChatMessage {
@@ -101,12 +104,19 @@ impl ChatMessage {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: Vec::new(),
         }
     }
 
     /// A message from the user.
     pub fn user(text: impl Into<String>) -> Self {
         Self::new(Role::User, text)
+    }
+
+    /// This message with `attachments`.
+    pub fn with_attachments(mut self, attachments: Vec<crate::Attachment>) -> Self {
+        self.attachments = attachments;
+        self
     }
 
     /// A message from the assistant.

@@ -13,10 +13,28 @@ use crate::entities::message;
 /// A user message to a conversation; the answer is the assistant's reply.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 pub struct MessageCreate {
-    /// The text, 1..=100000 characters.
-    #[garde(length(chars, min = 1, max = rules::CONTENT_MAX))]
+    /// The text, 1..=100000 characters; required unless `transcribe` is `true`.
+    #[garde(inner(length(chars, min = 1, max = rules::CONTENT_MAX)))]
     #[schema(min_length = 1, max_length = 100000, example = "What is the capital of France?")]
-    pub content: String,
+    pub content: Option<String>,
+    /// Files to send with the text: ids of the caller's files (`POST /files`), at most 16.
+    /// Images reach the model as images, text and PDF files as their text, audio only
+    /// through `transcribe`; another user's or an unknown id is a `422` naming
+    /// `attachments[i]`. The stored user message lists them.
+    #[serde(default)]
+    #[garde(length(max = rules::ATTACHMENTS_MAX))]
+    #[schema(max_items = 16)]
+    pub attachments: Vec<Uuid>,
+    /// A voice turn: the first audio attachment is transcribed and the transcript is the
+    /// message (`content` must then be absent); absent: `false`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub transcribe: bool,
+    /// Add a spoken copy of the reply (an audio File, made by the default speech provider)
+    /// to the assistant message's `attachments`; absent: `false`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub speak: bool,
     /// Answer with a Server-Sent Events stream instead of one JSON message
     /// (the same as sending `Accept: text/event-stream`); absent: `false`.
     // No `default` in the schema: generators read it as "always present" and would make
@@ -33,10 +51,28 @@ pub struct MessageCreate {
 /// A user message, to an existing conversation or to a new one.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 pub struct ChatMessageCreate {
-    /// The text, 1..=100000 characters.
-    #[garde(length(chars, min = 1, max = rules::CONTENT_MAX))]
+    /// The text, 1..=100000 characters; required unless `transcribe` is `true`.
+    #[garde(inner(length(chars, min = 1, max = rules::CONTENT_MAX)))]
     #[schema(min_length = 1, max_length = 100000, example = "Hello!")]
-    pub content: String,
+    pub content: Option<String>,
+    /// Files to send with the text: ids of the caller's files (`POST /files`), at most 16.
+    /// Images reach the model as images, text and PDF files as their text, audio only
+    /// through `transcribe`; another user's or an unknown id is a `422` naming
+    /// `attachments[i]`. The stored user message lists them.
+    #[serde(default)]
+    #[garde(length(max = rules::ATTACHMENTS_MAX))]
+    #[schema(max_items = 16)]
+    pub attachments: Vec<Uuid>,
+    /// A voice turn: the first audio attachment is transcribed and the transcript is the
+    /// message (`content` must then be absent); absent: `false`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub transcribe: bool,
+    /// Add a spoken copy of the reply (an audio File, made by the default speech provider)
+    /// to the assistant message's `attachments`; absent: `false`.
+    #[serde(default)]
+    #[garde(skip)]
+    pub speak: bool,
     /// One of the caller's conversations; absent: a new one is created, titled with the
     /// first 50 characters of `content`.
     #[garde(skip)]
@@ -96,7 +132,8 @@ impl From<message::Role> for MessageRole {
     }
 }
 
-/// A stored message as clients see it.
+/// A stored message as clients see it (read from its row by [`From`] without its
+/// attachments, which the service adds: [`Message::with_attachments`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     /// UUID v7.
@@ -118,8 +155,19 @@ pub struct Message {
     pub tool_call_id: Option<String>,
     /// The run (execution) that wrote it: the reply's, and the user message it answered.
     pub execution_id: Option<Uuid>,
+    /// The files attached to it, in order (`[]` for none): the user's attachments, or the
+    /// spoken copy of a reply. A file deleted since is no longer listed.
+    pub attachments: Vec<files::File>,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// This message with its attachments.
+    pub fn with_attachments(mut self, attachments: Vec<files::File>) -> Self {
+        self.attachments = attachments;
+        self
+    }
 }
 
 impl From<message::Model> for Message {
@@ -144,6 +192,7 @@ impl From<message::Model> for Message {
             tool_calls,
             tool_call_id: m.tool_call_id,
             execution_id: m.execution_id,
+            attachments: Vec::new(),
             created_at: m.created_at,
         }
     }

@@ -6,7 +6,9 @@ pub(crate) use kernel::rules::metadata_keys;
 /// Longest conversation title, in characters.
 pub(crate) const TITLE_MAX: usize = 200;
 /// Longest message, in characters.
-pub(crate) const CONTENT_MAX: usize = 100_000;
+pub const CONTENT_MAX: usize = 100_000;
+/// Most files attached to one message.
+pub const ATTACHMENTS_MAX: usize = 16;
 /// Length of the title of a conversation that `/chat/messages` creates, in characters.
 pub const DERIVED_TITLE_CHARS: usize = 50;
 

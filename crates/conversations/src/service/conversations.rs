@@ -19,12 +19,14 @@ use crate::schemas::{Conversation, ConversationCreate, ConversationUpdate};
 pub struct ConversationService {
     pub(super) db: DatabaseConnection,
     agents: AgentService,
+    pub(super) files: files::FilesService,
 }
 
 impl ConversationService {
-    /// A service over `db`; `agents` answers whether an `agent_id` is the caller's live agent.
-    pub fn new(db: DatabaseConnection, agents: AgentService) -> Self {
-        Self { db, agents }
+    /// A service over `db`; `agents` answers whether an `agent_id` is the caller's live
+    /// agent, `files` holds the files messages attach.
+    pub fn new(db: DatabaseConnection, agents: AgentService, files: files::FilesService) -> Self {
+        Self { db, agents, files }
     }
 
     /// Creates a conversation; `422` naming `agent_id` when it is not the owner's live agent.

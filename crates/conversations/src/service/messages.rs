@@ -31,6 +31,8 @@ pub struct NewMessage {
     pub tool_calls: Vec<llm::ToolCall>,
     /// For a tool message: the id of the call whose result it holds.
     pub tool_call_id: Option<String>,
+    /// The files attached to it, in order (the caller checked they are the owner's).
+    pub attachments: Vec<files::File>,
 }
 
 impl NewMessage {
@@ -63,6 +65,12 @@ impl NewMessage {
         }
     }
 
+    /// This message with `attachments`.
+    pub fn with_attachments(mut self, attachments: Vec<files::File>) -> Self {
+        self.attachments = attachments;
+        self
+    }
+
     /// This message, written by run `execution_id`.
     pub fn by(mut self, execution_id: Uuid) -> Self {
         self.execution_id = Some(execution_id);
@@ -78,11 +86,13 @@ impl NewMessage {
             execution_id: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: Vec::new(),
         }
     }
 
     /// The stored row of this message in `conversation_id`.
     fn into_model(self, conversation_id: Uuid) -> message::Model {
+        let attachments = stored_attachments(&self.attachments);
         let tokens = |t: u64| i32::try_from(t).unwrap_or(i32::MAX);
         message::Model {
             id: kernel::ids::new_id(),
@@ -95,6 +105,7 @@ impl NewMessage {
             execution_id: self.execution_id,
             tool_calls: stored_calls(self.tool_calls),
             tool_call_id: self.tool_call_id,
+            attachments,
             created_at: kernel::clock::now(),
         }
     }
@@ -104,6 +115,7 @@ impl ConversationService {
     /// Stores a message in the owner's conversation and moves its `message_count` and
     /// `updated_at`, atomically; `NotFound` when the conversation is missing or someone else's.
     pub async fn append_message(&self, owner_id: Uuid, conversation_id: Uuid, new: NewMessage) -> Result<Message> {
+        let attachments = new.attachments.clone();
         let model = new.into_model(conversation_id);
         let txn = self.db.begin().await?;
         // The update both checks ownership and takes the row's write lock first.
@@ -122,7 +134,7 @@ impl ConversationService {
         }
         insert(&txn, &model).await?;
         txn.commit().await?;
-        Ok(model.into())
+        Ok(Message::from(model).with_attachments(attachments))
     }
 
     /// A page of the owner's conversation's messages, in `page`'s direction; `NotFound`
@@ -139,7 +151,12 @@ impl ConversationService {
             id: m.id,
         })
         .await?;
-        Ok(page.map(Message::from))
+        let ids: Vec<Uuid> = page.items.iter().flat_map(message::Model::attachment_ids).collect();
+        let files = self.files.get_many(&ids).await?;
+        Ok(page.map(|m| {
+            let attached = attached_files(&m, &files);
+            Message::from(m).with_attachments(attached)
+        }))
     }
 
     /// The last `limit` messages of the owner's conversation, oldest first, as the LLM
@@ -162,8 +179,31 @@ impl ConversationService {
             .await?;
         rows.reverse();
         let orphans = rows.iter().take_while(|m| m.role == message::Role::Tool).count();
-        Ok(rows.into_iter().skip(orphans).map(chat_message).collect())
+        let rows: Vec<message::Model> = rows.into_iter().skip(orphans).collect();
+        let ids: Vec<Uuid> = rows.iter().flat_map(message::Model::attachment_ids).collect();
+        let files = self.files.get_many(&ids).await?;
+        let mut history = Vec::with_capacity(rows.len());
+        for row in rows {
+            let attached = attached_files(&row, &files);
+            let attachments = self.model_attachments(&attached).await?;
+            history.push(chat_message(row).with_attachments(attachments));
+        }
+        Ok(history)
     }
+}
+
+/// The stored form of a message's attachments: their ids, a JSON array, or null for none.
+fn stored_attachments(files: &[files::File]) -> Option<serde_json::Value> {
+    (!files.is_empty()).then(|| files.iter().map(|file| file.id.to_string()).collect())
+}
+
+/// The files of `found` a message lists, in its order (those deleted since are left out).
+fn attached_files(message: &message::Model, found: &[files::File]) -> Vec<files::File> {
+    message
+        .attachment_ids()
+        .iter()
+        .filter_map(|id| found.iter().find(|file| file.id == *id).cloned())
+        .collect()
 }
 
 /// The stored form of an assistant message's tool calls: a JSON array, or null for none.
@@ -185,6 +225,7 @@ fn chat_message(m: message::Model) -> llm::ChatMessage {
         tool_calls: m.calls(),
         tool_call_id: m.tool_call_id,
         content: m.content,
+        attachments: Vec::new(),
     }
 }
 

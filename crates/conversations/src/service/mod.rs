@@ -1,9 +1,11 @@
 //! Business rules of conversations: [`ConversationService`] (CRUD and the message log).
 //! Replies are written by runs (the `executions` crate), through the message log.
 
+mod attachments;
 mod conversations;
 mod messages;
 
+pub use attachments::DOCUMENT_MAX_CHARS;
 pub use conversations::ConversationService;
 pub use messages::NewMessage;
 

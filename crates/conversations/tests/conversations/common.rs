@@ -34,7 +34,8 @@ pub async fn services() -> Services {
             default: registry.default_provider().to_owned(),
         },
     );
-    let conversations = ConversationService::new(db.clone(), agents.clone());
+    let files = files::FilesService::new(db.clone(), files::FileStore::memory(), files::FileLimits::default());
+    let conversations = ConversationService::new(db.clone(), agents.clone(), files);
     Services {
         db,
         agents,

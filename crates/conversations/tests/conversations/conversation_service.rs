@@ -141,6 +141,7 @@ async fn appended_messages_count_and_make_the_history() {
             execution_id: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: Vec::new(),
         };
         let stored = s
             .conversations

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::sse::{self, EXECUTION_ID, Framing};
 use crate::schemas::Execution;
 use crate::service::Reply;
-use crate::{ExecutionService, MessageTarget};
+use crate::{ExecutionService, MessageTarget, UserTurn};
 
 /// The `200` answer of the message routes, shown in the OpenAPI document.
 ///
@@ -83,7 +83,7 @@ pub(super) async fn post_message(
     let target = MessageTarget::Conversation(path.into_inner());
     let stream = body.stream || sse::wants_event_stream(&req);
     let if_busy = body.if_busy.unwrap_or_default();
-    answer(&req, &executions, principal, target, body.content, if_busy, stream).await
+    answer(&req, &executions, principal, target, body.into(), if_busy, stream).await
 }
 
 /// Sends a message to one of the caller's conversations, or to a new one (titled with the
@@ -125,7 +125,8 @@ pub(super) async fn post_chat_message(
     };
     let stream = body.stream || sse::wants_event_stream(&req);
     let if_busy = body.if_busy.unwrap_or_default();
-    answer(&req, &executions, principal, target, body.content, if_busy, stream).await
+    let turn = UserTurn::from(&body);
+    answer(&req, &executions, principal, target, turn, if_busy, stream).await
 }
 
 /// Starts the run, then answers with its events (`200` stream) or its reply (`201`).
@@ -134,12 +135,12 @@ async fn answer(
     executions: &ExecutionService,
     principal: Principal,
     target: MessageTarget,
-    content: String,
+    turn: UserTurn,
     if_busy: IfBusy,
     stream: bool,
 ) -> Result<HttpResponse> {
     let owner = principal.user_id;
-    let run = executions.send(owner, target, content, if_busy).await?;
+    let run = executions.send(owner, target, turn, if_busy).await?;
     if stream {
         let feed = executions.watch(owner, run.id, 0).await?;
         return Ok(sse::respond(req, run.id, feed, Framing::Chat));

@@ -13,6 +13,7 @@ pub(crate) mod paused;
 mod run;
 mod toolbox;
 mod tools;
+mod voice;
 
 pub use http_call::ToolRuntime;
 
@@ -54,6 +55,8 @@ pub(crate) struct Inner {
     pub(crate) tool_runtime: OnceLock<ToolRuntime>,
     /// What MCP tools need (servers, sessions); without it an agent's MCP servers offer nothing.
     pub(crate) mcp_runtime: OnceLock<mcp::McpRuntime>,
+    /// What voice turns need (transcription, speech); without it `transcribe` and `speak` are refused.
+    pub(crate) speech: OnceLock<speech::SpeechService>,
     pub(crate) worker_id: String,
     /// Cancelled when this process must stop running executions at once.
     pub(crate) interrupt: CancellationToken,
@@ -90,6 +93,7 @@ impl Runner {
                 config,
                 tool_runtime: OnceLock::new(),
                 mcp_runtime: OnceLock::new(),
+                speech: OnceLock::new(),
                 worker_id,
                 interrupt: CancellationToken::new(),
                 stop_claiming: CancellationToken::new(),
@@ -112,6 +116,17 @@ impl Runner {
     /// nothing). Without it an agent's MCP servers offer no tools.
     pub fn set_mcp_runtime(&self, runtime: mcp::McpRuntime) {
         let _ = self.inner.mcp_runtime.set(runtime);
+    }
+
+    /// Lets this runner's turns be transcribed (`transcribe`) and its replies spoken
+    /// (`speak`) (set once; later calls do nothing). Without it both are refused.
+    pub fn set_speech(&self, speech: speech::SpeechService) {
+        let _ = self.inner.speech.set(speech);
+    }
+
+    /// The speech service, when set.
+    pub(crate) fn speech(&self) -> Option<&speech::SpeechService> {
+        self.inner.speech.get()
     }
 
     /// The id this process claims executions under.

@@ -197,10 +197,8 @@ impl<'a> Run<'a> {
             }
             self.remember_calls(&response, &model).await?;
             messages.push(ChatMessage {
-                role: Role::Assistant,
-                content: response.text,
                 tool_calls: response.tool_calls.clone(),
-                tool_call_id: None,
+                ..ChatMessage::assistant(response.text)
             });
             let mut planned = Vec::with_capacity(response.tool_calls.len());
             let mut created = Vec::with_capacity(response.tool_calls.len());
@@ -403,15 +401,20 @@ impl<'a> Run<'a> {
             return Ok(super::history::complete_calls(run.history()));
         }
         let input = self.model.input.clone();
-        let Some(conversation_id) = self.model.conversation_id else {
-            return Ok(vec![ChatMessage::user(input)]);
-        };
         let conversations = &self.inner.conversations;
         let owner = self.model.owner_id;
-        let stored = match conversations
-            .append_message(owner, conversation_id, NewMessage::user(input).by(self.model.id))
-            .await
-        {
+        let attached = match self.input_files().await {
+            Ok(attached) => attached,
+            Err(err) => return Err(self.conversation_failure("read the attachments of", err).await),
+        };
+        let Some(conversation_id) = self.model.conversation_id else {
+            return match conversations.model_attachments(&attached).await {
+                Ok(attachments) => Ok(vec![ChatMessage::user(input).with_attachments(attachments)]),
+                Err(err) => Err(self.conversation_failure("read the attachments of", err).await),
+            };
+        };
+        let message = NewMessage::user(input).with_attachments(attached).by(self.model.id);
+        let stored = match conversations.append_message(owner, conversation_id, message).await {
             Ok(stored) => stored,
             Err(err) => return Err(self.conversation_failure("append the input to", err).await),
         };
@@ -425,10 +428,27 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Stores the answer in the conversation, if the execution has one (`message.completed`).
+    /// The owner's files attached to the input (those deleted since it was sent left out).
+    async fn input_files(&self) -> Result<Vec<files::File>, ConversationError> {
+        let ids = self.model.attachment_ids();
+        let files = self.inner.conversations.files();
+        let found = files.get_many(&ids).await?;
+        Ok(found
+            .into_iter()
+            .filter(|file| file.owner_id == self.model.owner_id)
+            .collect())
+    }
+
+    /// Stores the answer in the conversation, if the execution has one (`message.completed`),
+    /// with its spoken copy when the turn asked for one.
     async fn remember_answer(&self, output: &str, model: &str, usage: Tokens) -> Result<(), Stop> {
         let Some(conversation_id) = self.model.conversation_id else {
             return Ok(());
+        };
+        let spoken = if self.model.speak {
+            super::voice::spoken_reply(&self.inner, &self.model, output).await
+        } else {
+            Vec::new()
         };
         let clamp = |t: i64| u64::try_from(t).unwrap_or(0);
         let message = NewMessage {
@@ -442,6 +462,7 @@ impl<'a> Run<'a> {
             execution_id: Some(self.model.id),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: spoken,
         };
         match self
             .inner
@@ -719,6 +740,8 @@ impl<'a> Run<'a> {
             action_expires_at: None,
             paused_turn: None,
             history: None,
+            attachments: None,
+            speak: false,
         }
     }
 

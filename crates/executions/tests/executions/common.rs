@@ -64,7 +64,8 @@ pub fn harness_on(db: DatabaseConnection, extra: Vec<(&str, Arc<dyn Provider>)>,
         default: "echo".into(),
     };
     let agents = AgentService::new(db.clone(), names);
-    let conversations = ConversationService::new(db.clone(), agents.clone());
+    let files = files::FilesService::new(db.clone(), files::FileStore::memory(), files::FileLimits::default());
+    let conversations = ConversationService::new(db.clone(), agents.clone(), files);
     let broker = Broker::new(config.fanout_capacity);
     let runner = Runner::new(
         db.clone(),

@@ -1,9 +1,11 @@
 //! The Messages API wire format: request encoding and response decoding.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
+use crate::{Attachment, ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
 
 /// Anthropic requires `max_tokens`; this is sent when the request sets none.
 pub(super) const DEFAULT_MAX_TOKENS: u32 = 1024;
@@ -32,9 +34,18 @@ struct WireMessage<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum RequestBlock<'a> {
-    Text { text: &'a str },
+    Text { text: Cow<'a, str> },
+    Image { source: ImageSource<'a> },
     ToolUse { id: &'a str, name: &'a str, input: Value },
     ToolResult { tool_use_id: &'a str, content: &'a str },
+}
+
+/// An image's bytes, inline.
+#[derive(Serialize)]
+struct ImageSource<'a> {
+    r#type: &'static str,
+    media_type: &'a str,
+    data: &'a str,
 }
 
 #[derive(Serialize)]
@@ -101,10 +112,27 @@ fn blocks(message: &ChatMessage) -> Vec<RequestBlock<'_>> {
             content: &message.content,
         }];
     }
-    // The API rejects empty text blocks; an assistant turn may consist of tool calls alone.
-    let text = (!message.content.is_empty() || message.tool_calls.is_empty())
-        .then_some(RequestBlock::Text { text: &message.content });
-    text.into_iter()
+    // Attached images come first (as the API advises), then documents, then the text.
+    let files = message.attachments.iter().map(|attachment| match attachment {
+        Attachment::Image { media_type, data, .. } => RequestBlock::Image {
+            source: ImageSource {
+                r#type: "base64",
+                media_type,
+                data,
+            },
+        },
+        Attachment::Document { filename, text } => RequestBlock::Text {
+            text: Cow::Owned(Attachment::document_text(filename, text)),
+        },
+    });
+    // The API rejects empty text blocks; an assistant turn may consist of tool calls alone,
+    // and a user turn of attachments alone.
+    let text = (!message.content.is_empty() || (message.tool_calls.is_empty() && message.attachments.is_empty()))
+        .then_some(RequestBlock::Text {
+            text: Cow::Borrowed(&message.content),
+        });
+    files
+        .chain(text)
         .chain(message.tool_calls.iter().map(|call| RequestBlock::ToolUse {
             id: &call.id,
             name: &call.name,

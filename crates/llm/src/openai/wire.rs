@@ -1,10 +1,12 @@
 //! The Chat Completions wire format: request encoding and response decoding.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::tool_call::parse_arguments;
-use crate::{ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
+use crate::{Attachment, ChatMessage, ChatRequest, ChatResponse, FinishReason, LlmError, Role, ToolCall, Usage};
 
 #[derive(Serialize)]
 struct CompletionRequest<'a> {
@@ -31,11 +33,33 @@ struct StreamOptions {
 struct WireMessage<'a> {
     role: &'static str,
     /// `null` only for an assistant turn that just calls tools.
-    content: Option<&'a str>,
+    content: Option<WireContent<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<WireToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_call_id: Option<&'a str>,
+}
+
+/// A message's content: plain text, or parts when files are attached.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WireContent<'a> {
+    Text(&'a str),
+    Parts(Vec<WirePart<'a>>),
+}
+
+/// One part of a user message with attachments.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WirePart<'a> {
+    Text { text: Cow<'a, str> },
+    ImageUrl { image_url: WireImageUrl },
+}
+
+/// An image as a `data:` URL.
+#[derive(Serialize)]
+struct WireImageUrl {
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -70,7 +94,7 @@ struct WireFunction<'a> {
 pub(super) fn request_body(req: &ChatRequest, stream: bool) -> Result<Vec<u8>, LlmError> {
     let system = req.system_prompt.as_deref().map(|text| WireMessage {
         role: Role::System.as_str(),
-        content: Some(text),
+        content: Some(WireContent::Text(text)),
         tool_calls: Vec::new(),
         tool_call_id: None,
     });
@@ -104,7 +128,7 @@ fn wire_message(message: &ChatMessage) -> WireMessage<'_> {
     let calls_only = message.role == Role::Assistant && message.content.is_empty() && !message.tool_calls.is_empty();
     WireMessage {
         role: message.role.as_str(),
-        content: (!calls_only).then_some(message.content.as_str()),
+        content: (!calls_only).then(|| content(message)),
         tool_calls: message
             .tool_calls
             .iter()
@@ -119,6 +143,28 @@ fn wire_message(message: &ChatMessage) -> WireMessage<'_> {
             .collect(),
         tool_call_id: message.tool_call_id.as_deref(),
     }
+}
+
+/// The text alone, or (with attachments) the text, each document's text and each image as
+/// a `data:` URL, in that order.
+fn content(message: &ChatMessage) -> WireContent<'_> {
+    if message.attachments.is_empty() {
+        return WireContent::Text(&message.content);
+    }
+    let text = (!message.content.is_empty()).then(|| WirePart::Text {
+        text: Cow::Borrowed(message.content.as_str()),
+    });
+    let files = message.attachments.iter().map(|attachment| match attachment {
+        Attachment::Image { media_type, data, .. } => WirePart::ImageUrl {
+            image_url: WireImageUrl {
+                url: Attachment::data_url(media_type, data),
+            },
+        },
+        Attachment::Document { filename, text } => WirePart::Text {
+            text: Cow::Owned(Attachment::document_text(filename, text)),
+        },
+    });
+    WireContent::Parts(text.into_iter().chain(files).collect())
 }
 
 /// Arguments back as the JSON text the model produced (a kept raw string goes back verbatim).

@@ -207,6 +207,7 @@ impl OpenAiService {
                     })
                     .collect(),
                 tool_call_id: None,
+                attachments: Vec::new(),
             });
         }
         Ok(messages)

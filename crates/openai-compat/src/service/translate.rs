@@ -115,6 +115,7 @@ pub fn history(messages: &[ChatMessageParam], errors: &mut Vec<FieldError>) -> V
                         content,
                         tool_calls: calls,
                         tool_call_id: None,
+                        attachments: Vec::new(),
                     }
                 }
                 ChatMessageParam::Tool { content, tool_call_id } => {
@@ -266,6 +267,7 @@ mod tests {
                         arguments: json!({"x": 1})
                     }],
                     tool_call_id: None,
+                    attachments: Vec::new(),
                 },
                 ChatMessage::tool_result("call_1", "42"),
             ]
