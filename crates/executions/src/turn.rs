@@ -151,7 +151,16 @@ impl ExecutionService {
             let upload = speech.stored_audio(owner_id, audio.id, &field).await?;
             speech.transcribe(&upload, None, None).await
         };
-        let transcription = heard.await.map_err(kernel::Error::from)?;
+        let transcription = heard.await.map_err(|err| match err {
+            // The transcriber names the audio `file`; here it is the attachment.
+            speech::SpeechError::Invalid(errors) => ExecutionError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|error| FieldError::new(field.clone(), format!("`{}`: {}", audio.id, error.message)))
+                    .collect(),
+            ),
+            other => kernel::Error::from(other).into(),
+        })?;
         let text = transcription.text.trim();
         let max = conversations::schemas::rules::CONTENT_MAX;
         if text.is_empty() {

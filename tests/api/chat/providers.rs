@@ -325,3 +325,73 @@ async fn an_empty_answer_is_a_502_from_either_provider_and_stores_no_reply() {
         assert_reply_fails(&app, &ada, &conversation_id, 502).await;
     }
 }
+
+#[tokio::test]
+async fn images_and_documents_reach_openai_and_anthropic_in_their_own_formats() {
+    use agentry_tests::samples::{self, PNG};
+    use base64::Engine as _;
+
+    let server = MockServer::start().await;
+    let openai_stream: String = [
+        json!({"model": "m", "choices": [{"index": 0, "delta": {"content": "A cat"}, "finish_reason": "stop"}]}),
+        json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}),
+    ]
+    .iter()
+    .map(|chunk| format!("data: {chunk}\n\n"))
+    .chain(["data: [DONE]\n\n".to_owned()])
+    .collect();
+    let anthropic_stream: String = [
+        json!({"type": "message_start", "message": {"model": "m", "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "A cat"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}}),
+        json!({"type": "message_stop"}),
+    ]
+    .iter()
+    .map(|event| format!("event: {}\ndata: {event}\n\n", event["type"].as_str().unwrap()))
+    .collect();
+    for (route, stream) in [("/chat/completions", openai_stream), ("/v1/messages", anthropic_stream)] {
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(stream, "text/event-stream"))
+            .mount(&server)
+            .await;
+    }
+    let app = app_with(&server, |_| {}).await;
+    let ada = app.register("ada").await;
+    let png = crate::files::upload_ok(&app, &ada, "cat.png", PNG, "attachment").await;
+    let pdf = crate::files::upload_ok(&app, &ada, "report.pdf", samples::PDF, "attachment").await;
+    let wav = crate::files::upload_ok(&app, &ada, "hum.wav", &samples::wav(800), "attachment").await;
+    let attachments = json!([png["id"], pdf["id"], wav["id"]]);
+    for provider in ["openai", "anthropic"] {
+        let agent_id = agent_of(&app, &ada, provider).await;
+        let body = json!({"content": "What is this?", "agent_id": agent_id, "attachments": attachments});
+        let reply = chat(&app, &ada, body).await;
+        assert_eq!(reply["content"], "A cat");
+    }
+
+    let image = base64::engine::general_purpose::STANDARD.encode(PNG);
+    let document = format!("<file name=\"report.pdf\">\n{}\n</file>", samples::PDF_TEXT);
+    let bodies = received(&server).await;
+    assert_eq!(bodies.len(), 2);
+    // OpenAI: one user message whose content is parts: the text, the image as a data URL,
+    // the PDF's text; the audio is not sent.
+    assert_eq!(
+        bodies[0]["messages"][1],
+        json!({"role": "user", "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{image}")}},
+            {"type": "text", "text": document},
+        ]})
+    );
+    // Anthropic: the image as a base64 image block first, then the document, then the text.
+    assert_eq!(
+        bodies[1]["messages"][0],
+        json!({"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}},
+            {"type": "text", "text": document},
+            {"type": "text", "text": "What is this?"},
+        ]})
+    );
+}
