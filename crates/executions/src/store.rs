@@ -65,6 +65,7 @@ impl Store {
     /// Stores a queued execution and, when `announce` (no worker here takes it at once),
     /// on PostgreSQL wakes the workers of every replica.
     pub(crate) async fn insert_queued(&self, model: &execution::Model, announce: bool) -> Result<()> {
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self.db.begin().await?;
         let written = async {
             execution::Entity::insert(model.clone().into_active_model())
@@ -85,6 +86,7 @@ impl Store {
         if self.is_postgres() {
             return self.insert_running_postgres(model).await;
         }
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self.db.begin().await?;
         let written = async {
             execution::Entity::insert(model.clone().into_active_model())
@@ -157,6 +159,7 @@ impl Store {
         // meanwhile fails at once with SQLITE_BUSY_SNAPSHOT (no busy timeout applies), so under
         // write load most claims failed and runs waited for the next poll. An immediate
         // transaction takes the write lock first, waiting its turn. (PostgreSQL: a plain BEGIN.)
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self
             .db
             .begin_with_options(TransactionOptions {
@@ -358,6 +361,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let renewed = execution::Entity::update_many()
             .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
             .filter(execution::Column::Id.is_in(ids.iter().copied()))
@@ -415,6 +419,7 @@ impl Store {
     /// each with its `execution.expired` event; returns the rows (as updated) and events.
     pub(crate) async fn expire_waiting(&self, now: DateTime<Utc>) -> Result<Vec<(execution::Model, ExecutionEvent)>> {
         use execution::Column as C;
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self.db.begin().await?;
         let written = async {
             let expired = execution::Entity::update_many()
@@ -442,6 +447,7 @@ impl Store {
     /// `execution.failed` event; returns those events.
     pub(crate) async fn fail_running(&self, which: Condition, reason: &str) -> Result<Vec<ExecutionEvent>> {
         use execution::Column as C;
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self.db.begin().await?;
         let written = async {
             let failed = execution::Entity::update_many()

@@ -136,6 +136,7 @@ impl Writer {
     async fn transaction(&self, appends: Vec<Append>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
         // Immediate on SQLite: the transaction writes first thing, and a deferred one could
         // fail at once with SQLITE_BUSY_SNAPSHOT instead of waiting for the lock.
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self
             .db
             .begin_with_options(TransactionOptions {

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod search;
 pub mod shutdown;
 pub mod tagged;
+pub mod write_gate;
 
 #[cfg(feature = "http")]
 pub mod context;

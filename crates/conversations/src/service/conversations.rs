@@ -36,6 +36,7 @@ impl ConversationService {
             self.check_agent(owner_id, agent_id).await?;
         }
         let model = new_conversation(owner_id, input.agent_id, input.title, input.metadata);
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         conversation::Entity::insert(model.clone().into_active_model())
             .exec_without_returning(&self.db)
             .await?;

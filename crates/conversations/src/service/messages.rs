@@ -117,6 +117,7 @@ impl ConversationService {
     pub async fn append_message(&self, owner_id: Uuid, conversation_id: Uuid, new: NewMessage) -> Result<Message> {
         let attachments = new.attachments.clone();
         let model = new.into_model(conversation_id);
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         let txn = self.db.begin().await?;
         // The update both checks ownership and takes the row's write lock first.
         let bumped = conversation::Entity::update_many()
