@@ -446,7 +446,7 @@ impl<'a> Run<'a> {
             return Ok(());
         };
         let spoken = if self.model.speak {
-            super::voice::spoken_reply(&self.inner, &self.model, output).await
+            super::voice::spoken_reply(self.inner, self.model, output).await
         } else {
             Vec::new()
         };

@@ -151,7 +151,7 @@ fn content(message: &ChatMessage) -> WireContent<'_> {
     if message.attachments.is_empty() {
         return WireContent::Text(&message.content);
     }
-    let text = (!message.content.is_empty()).then(|| WirePart::Text {
+    let text = (!message.content.is_empty()).then_some(WirePart::Text {
         text: Cow::Borrowed(message.content.as_str()),
     });
     let files = message.attachments.iter().map(|attachment| match attachment {
