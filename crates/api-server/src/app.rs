@@ -13,7 +13,7 @@ use kernel::idempotency::StreamReplay;
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::middleware::idempotency::{self, Idempotency};
 use crate::middleware::rate_limit::RateLimit;
@@ -50,6 +50,22 @@ pub fn openapi() -> OpenApi {
         .split_for_parts();
     idempotency::scope::document(&mut doc);
     doc
+}
+
+/// Where the OpenAPI document is served (Swagger UI reads it from there).
+const OPENAPI_URL: &str = "/openapi.json";
+
+/// `GET /openapi.json`: the document serialized at start-up (as Swagger UI's own resource
+/// answered it, without keeping the document in every worker and serializing it per request).
+fn openapi_json(body: web::Bytes) -> actix_web::Resource {
+    web::resource(OPENAPI_URL).guard(actix_web::guard::Get()).to(move || {
+        let body = body.clone();
+        async move {
+            actix_web::HttpResponse::Ok()
+                .content_type(header::ContentType::json())
+                .body(body)
+        }
+    })
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -131,7 +147,8 @@ pub fn build(
         .app_data(query_config())
         .app_data(path_config())
         .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*state.openapi).clone()))
+        .service(openapi_json(state.openapi_json.clone()))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::from(OPENAPI_URL)))
         .default_service(web::to(fallback::unmatched))
         // Inside the rate limit and the request context: a limited request claims no key,
         // and the problems it answers carry the request id.

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use actix_web::web::Bytes;
 use auth::{AuthService, AuthSettings, BcryptHasher, JwtKeys, LogMailer, Mailer, SmtpMailer};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use users::{StandingCache, UserService};
-use utoipa::openapi::OpenApi;
 
 use crate::config::{AppEnv, Config};
 use crate::fallback::RouteTable;
 use crate::middleware::idempotency::IdempotentRoutes;
+use crate::middleware::metrics::Metrics;
 use crate::middleware::rate_limit::AuthRateLimiter;
 
 /// Accounts whose standing one process keeps in memory (a few MiB at most).
@@ -62,9 +62,11 @@ pub struct AppState {
     /// Credential-route rate limiter.
     pub rate_limiter: Arc<AuthRateLimiter>,
     /// Prometheus metrics (served at `/metrics`).
-    pub metrics: PrometheusMetrics,
-    /// The OpenAPI document served at `/openapi.json`.
-    pub openapi: Arc<OpenApi>,
+    pub metrics: Metrics,
+    /// The OpenAPI document served at `/openapi.json`, serialized once at start-up: the
+    /// document itself is dropped once the route tables below are read from it (kept, and
+    /// cloned into every HTTP worker for Swagger UI, it held several MiB of the idle RSS).
+    pub openapi_json: Bytes,
     /// Known routes, for `405` answers.
     pub routes: Arc<RouteTable>,
     /// Idempotency keys and the answers they replay.
@@ -163,14 +165,14 @@ impl AppState {
         runner.set_speech(speech.clone());
         let executions = executions::ExecutionService::new(runner.clone());
         let openai = openai_compat::OpenAiService::new(agents.clone(), executions.clone());
-        let metrics = PrometheusMetricsBuilder::new("agentry")
-            .endpoint("/metrics")
-            .mask_unmatched_patterns("UNMATCHED")
-            .build()
-            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let metrics = Metrics::new("agentry").map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let openapi = crate::app::openapi();
         let routes = Arc::new(RouteTable::from_openapi(&openapi));
         let idempotent_routes = Arc::new(IdempotentRoutes::from_openapi(&openapi));
+        let openapi_json = Bytes::from(
+            serde_json::to_vec(&openapi).map_err(|e| anyhow::anyhow!("serializing the OpenAPI document: {e}"))?,
+        );
+        drop(openapi);
         let idempotency = kernel::idempotency::IdempotencyStore::new(db.clone(), config.idempotency_ttl());
         Ok(Self {
             rate_limiter: Arc::new(AuthRateLimiter::new(
@@ -197,7 +199,7 @@ impl AppState {
             openai,
             speech,
             metrics,
-            openapi: Arc::new(openapi),
+            openapi_json,
             routes,
             idempotency,
             idempotent_routes,

@@ -1,0 +1,211 @@
+//! Prometheus metrics of every response, and `GET /metrics` to read them.
+//!
+//! `{namespace}_http_requests_total` (counter) and `{namespace}_http_requests_duration_seconds`
+//! (histogram, Prometheus' default buckets), both labelled `endpoint` (the route pattern, so
+//! ids never become label values; `UNMATCHED` when no route matched), `method` and `status`.
+//! A response is counted when its body is done (dropped), so a stream's duration is the whole
+//! stream. `GET /metrics` answers the registry in the text format, whatever the routes say.
+//!
+//! The same metrics, labels and answers as `actix-web-prom` (which this replaces), at a
+//! fraction of its cost per request: one route match instead of two, and no per-request
+//! copies of the path, map of path parameters or pattern formatting.
+
+use std::future::{Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use actix_web::body::{BodySize, EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
+use futures_util::future::LocalBoxFuture;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+/// Where the metrics are read.
+const ENDPOINT: &str = "/metrics";
+/// The `endpoint` label of a request no route matched.
+const UNMATCHED: &str = "UNMATCHED";
+/// The labels of both metrics, in this order.
+const LABELS: [&str; 3] = ["endpoint", "method", "status"];
+
+/// The metrics of one process (cheap to clone: every worker shares them).
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    requests_total: IntCounterVec,
+    duration_seconds: HistogramVec,
+}
+
+impl Metrics {
+    /// Registers the two metrics under `namespace` in a registry of their own.
+    pub fn new(namespace: &str) -> prometheus::Result<Self> {
+        let requests_total = IntCounterVec::new(
+            Opts::new("http_requests_total", "Total number of HTTP requests").namespace(namespace),
+            &LABELS,
+        )?;
+        let duration_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_requests_duration_seconds",
+                "HTTP request duration in seconds for all requests",
+            )
+            .namespace(namespace),
+            &LABELS,
+        )?;
+        let registry = Registry::new();
+        registry.register(Box::new(requests_total.clone()))?;
+        registry.register(Box::new(duration_seconds.clone()))?;
+        Ok(Self(Arc::new(Inner {
+            registry,
+            requests_total,
+            duration_seconds,
+        })))
+    }
+
+    /// The registry in Prometheus' text format.
+    fn render(&self) -> Bytes {
+        let mut out = Vec::new();
+        // Encoding gathered metrics into a `Vec` fails only for invalid metric families,
+        // which this registry cannot hold; an empty answer would be the result.
+        let _ = TextEncoder::new().encode(&self.0.registry.gather(), &mut out);
+        Bytes::from(out)
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Metrics
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>>;
+    type Error = actix_web::Error;
+    type Transform = MetricsService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(MetricsService {
+            service: Rc::new(service),
+            metrics: self.clone(),
+        }))
+    }
+}
+
+/// The middleware service.
+pub struct MetricsService<S> {
+    service: Rc<S>,
+    metrics: Metrics,
+}
+
+impl<S, B> Service<ServiceRequest> for MetricsService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let metrics = self.metrics.clone();
+        let answer = self.service.call(req);
+        Box::pin(async move {
+            let res = answer.await?;
+            let req = res.request();
+            let method = req.method().clone();
+            // The route's pattern, matched once (the path of `GET /metrics` itself).
+            let (endpoint, read) = match req.match_pattern() {
+                Some(pattern) => (Label::Pattern(pattern), false),
+                None if method == Method::GET && req.path() == ENDPOINT => (Label::Static(ENDPOINT), true),
+                None => (Label::Static(UNMATCHED), false),
+            };
+            Ok(res.map_body(move |head, body| {
+                if read {
+                    head.status = StatusCode::OK;
+                    head.headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                    );
+                }
+                let record = Record {
+                    metrics,
+                    started,
+                    endpoint,
+                    method,
+                    status: head.status,
+                };
+                if read {
+                    let body = record.metrics.render();
+                    EitherBody::right(Counted { body, record })
+                } else {
+                    EitherBody::left(Counted { body, record })
+                }
+            }))
+        })
+    }
+}
+
+/// An `endpoint` label value.
+enum Label {
+    Pattern(String),
+    Static(&'static str),
+}
+
+impl Label {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Pattern(pattern) => pattern,
+            Self::Static(label) => label,
+        }
+    }
+}
+
+/// What is counted once the response is done.
+struct Record {
+    metrics: Metrics,
+    started: Instant,
+    endpoint: Label,
+    method: Method,
+    status: StatusCode,
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        let labels = [self.endpoint.as_str(), self.method.as_str(), self.status.as_str()];
+        let inner = &self.metrics.0;
+        inner
+            .duration_seconds
+            .with_label_values(&labels)
+            .observe(self.started.elapsed().as_secs_f64());
+        inner.requests_total.with_label_values(&labels).inc();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that is counted when it is dropped (done or abandoned).
+    pub struct Counted<B> {
+        #[pin]
+        body: B,
+        record: Record,
+    }
+}
+
+impl<B: MessageBody> MessageBody for Counted<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        self.project().body.poll_next(cx)
+    }
+}
