@@ -1,6 +1,7 @@
 //! The Agentry server: configuration, wiring of the domain crates, middleware, OpenAPI
 //! document and Swagger UI. It holds no business rules and no SQL of its own.
 
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod config;

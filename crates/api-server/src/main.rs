@@ -6,10 +6,16 @@ use api_server::{AppState, Config, db, server, telemetry};
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before the runtime starts any thread (see `alloc`).
+    api_server::alloc::cap_arenas();
     let cli = Cli::parse();
-    match run(cli).await {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

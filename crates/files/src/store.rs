@@ -12,8 +12,9 @@ use object_store::prefix::PrefixStore;
 /// S3 refuses multipart parts under 5 MiB (except the last).
 const S3_PART_BYTES: usize = 5 * 1024 * 1024;
 /// On local disk a part is only a write to the staging file: keep them small, so memory per
-/// upload stays small.
-const LOCAL_PART_BYTES: usize = 256 * 1024;
+/// upload stays small (with `PARTS_IN_FLIGHT` sent while one fills, an upload holds about
+/// three parts: 32 concurrent uploads held ~24 MiB with 256 KiB parts, ~6 MiB with 64 KiB).
+const LOCAL_PART_BYTES: usize = 64 * 1024;
 
 /// A `FILE_STORE_URL` that cannot be used.
 #[derive(Debug, thiserror::Error)]
