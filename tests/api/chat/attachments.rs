@@ -239,6 +239,15 @@ async fn bad_voice_turns_are_422_naming_the_field_and_store_nothing() {
         (json!({"attachments": [question["id"]]}), "content"),
         (json!({"content": "hi", "transcribe": "yes"}), "transcribe"),
         (json!({"content": "hi", "speak": 1}), "speak"),
+        (
+            json!({"content": "hi", "attachments": ["not-a-uuid"]}),
+            "attachments[0]",
+        ),
+        (json!({"content": "hi", "attachments": "x"}), "attachments"),
+        (
+            json!({"content": "hi\u{0}", "transcribe": false, "attachments": [png["id"]]}),
+            "content",
+        ),
     ];
     for (body, field) in cases {
         let res = app.post_as(&ada, "/api/v1/chat/messages", &body).send().await.unwrap();
