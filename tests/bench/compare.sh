@@ -10,6 +10,7 @@
 #
 # env: SHARED (../shared/bench)  PG (postgres://postgres@127.0.0.1:5432)  BCRYPT_COST (12)
 #      DURATION (10)  CONNECTIONS (32)  RUST_WORKERS (2)  FASTAPI_WORKERS (1)  SKIP_FASTAPI
+#      BIN (a server binary to measure instead of building one)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 SHARED="${SHARED:-$root/../shared/bench}"
@@ -27,8 +28,11 @@ db=bench_agentry
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
 url="$PG/$db?sslmode=disable"
 
-log "building the release binary"
-cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
+server_bin="${BIN:-$root/target/release/api-server}"
+if [[ -z ${BIN:-} ]]; then
+    log "building the release binary"
+    cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
+fi
 
 peak_rss() {  # pid outfile: samples VmRSS every 200 ms until the process or the file's owner stops
     local pid=$1 file=$2 max=0 kb
@@ -43,7 +47,7 @@ peak_rss() {  # pid outfile: samples VmRSS every 200 ms until the process or the
 log "starting Agentry on :$RUST_PORT (workers $RUST_WORKERS, bcrypt $BCRYPT_COST)"
 APP_ENV=development DATABASE_URL="$url" PORT=$RUST_PORT WORKERS=$RUST_WORKERS RUST_LOG=warn \
     AUTH_RATE_LIMIT_PER_MINUTE=100000000 JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
-    DATABASE_POOL_SIZE="${RUST_POOL_SIZE:-16}" "$root/target/release/api-server" >"$out/rust.log" 2>&1 &
+    DATABASE_POOL_SIZE="${RUST_POOL_SIZE:-16}" "$server_bin" >"$out/rust.log" 2>&1 &
 rust_pid=$!
 trap 'kill $rust_pid 2>/dev/null || true; rm -f "$out"/*.on' EXIT
 touch "$out/rss.on"; peak_rss $rust_pid "$out/rss" &

@@ -8,6 +8,7 @@
 #   tests/bench/files.sh            (or: just bench-files)
 #
 # env: CONCURRENCY (32)  SIZE_MIB (10)  WORKERS (2)  PORT (8094)  PROFILE (release)  RSS_MAX_MIB (64)
+#      BIN (a server binary to measure instead of building one)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 CONCURRENCY="${CONCURRENCY:-32}" SIZE_MIB="${SIZE_MIB:-10}" WORKERS="${WORKERS:-2}"
@@ -16,9 +17,13 @@ out="$(mktemp -d /tmp/agentry-files-bench.XXXXXX)"
 log() { echo "[bench-files] $*" >&2; }
 flag=$([ "$PROFILE" = release ] && echo --release || true)
 
-log "building ($PROFILE) the server"
-cargo build $flag -q -p api-server --manifest-path "$root/Cargo.toml"
-bin="$root/target/$([ "$PROFILE" = release ] && echo release || echo debug)"
+if [[ -n ${BIN:-} ]]; then
+    server_bin="$BIN"
+else
+    log "building ($PROFILE) the server"
+    cargo build $flag -q -p api-server --manifest-path "$root/Cargo.toml"
+    server_bin="$root/target/$([ "$PROFILE" = release ] && echo release || echo debug)/api-server"
+fi
 
 # One random file (a PNG signature, then random bytes) uploaded by every client.
 python3 - "$out/upload.png" "$SIZE_MIB" <<'PY'
@@ -30,7 +35,7 @@ PY
 APP_ENV=development DATABASE_URL="sqlite://$out/files.db" PORT="$PORT" WORKERS="$WORKERS" BCRYPT_COST=4 \
     RUST_LOG=warn FILE_STORE_URL="$out/store" FILE_QUOTA_BYTES=$((64 * 1024 * 1024 * 1024)) \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
-    "$bin/api-server" >"$out/server.log" 2>&1 &
+    "$server_bin" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

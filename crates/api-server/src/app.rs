@@ -161,37 +161,6 @@ pub fn build(
         .wrap(RateLimit(Arc::clone(&state.rate_limiter)))
         .wrap(cors(&state.config.cors_origins()))
         .wrap(state.metrics.clone())
-        .wrap(RequestContextMiddleware)
-        .wrap_fn(close_when_stopping(state.shutdown.clone()))
-}
-
-/// Once the process is stopping, every answer says `Connection: close`, so a client stops
-/// sending requests on a keep-alive connection that is about to be closed (with the drain
-/// of `server::shutdown`, no request already sent is left unanswered).
-#[allow(clippy::type_complexity, reason = "the shape `wrap_fn` asks for")]
-fn close_when_stopping<S, B>(
-    shutdown: kernel::Shutdown,
-) -> impl Fn(
-    ServiceRequest,
-    &S,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>>>
-+ Clone
-where
-    S: actix_web::dev::Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: 'static,
-    B: 'static,
-{
-    move |req, service| {
-        let answer = service.call(req);
-        let shutdown = shutdown.clone();
-        Box::pin(async move {
-            let mut res = answer.await?;
-            if shutdown.has_begun() {
-                res.response_mut()
-                    .head_mut()
-                    .set_connection_type(actix_web::http::ConnectionType::Close);
-            }
-            Ok(res)
-        })
-    }
+        // Outermost; it also answers `Connection: close` once the process is stopping.
+        .wrap(RequestContextMiddleware(state.shutdown.clone()))
 }

@@ -143,7 +143,7 @@ pub async fn shutdown(state: &AppState, http: ServerHandle) {
         // Accept no new connection, but go on serving the open ones for a moment: a request
         // a client sent on a keep-alive connection just before the signal is still in the
         // socket, and actix's stop would close that "idle" connection without reading it.
-        // Meanwhile every answer says `Connection: close` (see `app::build`).
+        // Meanwhile every answer says `Connection: close` (see `middleware::request_context`).
         http.pause().await;
         tokio::time::sleep(DRAIN.min(grace)).await;
         http.stop(true).await;

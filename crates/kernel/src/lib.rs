@@ -28,6 +28,8 @@ pub mod context;
 #[cfg(feature = "http")]
 pub mod extract;
 #[cfg(feature = "http")]
+pub mod passthrough;
+#[cfg(feature = "http")]
 mod response;
 
 pub use credentials::PasswordHasher;

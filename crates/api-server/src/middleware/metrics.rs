@@ -12,7 +12,6 @@
 
 use std::future::{Ready, ready};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -22,7 +21,6 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
-use futures_util::future::LocalBoxFuture;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 /// Where the metrics are read.
@@ -90,7 +88,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(MetricsService {
-            service: Rc::new(service),
+            service,
             metrics: self.clone(),
         }))
     }
@@ -98,7 +96,7 @@ where
 
 /// The middleware service.
 pub struct MetricsService<S> {
-    service: Rc<S>,
+    service: S,
     metrics: Metrics,
 }
 
@@ -109,48 +107,80 @@ where
 {
     type Response = ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    /// The inner future, counted when ready (no boxed future of this layer).
+    type Future = Counting<S::Future>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let started = Instant::now();
-        let metrics = self.metrics.clone();
-        let answer = self.service.call(req);
-        Box::pin(async move {
-            let res = answer.await?;
-            let req = res.request();
-            let method = req.method().clone();
-            // The route's pattern, matched once (the path of `GET /metrics` itself).
-            let (endpoint, read) = match req.match_pattern() {
-                Some(pattern) => (Label::Pattern(pattern), false),
-                None if method == Method::GET && req.path() == ENDPOINT => (Label::Static(ENDPOINT), true),
-                None => (Label::Static(UNMATCHED), false),
-            };
-            Ok(res.map_body(move |head, body| {
-                if read {
-                    head.status = StatusCode::OK;
-                    head.headers.insert(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                    );
-                }
-                let record = Record {
-                    metrics,
-                    started,
-                    endpoint,
-                    method,
-                    status: head.status,
-                };
-                if read {
-                    let body = record.metrics.render();
-                    EitherBody::right(Counted { body, record })
-                } else {
-                    EitherBody::left(Counted { body, record })
-                }
-            }))
-        })
+        Counting {
+            started: Instant::now(),
+            metrics: self.metrics.clone(),
+            answer: self.service.call(req),
+        }
     }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner service's answer, to be labelled and counted once it is ready.
+    pub struct Counting<F> {
+        #[pin]
+        answer: F,
+        started: Instant,
+        metrics: Metrics,
+    }
+}
+
+impl<F, B> std::future::Future for Counting<F>
+where
+    F: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody,
+{
+    type Output = Result<ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let res = std::task::ready!(this.answer.poll(cx))?;
+        Poll::Ready(Ok(counted(res, this.metrics.clone(), *this.started)))
+    }
+}
+
+/// The answer with its body counted when done (or, for `GET /metrics`, the registry).
+fn counted<B: MessageBody>(
+    res: ServiceResponse<B>,
+    metrics: Metrics,
+    started: Instant,
+) -> ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>> {
+    let req = res.request();
+    let method = req.method().clone();
+    // The route's pattern, matched once (the path of `GET /metrics` itself).
+    let (endpoint, read) = match req.match_pattern() {
+        Some(pattern) => (Label::Pattern(pattern), false),
+        None if method == Method::GET && req.path() == ENDPOINT => (Label::Static(ENDPOINT), true),
+        None => (Label::Static(UNMATCHED), false),
+    };
+    res.map_body(move |head, body| {
+        if read {
+            head.status = StatusCode::OK;
+            head.headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+        }
+        let record = Record {
+            metrics,
+            started,
+            endpoint,
+            method,
+            status: head.status,
+        };
+        if read {
+            let body = record.metrics.render();
+            EitherBody::right(Counted { body, record })
+        } else {
+            EitherBody::left(Counted { body, record })
+        }
+    })
 }
 
 /// An `endpoint` label value.

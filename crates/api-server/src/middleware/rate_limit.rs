@@ -4,13 +4,12 @@
 use std::future::{Ready, ready};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_web::body::EitherBody;
+use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::Method;
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::Either;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -91,7 +90,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RateLimitService {
-            service: Rc::new(service),
+            service,
             limiter: Arc::clone(&self.0),
         }))
     }
@@ -99,7 +98,7 @@ where
 
 /// The middleware service.
 pub struct RateLimitService<S> {
-    service: Rc<S>,
+    service: S,
     limiter: Arc<AuthRateLimiter>,
 }
 
@@ -110,17 +109,18 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    /// Requests that are not limited pass through without a boxed future of this layer.
+    type Future =
+        Either<kernel::passthrough::PassLeft<S::Future, B, BoxBody>, Ready<Result<Self::Response, Self::Error>>>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         if let Err(retry_after_secs) = self.limiter.check(&req) {
             let res = actix_web::ResponseError::error_response(&kernel::Error::RateLimited { retry_after_secs });
-            return Box::pin(async move { Ok(req.into_response(res).map_into_right_body()) });
+            return Either::Right(ready(Ok(req.into_response(res).map_into_right_body())));
         }
-        let service = Rc::clone(&self.service);
-        Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) })
+        Either::Left(kernel::passthrough::left(self.service.call(req)))
     }
 }
 

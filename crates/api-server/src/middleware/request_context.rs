@@ -1,14 +1,21 @@
-//! Request id, processing time, and the per-request tracing span.
+//! Request id, processing time, the per-request tracing span, and `Connection: close` once
+//! the process is stopping.
 //!
 //! Every response carries `X-Request-Id` (the client's, when it sent a sane one) and
 //! `X-Process-Time` (seconds). The rest of the request runs inside a
 //! [`kernel::context::RequestContext`] scope so problem bodies carry the same id.
+//!
+//! Once the process is stopping, every answer says `Connection: close`, so a client stops
+//! sending requests on a keep-alive connection that is about to be closed (with the drain
+//! of `server::shutdown`, no request already sent is left unanswered). It is done here, not
+//! in a layer of its own, to spare every request one more boxed future.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::ConnectionType;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use futures_util::future::LocalBoxFuture;
@@ -18,8 +25,8 @@ use tracing::Instrument;
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static PROCESS_TIME: HeaderName = HeaderName::from_static("x-process-time");
 
-/// The middleware factory.
-pub struct RequestContextMiddleware;
+/// The middleware factory, over the process's shutdown signal.
+pub struct RequestContextMiddleware(pub kernel::Shutdown);
 
 impl<S, B> Transform<S, ServiceRequest> for RequestContextMiddleware
 where
@@ -35,6 +42,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequestContextService {
             service: Rc::new(service),
+            shutdown: self.0.clone(),
         }))
     }
 }
@@ -42,6 +50,7 @@ where
 /// The middleware service.
 pub struct RequestContextService<S> {
     service: Rc<S>,
+    shutdown: kernel::Shutdown,
 }
 
 /// A client-sent id is kept only if it is short visible ASCII (it is logged and echoed).
@@ -103,6 +112,7 @@ where
             path: req.path().to_owned(),
         };
         let service = Rc::clone(&self.service);
+        let shutdown = self.shutdown.clone();
         Box::pin(
             async move {
                 // The call itself runs inside the scope: routing, extractors and handlers
@@ -115,6 +125,9 @@ where
                     headers.insert(REQUEST_ID.clone(), value);
                 }
                 headers.insert(PROCESS_TIME.clone(), process_time(elapsed));
+                if shutdown.has_begun() {
+                    res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+                }
                 // The span's `status` shows only on events after the answer, i.e. on `handled`;
                 // recording it formats it at once, so it is recorded only when that event is on.
                 if tracing::enabled!(tracing::Level::DEBUG) {

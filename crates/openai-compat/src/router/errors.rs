@@ -13,7 +13,7 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture};
 use serde_json::{Map, Value};
 
 use crate::schemas::error::ErrorObject;
@@ -67,16 +67,23 @@ where
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    /// Requests outside [`PREFIX`] pass through without a boxed future of this layer.
+    type Future = Either<
+        kernel::passthrough::PassLeft<S::Future, B, BoxBody>,
+        LocalBoxFuture<'static, Result<Self::Response, Self::Error>>,
+    >;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let below = is_below_prefix(req.path());
         let answer = self.service.call(req);
-        Box::pin(async move {
+        if !below {
+            return Either::Left(kernel::passthrough::left(answer));
+        }
+        Either::Right(Box::pin(async move {
             let res = answer.await?;
-            if !below || !is_problem(&res) {
+            if !is_problem(&res) {
                 return Ok(res.map_into_left_body());
             }
             let (http_req, res) = res.into_parts();
@@ -104,7 +111,7 @@ where
             }
             let res = head.set_body(BoxBody::new(rewritten));
             Ok(ServiceResponse::new(http_req, res).map_into_right_body())
-        })
+        }))
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{HttpMessage, ResponseError, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture};
 use kernel::idempotency::{Claim, HEADER, IdempotencyStore, is_valid_key};
 use kernel::{Error, TokenVerifier};
 use uuid::Uuid;
@@ -63,23 +63,27 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    /// Requests without a key pass through without a boxed future of this layer.
+    type Future = Either<
+        kernel::passthrough::PassLeft<S::Future, B, BoxBody>,
+        LocalBoxFuture<'static, Result<Self::Response, Self::Error>>,
+    >;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
         if !req.headers().contains_key(HEADER) || !self.routes.covers(&req) {
-            return Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) });
+            return Either::Left(kernel::passthrough::left(self.service.call(req)));
         }
+        let service = Rc::clone(&self.service);
         let store = self.store.clone();
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             // Keys are the caller's: without a valid login the handler answers (401) as usual.
             let Some(user_id) = caller(&req).await else {
                 return Ok(service.call(req).await?.map_into_left_body());
             };
             handle(service, req, store, user_id).await
-        })
+        }))
     }
 }
 
