@@ -190,3 +190,41 @@ async fn cors_allows_configured_origins_only() {
         .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn answers_vary_on_origin_with_or_without_one_and_expose_headers_only_to_cors_requests() {
+    const VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+    let app = TestApp::spawn_with(|c| c.cors_allowed_origins = Some("https://app.example.com".into())).await;
+    // A request without Origin (curl, a server, a same-site page): only Vary, so a cache
+    // never serves this answer to a CORS request.
+    let res = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["vary"], VARY);
+    assert!(
+        res.headers()
+            .keys()
+            .all(|name| !name.as_str().starts_with("access-control-")),
+        "{:?}",
+        res.headers()
+    );
+    // Errors too (an unknown route's 404).
+    let res = app.client.get(app.url("/api/v1/nowhere")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["vary"], VARY);
+
+    // A CORS request from an allowed origin: the origin, the readable headers, the same Vary.
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://app.example.com");
+    let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap();
+    for name in ["x-request-id", "x-process-time", "location", "idempotent-replayed"] {
+        assert!(exposed.contains(name), "{name} not in {exposed}");
+    }
+    assert_eq!(res.headers()["vary"], VARY);
+}

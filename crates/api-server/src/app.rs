@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::header;
 use actix_web::{App, web};
 use kernel::TokenVerifier;
 use kernel::extract::{BodyLimit, BodyTimeout, form_config, json_config, path_config, query_config};
@@ -15,6 +14,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::middleware::cors::{CrossOrigin, cors};
 use crate::middleware::idempotency::{self, Idempotency};
 use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_context::RequestContextMiddleware;
@@ -66,40 +66,6 @@ fn openapi_json(body: web::Bytes) -> actix_web::Resource {
                 .body(body)
         }
     })
-}
-
-fn cors(origins: &[String]) -> Cors {
-    // A mismatched origin only gets no CORS headers (the browser then refuses); same-origin
-    // requests such as Swagger UI's carry an Origin header too and must pass.
-    let mut cors = Cors::default()
-        .block_on_origin_mismatch(false)
-        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::HeaderName::from_static("x-request-id"),
-            header::HeaderName::from_static("idempotency-key"),
-        ])
-        .expose_headers([
-            header::LOCATION,
-            header::RETRY_AFTER,
-            header::HeaderName::from_static("x-request-id"),
-            header::HeaderName::from_static("x-process-time"),
-            header::HeaderName::from_static("idempotent-replayed"),
-            header::HeaderName::from_static("x-execution-id"),
-            header::HeaderName::from_static("x-should-retry"),
-            header::HeaderName::from_static("retry-after-ms"),
-        ])
-        .max_age(3600);
-    for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
-    }
-    cors
 }
 
 /// One worker's application over the shared `state`.
@@ -159,7 +125,7 @@ pub fn build(
         // Outside the idempotency answers, so those below `/v1` get OpenAI's `error` too.
         .wrap(openai_compat::router::OpenAiErrors)
         .wrap(RateLimit(Arc::clone(&state.rate_limiter)))
-        .wrap(cors(&state.config.cors_origins()))
+        .wrap(CrossOrigin(cors(&state.config.cors_origins())))
         .wrap(state.metrics.clone())
         // Outermost; it also answers `Connection: close` once the process is stopping.
         .wrap(RequestContextMiddleware(state.shutdown.clone()))

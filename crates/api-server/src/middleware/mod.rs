@@ -1,5 +1,6 @@
 //! Cross-cutting request handling.
 
+pub mod cors;
 pub mod idempotency;
 pub mod metrics;
 pub mod rate_limit;
