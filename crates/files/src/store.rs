@@ -13,7 +13,9 @@ use object_store::prefix::PrefixStore;
 const S3_PART_BYTES: usize = 5 * 1024 * 1024;
 /// On local disk a part is only a write to the staging file: keep them small, so memory per
 /// upload stays small (with `PARTS_IN_FLIGHT` sent while one fills, an upload holds about
-/// three parts: 32 concurrent uploads held ~24 MiB with 256 KiB parts, ~6 MiB with 64 KiB).
+/// three parts, ~192 KiB). The server's memory under 32 concurrent uploads did not change
+/// measurably from 256 KiB parts to these (docs/benchmarks.md, "Streamed files"): actix-http's
+/// read-ahead per connection holds more.
 const LOCAL_PART_BYTES: usize = 64 * 1024;
 
 /// A `FILE_STORE_URL` that cannot be used.
