@@ -123,7 +123,7 @@ impl ExecutionService {
     /// process when it has a free worker, so the execution is never seen `queued`.
     pub async fn run_stateless(&self, owner_id: Uuid, agent_id: Uuid, run: StatelessRun) -> Result<Execution> {
         let model = self.stateless_model(owner_id, agent_id, &run).await?;
-        Ok(self.runner.start_now(model).await?.into())
+        Ok(self.runner.start_now(model, false).await?.into())
     }
 
     /// The new execution of a stateless run of the owner's agent (`404` when it is not theirs).
@@ -209,15 +209,15 @@ impl ExecutionService {
             }
         };
         let turn = self.check_turn(owner_id, turn).await?;
-        let conversation_id = match conversation_id {
-            Some(id) => id,
+        let (conversation_id, created) = match conversation_id {
+            Some(id) => (id, false),
             None => {
                 let create = ConversationCreate {
                     agent_id,
                     title: Some(derived_title(&turn.content)),
                     metadata: Default::default(),
                 };
-                self.conversations.create(owner_id, create).await?.id
+                (self.conversations.create_checked(owner_id, create).await?.id, true)
             }
         };
         let model = execution::Model {
@@ -225,6 +225,10 @@ impl ExecutionService {
             speak: turn.speak,
             ..new_run(owner_id, agent_id, Some(conversation_id), turn.content)
         };
+        if created {
+            // A conversation created just now has no other run: nothing to wait for.
+            return Ok(self.runner.start_now(model, true).await?.into());
+        }
         Ok(self.submit(model, if_busy).await?.into())
     }
 
@@ -264,6 +268,16 @@ impl ExecutionService {
     /// (`RunFailed`, `RunCancelled`, `RunExpired`).
     pub async fn reply(&self, owner_id: Uuid, id: Uuid) -> Result<Reply> {
         let mut feed = self.watch(owner_id, id, 0).await?;
+        self.reply_from(owner_id, id, &mut feed).await
+    }
+
+    /// [`ExecutionService::reply`] for a run this caller just started ([`ExecutionService::send`]).
+    pub async fn reply_to(&self, owner_id: Uuid, run: &Execution) -> Result<Reply> {
+        let mut feed = self.follow(run);
+        self.reply_from(owner_id, run.id, &mut feed).await
+    }
+
+    async fn reply_from(&self, owner_id: Uuid, id: Uuid, feed: &mut EventFeed) -> Result<Reply> {
         while let Some(frame) = feed.next().await? {
             match &frame.event.event {
                 Event::MessageCompleted(message) => return Ok(Reply::Message(message.clone())),
@@ -401,6 +415,16 @@ impl ExecutionService {
         self.broker.publish(event);
         self.runner.kick(id);
         self.get(owner_id, id).await
+    }
+
+    /// Every event of a run this caller just started ([`ExecutionService::send`],
+    /// [`ExecutionService::start`]), stored ones then live ones, up to and including the
+    /// terminal event: [`ExecutionService::watch`] from the start without reading the row
+    /// again.
+    pub fn follow(&self, run: &Execution) -> EventFeed {
+        // Subscribed before the feed first reads the store: nothing falls in between.
+        let subscription = self.broker.subscribe(run.id);
+        EventFeed::new(self.store.clone(), run.id, subscription, 0, false)
     }
 
     /// The stored events of the owner's execution after `after`, then its live ones, up to

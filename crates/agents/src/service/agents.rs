@@ -131,9 +131,10 @@ impl AgentService {
             .await?)
     }
 
-    /// The owner's live agent with this id and whether it has links: one statement, on the
-    /// lane when there is one.
-    async fn find_flagged(&self, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>> {
+    /// The owner's live agent row with this id and whether it has links (tools, sub-agents
+    /// or MCP servers), if there is one: one statement, on the lane when there is one. A
+    /// run reads its agent with it, and reads the links only when there are any.
+    pub async fn find_flagged(&self, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>> {
         if let Some(lane) = &self.lane {
             return Ok(by_id::read(lane, owner_id, id).await?);
         }

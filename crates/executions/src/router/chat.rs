@@ -142,10 +142,10 @@ async fn answer(
     let owner = principal.user_id;
     let run = executions.send(owner, target, turn, if_busy).await?;
     if stream {
-        let feed = executions.watch(owner, run.id, 0).await?;
+        let feed = executions.follow(&run);
         return Ok(sse::respond(req, run.id, feed, Framing::Chat));
     }
-    match executions.reply(owner, run.id).await? {
+    match executions.reply_to(owner, &run).await? {
         Reply::Message(reply) => Ok(HttpResponse::Created()
             .insert_header((EXECUTION_ID, run.id.to_string()))
             .json(reply)),

@@ -196,15 +196,15 @@ impl Runner {
         Ok(model)
     }
 
-    /// Stores a new top-level execution without a conversation already running here and
-    /// runs it, when this process has a free worker: one write (the row with its
-    /// `execution.started`) instead of a queued insert and a claim, for a caller that waits
-    /// for the answer anyway. Without a free worker it is queued like [`Runner::submit`].
-    /// Returns the execution as stored.
-    pub(crate) async fn start_now(&self, mut model: execution::Model) -> kernel::Result<execution::Model> {
+    /// Stores a new top-level execution and runs it, when this process has a free worker
+    /// and the run has no conversation or one that has no other run (`free`: the caller
+    /// just created it): one write (the row with its `execution.started`) instead of a
+    /// queued insert and a claim. Without a free worker, or with a conversation that may
+    /// be busy, it is queued like [`Runner::submit`]. Returns the execution as stored.
+    pub(crate) async fn start_now(&self, mut model: execution::Model, free: bool) -> kernel::Result<execution::Model> {
         let inner = &self.inner;
         let permit = match self.free_worker() {
-            Some(permit) if model.conversation_id.is_none() => permit,
+            Some(permit) if model.conversation_id.is_none() || free => permit,
             _ => return self.submit(model).await,
         };
         let now = kernel::clock::now();
@@ -212,13 +212,22 @@ impl Runner {
         model.worker_id = Some(inner.worker_id.clone());
         model.lease_expires_at = Some(lease_until(&inner.config));
         model.started_at = Some(now);
-        let started = inner.store.insert_running(model.clone()).await?;
+        // Registered before the row exists, so a cancel landing as soon as it does reaches
+        // the run through its token (no second read of the row to catch it).
+        let token = inner.broker.register_run(model.id, &inner.interrupt);
+        let started = match inner.store.insert_running(model.clone()).await {
+            Ok(started) => started,
+            Err(err) => {
+                inner.broker.unregister_run(model.id);
+                return Err(err);
+            }
+        };
         model.last_seq = started.seq;
         inner.broker.publish(started);
         let job = Arc::clone(inner);
         let run = model.clone();
         inner.runs.spawn(async move {
-            run::run_claimed(job, run).await;
+            run::run_registered(job, run, token).await;
             drop(permit);
         });
         Ok(model)

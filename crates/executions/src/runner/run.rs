@@ -47,6 +47,12 @@ pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
     {
         token.cancel();
     }
+    run_registered(inner, model, token).await;
+}
+
+/// Runs a top-level execution whose `token` was registered before it was running (so
+/// every cancel reaches it), to its end, and records the end.
+pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, token: CancellationToken) {
     let deadline = Instant::now() + inner.config.timeout;
     let outcome = match settings(&inner, &model).await {
         Ok(settings) => {
@@ -82,6 +88,8 @@ struct Settings {
     system_prompt: Option<String>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    /// Whether the agent has tools, sub-agents or MCP servers: only then are they read.
+    linked: bool,
 }
 
 impl Settings {
@@ -94,6 +102,7 @@ impl Settings {
             // The stored value is f64 in 0..=2; providers take f32.
             temperature: Some(agent.temperature as f32),
             max_tokens: agent.max_tokens,
+            linked: !(agent.tool_ids.is_empty() && agent.subagent_ids.is_empty() && agent.mcp_server_ids.is_empty()),
         }
     }
 }
@@ -108,11 +117,15 @@ async fn settings(inner: &Inner, model: &execution::Model) -> Result<Settings, S
             system_prompt: None,
             temperature: None,
             max_tokens: None,
+            linked: false,
         });
     };
-    match inner.agents.find_owned(model.owner_id, agent_id).await {
-        Ok(Some(agent)) => {
-            let mut settings = Settings::of(&Agent::from_model(agent, Vec::new(), Vec::new()));
+    match inner.agents.find_flagged(model.owner_id, agent_id).await {
+        Ok(Some((agent, linked))) => {
+            let mut settings = Settings {
+                linked,
+                ..Settings::of(&Agent::from_model(agent, Vec::new(), Vec::new()))
+            };
             if let Some(run) = crate::stateless::of(model)? {
                 settings.temperature = run.temperature.or(settings.temperature);
                 settings.max_tokens = run.max_tokens.or(settings.max_tokens);
@@ -418,11 +431,13 @@ impl<'a> Run<'a> {
             Ok(stored) => stored,
             Err(err) => return Err(self.conversation_failure("append the input to", err).await),
         };
-        self.emit(Event::MessageCreated(stored)).await?;
-        match conversations
-            .recent(conversation_id, self.inner.config.history_limit)
-            .await
-        {
+        // The history is read while the event waits for its batch.
+        let (emitted, history) = tokio::join!(
+            self.emit(Event::MessageCreated(stored)),
+            conversations.recent(conversation_id, self.inner.config.history_limit)
+        );
+        emitted?;
+        match history {
             Ok(history) => Ok(super::history::complete_calls(history)),
             Err(err) => Err(self.conversation_failure("read", err).await),
         }
@@ -561,7 +576,8 @@ impl<'a> Run<'a> {
     /// the depth limit).
     async fn agent_toolbox(&self) -> Result<Toolbox, Stop> {
         let nested = self.model.depth > 0;
-        let Some(agent_id) = self.settings.agent_id else {
+        // An agent without links offers nothing: no reads.
+        let Some(agent_id) = self.settings.agent_id.filter(|_| self.settings.linked) else {
             return Ok(Toolbox::new(
                 Vec::new(),
                 Vec::new(),

@@ -60,7 +60,7 @@ pub(super) async fn create_chat_completion(
     let chat = service.start_chat(owner, body.into_inner().into_inner()).await?;
     let id = chat.execution.id;
     if chat.plan.stream {
-        let feed = service.executions().watch(owner, id, 0).await?;
+        let feed = service.executions().follow(&chat.execution);
         let body = chunks(StreamContext::of(&req), service.get_ref().clone(), owner, chat, feed);
         return Ok(stream::respond(id, body));
     }

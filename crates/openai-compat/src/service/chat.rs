@@ -52,7 +52,7 @@ impl OpenAiService {
     /// Waits for the run of `chat` to answer: its text, or the calls for the client to run.
     pub async fn chat_completion(&self, owner_id: Uuid, chat: &StartedChat) -> Result<ChatCompletion> {
         let id = chat.execution.id;
-        let mut feed = self.executions.watch(owner_id, id, 0).await?;
+        let mut feed = self.executions.follow(&chat.execution);
         let mut text = String::new();
         let mut calls = Vec::new();
         while let Some(frame) = feed.next().await? {
