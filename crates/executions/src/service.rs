@@ -2,9 +2,9 @@
 //! reading, listing, cancelling and watching them, and waiting for a reply.
 
 use agents::AgentService;
-use conversations::ConversationService;
 use conversations::schemas::rules::derived_title;
 use conversations::schemas::{ConversationCreate, IfBusy, Message};
+use conversations::{ConversationService, NewMessage, TurnConversation};
 use kernel::page::{KeysetColumns, fetch_page};
 use kernel::{Cursor, Page, PageParams};
 use sea_orm::sea_query::Expr;
@@ -123,7 +123,7 @@ impl ExecutionService {
     /// process when it has a free worker, so the execution is never seen `queued`.
     pub async fn run_stateless(&self, owner_id: Uuid, agent_id: Uuid, run: StatelessRun) -> Result<Execution> {
         let model = self.stateless_model(owner_id, agent_id, &run).await?;
-        Ok(self.runner.start_now(model, false).await?.into())
+        Ok(self.runner.start_now(model).await?.into())
     }
 
     /// The new execution of a stateless run of the owner's agent (`404` when it is not theirs).
@@ -209,27 +209,36 @@ impl ExecutionService {
             }
         };
         let turn = self.check_turn(owner_id, turn).await?;
-        let (conversation_id, created) = match conversation_id {
-            Some(id) => (id, false),
-            None => {
-                let create = ConversationCreate {
-                    agent_id,
-                    title: Some(derived_title(&turn.content)),
-                    metadata: Default::default(),
-                };
-                (self.conversations.create_checked(owner_id, create).await?.id, true)
-            }
+        let create = || ConversationCreate {
+            agent_id,
+            title: Some(derived_title(&turn.content)),
+            metadata: Default::default(),
         };
-        let model = execution::Model {
+        let conversation = match conversation_id {
+            Some(id) => TurnConversation::Existing(id),
+            None => self.conversations.new_turn_conversation(owner_id, create())?,
+        };
+        let run = |conversation_id| execution::Model {
             attachments: turn.stored_attachments(),
             speak: turn.speak,
-            ..new_run(owner_id, agent_id, Some(conversation_id), turn.content)
+            ..new_run(owner_id, agent_id, Some(conversation_id), turn.content.clone())
         };
-        if created {
-            // A conversation created just now has no other run: nothing to wait for.
-            return Ok(self.runner.start_now(model, true).await?.into());
+        // At once when this process has a free worker and the conversation is free: the
+        // conversation, the run and the user message in one transaction.
+        let model = run(conversation.id());
+        let message = NewMessage::user(turn.content.clone())
+            .with_attachments(turn.attachments.clone())
+            .by(model.id);
+        let opened = self.conversations.opening_statements(owner_id, &conversation, message);
+        if let Some(started) = self.runner.start_turn(model, &conversation, opened).await? {
+            return Ok(started.into());
         }
-        Ok(self.submit(model, if_busy).await?.into())
+        // Otherwise queued: the run stores its user message when it starts.
+        let conversation_id = match conversation {
+            TurnConversation::Existing(id) => id,
+            TurnConversation::New(_) => self.conversations.create_checked(owner_id, create()).await?.id,
+        };
+        Ok(self.submit(run(conversation_id), if_busy).await?.into())
     }
 
     /// The conversation's agent, when it is still the owner's live agent: `AgentGone`

@@ -135,6 +135,54 @@ impl Store {
         })
     }
 
+    /// Stores a new top-level run already running under this process together with the
+    /// turn it answers, in one transaction: the conversation (created or its count moved),
+    /// the run, the user message, and the events `execution.started` and `message.created`.
+    /// `None`, with nothing written, when the conversation has a queued or active run (on
+    /// PostgreSQL a run started by another replica meanwhile is caught by the one-active-run
+    /// index).
+    pub(crate) async fn insert_running_turn(
+        &self,
+        mut model: execution::Model,
+        conversation: &conversations::TurnConversation,
+        turn: conversations::OpenedTurn,
+    ) -> Result<Option<Vec<ExecutionEvent>>> {
+        use sea_orm::QueryTrait;
+        let backend = self.db.get_database_backend();
+        let events = vec![started(&model), Event::MessageCreated(turn.message)];
+        model.last_seq = 2;
+        let (events_insert, stored) = events_statements(backend, model.id, 1, events)?;
+        let mut statements = vec![
+            turn.conversation,
+            execution::Entity::insert(model.into_active_model()).build(backend),
+            turn.message_insert,
+        ];
+        statements.extend(events_insert);
+        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
+        // Immediate on SQLite: it reads whether the conversation is free, then writes.
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?;
+        let written = async {
+            if let conversations::TurnConversation::Existing(id) = conversation
+                && !active_runs_in(&txn, *id).await?.is_empty()
+            {
+                return Ok(None);
+            }
+            kernel::statements::execute_all(&txn, statements).await?;
+            Ok(Some(stored))
+        }
+        .await;
+        match settle(txn, written).await {
+            Err(kernel::Error::Conflict(_)) => Ok(None),
+            other => other,
+        }
+    }
+
     /// Claims the oldest queued execution for `worker` until `lease_until`, recording its
     /// `execution.started` event. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent
     /// workers of every replica pass each other; everywhere the update re-checks `queued`.
@@ -286,17 +334,7 @@ impl Store {
 
     /// The oldest active run (`queued`, `running`, `requires_action`) of a conversation.
     pub(crate) async fn active_runs(&self, conversation_id: Uuid) -> Result<Vec<Uuid>> {
-        use execution::Column as C;
-        Ok(execution::Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(C::ConversationId.eq(conversation_id))
-            .filter(C::Status.is_in(ExecutionStatus::ACTIVE))
-            .order_by_asc(C::CreatedAt)
-            .order_by_asc(C::Id)
-            .into_tuple()
-            .all(&self.db)
-            .await?)
+        active_runs_in(&self.db, conversation_id).await
     }
 
     /// Appends an event to execution `id` if it meets `condition`, applying `changes` in
@@ -624,6 +662,20 @@ async fn insert_events(
     first: i64,
     events: Vec<Event>,
 ) -> Result<Vec<ExecutionEvent>> {
+    let (statements, stored) = events_statements(txn.get_database_backend(), execution_id, first, events)?;
+    kernel::statements::execute_all(txn, statements).await?;
+    Ok(stored)
+}
+
+/// The statements of [`insert_events`] (the insert, and on PostgreSQL the notification),
+/// with the events as they are stored.
+fn events_statements(
+    backend: DbBackend,
+    execution_id: Uuid,
+    first: i64,
+    events: Vec<Event>,
+) -> Result<(Vec<Statement>, Vec<ExecutionEvent>)> {
+    use sea_orm::QueryTrait;
     let created_at = kernel::clock::now();
     let mut rows = Vec::with_capacity(events.len());
     let mut stored = Vec::with_capacity(events.len());
@@ -647,16 +699,35 @@ async fn insert_events(
         });
     }
     let last = first + i64::try_from(stored.len()).unwrap_or(1) - 1;
-    execution_event::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
-    let payload = if last == first {
-        format!("{execution_id}:{first}")
-    } else {
-        format!("{execution_id}:{first}-{last}")
-    };
-    notify(txn, EVENTS_CHANNEL, payload).await?;
-    Ok(stored)
+    let mut statements = vec![execution_event::Entity::insert_many(rows).build(backend)];
+    if backend == DbBackend::Postgres {
+        let payload = if last == first {
+            format!("{execution_id}:{first}")
+        } else {
+            format!("{execution_id}:{first}-{last}")
+        };
+        statements.push(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [EVENTS_CHANNEL.into(), payload.into()],
+        ));
+    }
+    Ok((statements, stored))
+}
+
+/// [`Store::active_runs`] on `db`.
+async fn active_runs_in(db: &impl ConnectionTrait, conversation_id: Uuid) -> Result<Vec<Uuid>> {
+    use execution::Column as C;
+    Ok(execution::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .filter(C::ConversationId.eq(conversation_id))
+        .filter(C::Status.is_in(ExecutionStatus::ACTIVE))
+        .order_by_asc(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// The `data` column of `event`.

@@ -20,6 +20,7 @@ pub mod routes;
 pub mod rules;
 pub mod search;
 pub mod shutdown;
+pub mod statements;
 pub mod tagged;
 pub mod write_gate;
 

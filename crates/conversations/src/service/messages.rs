@@ -91,7 +91,7 @@ impl NewMessage {
     }
 
     /// The stored row of this message in `conversation_id`.
-    fn into_model(self, conversation_id: Uuid) -> message::Model {
+    pub(super) fn into_model(self, conversation_id: Uuid) -> message::Model {
         let attachments = stored_attachments(&self.attachments);
         let tokens = |t: u64| i32::try_from(t).unwrap_or(i32::MAX);
         message::Model {

@@ -4,10 +4,12 @@
 mod attachments;
 mod conversations;
 mod messages;
+mod opening;
 
 pub use attachments::DOCUMENT_MAX_CHARS;
 pub use conversations::ConversationService;
 pub use messages::NewMessage;
+pub use opening::{OpenedTurn, TurnConversation};
 
 use garde::Validate;
 

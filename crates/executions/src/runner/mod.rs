@@ -196,22 +196,18 @@ impl Runner {
         Ok(model)
     }
 
-    /// Stores a new top-level execution and runs it, when this process has a free worker
-    /// and the run has no conversation or one that has no other run (`free`: the caller
-    /// just created it): one write (the row with its `execution.started`) instead of a
-    /// queued insert and a claim. Without a free worker, or with a conversation that may
-    /// be busy, it is queued like [`Runner::submit`]. Returns the execution as stored.
-    pub(crate) async fn start_now(&self, mut model: execution::Model, free: bool) -> kernel::Result<execution::Model> {
+    /// Stores a new top-level execution without a conversation and runs it, when this
+    /// process has a free worker: one write (the row with its `execution.started`) instead
+    /// of a queued insert and a claim, for a caller that waits for the answer anyway.
+    /// Without a free worker it is queued like [`Runner::submit`]. Returns the execution
+    /// as stored.
+    pub(crate) async fn start_now(&self, mut model: execution::Model) -> kernel::Result<execution::Model> {
         let inner = &self.inner;
         let permit = match self.free_worker() {
-            Some(permit) if model.conversation_id.is_none() || free => permit,
+            Some(permit) if model.conversation_id.is_none() => permit,
             _ => return self.submit(model).await,
         };
-        let now = kernel::clock::now();
-        model.status = crate::status::ExecutionStatus::Running;
-        model.worker_id = Some(inner.worker_id.clone());
-        model.lease_expires_at = Some(lease_until(&inner.config));
-        model.started_at = Some(now);
+        self.hold(&mut model);
         // Registered before the row exists, so a cancel landing as soon as it does reaches
         // the run through its token (no second read of the row to catch it).
         let token = inner.broker.register_run(model.id, &inner.interrupt);
@@ -224,13 +220,64 @@ impl Runner {
         };
         model.last_seq = started.seq;
         inner.broker.publish(started);
-        let job = Arc::clone(inner);
-        let run = model.clone();
-        inner.runs.spawn(async move {
-            run::run_registered(job, run, token).await;
+        self.run_now(model.clone(), token, permit, false);
+        Ok(model)
+    }
+
+    /// Starts a new top-level run of a conversation together with the turn it answers,
+    /// when this process has a free worker and the conversation has no queued or active
+    /// run: the conversation (when new), the run, the user message and their events in one
+    /// transaction, and the run going at once. `None`, with nothing stored, otherwise: the
+    /// caller then stores the turn's run the usual way ([`Runner::submit`]).
+    pub(crate) async fn start_turn(
+        &self,
+        mut model: execution::Model,
+        conversation: &conversations::TurnConversation,
+        turn: conversations::OpenedTurn,
+    ) -> kernel::Result<Option<execution::Model>> {
+        let inner = &self.inner;
+        let Some(permit) = self.free_worker() else {
+            return Ok(None);
+        };
+        self.hold(&mut model);
+        let token = inner.broker.register_run(model.id, &inner.interrupt);
+        let events = match inner.store.insert_running_turn(model.clone(), conversation, turn).await {
+            Ok(Some(events)) => events,
+            other => {
+                inner.broker.unregister_run(model.id);
+                return other.map(|_| None);
+            }
+        };
+        for event in events {
+            model.last_seq = event.seq;
+            inner.broker.publish(event);
+        }
+        self.run_now(model.clone(), token, permit, true);
+        Ok(Some(model))
+    }
+
+    /// `model`, running under this process from now on.
+    fn hold(&self, model: &mut execution::Model) {
+        model.status = crate::status::ExecutionStatus::Running;
+        model.worker_id = Some(self.inner.worker_id.clone());
+        model.lease_expires_at = Some(lease_until(&self.inner.config));
+        model.started_at = Some(kernel::clock::now());
+    }
+
+    /// Runs a stored, running `model` in a task of the runner under `permit` (`opened`:
+    /// its user message is stored already).
+    fn run_now(
+        &self,
+        model: execution::Model,
+        token: CancellationToken,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        opened: bool,
+    ) {
+        let job = Arc::clone(&self.inner);
+        self.inner.runs.spawn(async move {
+            run::run_registered(job, model, token, opened).await;
             drop(permit);
         });
-        Ok(model)
     }
 
     /// The store and broker, for the service answering the owners of executions.

@@ -47,12 +47,13 @@ pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
     {
         token.cancel();
     }
-    run_registered(inner, model, token).await;
+    run_registered(inner, model, token, false).await;
 }
 
 /// Runs a top-level execution whose `token` was registered before it was running (so
-/// every cancel reaches it), to its end, and records the end.
-pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, token: CancellationToken) {
+/// every cancel reaches it), to its end, and records the end. `opened`: the run was
+/// stored with its user message and `message.created` ([`super::Runner::start_turn`]).
+pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, token: CancellationToken, opened: bool) {
     let deadline = Instant::now() + inner.config.timeout;
     let outcome = match settings(&inner, &model).await {
         Ok(settings) => {
@@ -62,6 +63,7 @@ pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, t
                 settings,
                 token: &token,
                 deadline,
+                opened,
             }
             .execute()
             .await
@@ -144,6 +146,8 @@ struct Run<'a> {
     settings: Settings,
     token: &'a CancellationToken,
     deadline: Instant,
+    /// Its user message is stored already (with `message.created`).
+    opened: bool,
 }
 
 impl<'a> Run<'a> {
@@ -426,17 +430,20 @@ impl<'a> Run<'a> {
                 Err(err) => Err(self.conversation_failure("read the attachments of", err).await),
             };
         };
-        let message = NewMessage::user(input).with_attachments(attached).by(self.model.id);
-        let stored = match conversations.append_message(owner, conversation_id, message).await {
-            Ok(stored) => stored,
-            Err(err) => return Err(self.conversation_failure("append the input to", err).await),
+        let recent = conversations.recent(conversation_id, self.inner.config.history_limit);
+        let history = if self.opened {
+            recent.await
+        } else {
+            let message = NewMessage::user(input).with_attachments(attached).by(self.model.id);
+            let stored = match conversations.append_message(owner, conversation_id, message).await {
+                Ok(stored) => stored,
+                Err(err) => return Err(self.conversation_failure("append the input to", err).await),
+            };
+            // The history is read while the event waits for its batch.
+            let (emitted, history) = tokio::join!(self.emit(Event::MessageCreated(stored)), recent);
+            emitted?;
+            history
         };
-        // The history is read while the event waits for its batch.
-        let (emitted, history) = tokio::join!(
-            self.emit(Event::MessageCreated(stored)),
-            conversations.recent(conversation_id, self.inner.config.history_limit)
-        );
-        emitted?;
         match history {
             Ok(history) => Ok(super::history::complete_calls(history)),
             Err(err) => Err(self.conversation_failure("read", err).await),
@@ -697,6 +704,7 @@ impl<'a> Run<'a> {
             settings: Settings::of(subagent),
             token: &token,
             deadline: self.deadline,
+            opened: false,
         };
         let outcome = run.execute().await;
         // `None`: the child was interrupted, and so is this run.
