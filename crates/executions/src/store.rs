@@ -536,11 +536,56 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
     if txn.get_database_backend() == DbBackend::Postgres {
         return append_postgres(txn, id, &update, events).await;
     }
-    let Some(row) = txn.query_one(&update).await? else {
+    append_sqlite(txn, id, update, events).await
+}
+
+/// [`append_in`] on SQLite in one hand-off to the connection's thread: the guarded update
+/// returning the new `last_seq`, then each event inserted only if the statement before it
+/// wrote its row (`changes()`: the update, then the previous event), numbered back from
+/// the row's `last_seq`. Its few shapes (the changed columns, the number of events) stay
+/// in the connection's statement cache.
+async fn append_sqlite(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    update: sea_orm::sea_query::UpdateStatement,
+    events: Vec<Event>,
+) -> Result<Option<Vec<ExecutionEvent>>> {
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let (sql, values) = update.build(sea_orm::sea_query::SqliteQueryBuilder);
+    let mut statements = vec![Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)];
+    let created_at = kernel::clock::now();
+    let mut stored = Vec::with_capacity(events.len());
+    for (offset, event) in (0..count).zip(events) {
+        statements.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
+             SELECT id, last_seq - ?, ?, ?, ? FROM executions WHERE id = ? AND changes() = 1",
+            [
+                (count - 1 - offset).into(),
+                event.tag().into(),
+                event_data(&event)?.into(),
+                created_at.into(),
+                id.into(),
+            ],
+        ));
+        stored.push((offset, event));
+    }
+    let rows = kernel::statements::query_all(txn, statements).await?;
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
     let last: i64 = row.try_get("", "last_seq")?;
-    insert_events(txn, id, last - count + 1, events).await.map(Some)
+    Ok(Some(
+        stored
+            .into_iter()
+            .map(|(offset, event)| ExecutionEvent {
+                seq: last - count + 1 + offset,
+                execution_id: id,
+                event,
+                created_at,
+            })
+            .collect(),
+    ))
 }
 
 /// [`append_in`] on PostgreSQL in one statement (one round trip instead of three): the

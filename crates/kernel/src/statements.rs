@@ -9,7 +9,7 @@
 //! Run them inside a transaction when they must hold together: a failing statement stops
 //! the rest, and only the transaction undoes those already run.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Values};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Values};
 
 /// Runs `statements` in order on `db`; the first error stops them.
 pub async fn execute_all(db: &impl ConnectionTrait, statements: Vec<Statement>) -> Result<(), DbErr> {
@@ -23,6 +23,22 @@ pub async fn execute_all(db: &impl ConnectionTrait, statements: Vec<Statement>) 
         db.execute_raw(joined).await?;
     }
     Ok(())
+}
+
+/// Runs `statements` in order on `db` like [`execute_all`], returning the rows they
+/// return (a `RETURNING` clause, a `SELECT`), in order.
+pub async fn query_all(db: &impl ConnectionTrait, statements: Vec<Statement>) -> Result<Vec<QueryResult>, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        let mut rows = Vec::new();
+        for statement in statements {
+            rows.extend(db.query_all_raw(statement).await?);
+        }
+        return Ok(rows);
+    }
+    match join(statements) {
+        Some(joined) => db.query_all_raw(joined).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// One SQLite statement string running `statements` in order, their values in order;
@@ -76,6 +92,50 @@ mod tests {
             rows,
             vec![(1, "one".to_owned()), (2, "two!".to_owned()), (3, "three".to_owned())]
         );
+    }
+
+    #[tokio::test]
+    async fn rows_come_back_from_every_statement_and_changes_sees_the_statement_before() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); CREATE TABLE log (n INTEGER)",
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared("INSERT INTO t (id, n) VALUES (1, 10)")
+            .await
+            .unwrap();
+        // Inserted only when the update before it changed a row.
+        let guarded = |id: i64| {
+            vec![
+                statement(
+                    "UPDATE t SET n = n + 1 WHERE id = ? RETURNING n, ?",
+                    vec![id.into(), (id * 100).into()],
+                ),
+                statement(
+                    "INSERT INTO log (n) SELECT n FROM t WHERE id = ? AND changes() = 1",
+                    vec![id.into()],
+                ),
+                statement(
+                    "INSERT INTO log (n) SELECT n + 1000 FROM t WHERE id = ? AND changes() = 1",
+                    vec![id.into()],
+                ),
+            ]
+        };
+        let rows = query_all(&db, [guarded(2), guarded(1)].concat()).await.unwrap();
+        let returned: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|row| (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap()))
+            .collect();
+        assert_eq!(returned, vec![(11, 100)]);
+        let logged: Vec<i64> = db
+            .query_all_raw(statement("SELECT n FROM log ORDER BY n", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index(0).unwrap())
+            .collect();
+        assert_eq!(logged, vec![11, 1011]);
     }
 
     #[tokio::test]
