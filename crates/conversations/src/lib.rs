@@ -12,4 +12,4 @@ pub mod service;
 pub mod router;
 
 pub use error::ConversationError;
-pub use service::{ConversationService, NewMessage, OpenedTurn, TurnConversation};
+pub use service::{ConversationService, MessageStatements, NewMessage, TurnConversation};

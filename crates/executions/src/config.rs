@@ -38,7 +38,7 @@ impl Default for RunnerConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             history_limit: 20,
-            fanout_capacity: 256,
+            fanout_capacity: 64,
             tool_concurrency: 4,
             action_timeout: Duration::from_secs(86_400),
         }

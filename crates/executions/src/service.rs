@@ -229,7 +229,7 @@ impl ExecutionService {
         let message = NewMessage::user(turn.content.clone())
             .with_attachments(turn.attachments.clone())
             .by(model.id);
-        let opened = self.conversations.opening_statements(owner_id, &conversation, message);
+        let opened = self.conversations.message_statements(owner_id, &conversation, message);
         if let Some(started) = self.runner.start_turn(model, &conversation, opened).await? {
             return Ok(started.into());
         }

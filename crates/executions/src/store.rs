@@ -145,7 +145,7 @@ impl Store {
         &self,
         mut model: execution::Model,
         conversation: &conversations::TurnConversation,
-        turn: conversations::OpenedTurn,
+        turn: conversations::MessageStatements,
     ) -> Result<Option<Vec<ExecutionEvent>>> {
         use sea_orm::QueryTrait;
         let backend = self.db.get_database_backend();
@@ -363,7 +363,20 @@ impl Store {
         changes: Changes,
         events: Vec<Event>,
     ) -> Result<Option<Vec<ExecutionEvent>>> {
-        if events.is_empty() {
+        self.append_after(Vec::new(), id, condition, changes, events).await
+    }
+
+    /// [`Store::append_all`] after `before` in the same transaction (written whether
+    /// `condition` holds or not): a run's answer stored with its end.
+    pub(crate) async fn append_after(
+        &self,
+        before: Vec<Statement>,
+        id: Uuid,
+        condition: Condition,
+        changes: Changes,
+        events: Vec<Event>,
+    ) -> Result<Option<Vec<ExecutionEvent>>> {
+        if events.is_empty() && before.is_empty() {
             return Ok(Some(Vec::new()));
         }
         self.writer
@@ -372,6 +385,7 @@ impl Store {
                 condition,
                 changes,
                 events,
+                before,
             })
             .await
     }
@@ -521,6 +535,7 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
         condition,
         changes,
         events,
+        before,
     } = append;
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let mut update = Query::update();
@@ -534,9 +549,10 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
         .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
         .returning_col(C::LastSeq);
     if txn.get_database_backend() == DbBackend::Postgres {
+        kernel::statements::execute_all(txn, before).await?;
         return append_postgres(txn, id, &update, events).await;
     }
-    append_sqlite(txn, id, update, events).await
+    append_sqlite(txn, before, id, update, events).await
 }
 
 /// [`append_in`] on SQLite in one hand-off to the connection's thread: the guarded update
@@ -546,13 +562,14 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
 /// in the connection's statement cache.
 async fn append_sqlite(
     txn: &DatabaseTransaction,
+    mut statements: Vec<Statement>,
     id: Uuid,
     update: sea_orm::sea_query::UpdateStatement,
     events: Vec<Event>,
 ) -> Result<Option<Vec<ExecutionEvent>>> {
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let (sql, values) = update.build(sea_orm::sea_query::SqliteQueryBuilder);
-    let mut statements = vec![Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)];
+    statements.push(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values));
     let created_at = kernel::clock::now();
     let mut stored = Vec::with_capacity(events.len());
     for (offset, event) in (0..count).zip(events) {

@@ -10,7 +10,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kernel::Result;
-use sea_orm::{Condition, DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{
+    Condition, DatabaseConnection, DbBackend, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -27,6 +29,9 @@ pub(crate) struct Append {
     pub(crate) condition: Condition,
     pub(crate) changes: Changes,
     pub(crate) events: Vec<Event>,
+    /// Written first in the same transaction, whether the condition holds or not (the
+    /// assistant message a run's end stores with its events).
+    pub(crate) before: Vec<Statement>,
 }
 
 /// What an append's caller gets back: the stored events, or `None` when the condition
@@ -145,6 +150,7 @@ impl Writer {
             })
             .await?;
         let mut results = Vec::with_capacity(appends.len());
+        let writes_anyway = appends.iter().any(|append| !append.before.is_empty());
         for append in appends {
             match append_in(&txn, append).await {
                 Ok(written) => results.push(written),
@@ -156,7 +162,7 @@ impl Writer {
                 }
             }
         }
-        if results.iter().all(Option::is_none) {
+        if !writes_anyway && results.iter().all(Option::is_none) {
             txn.rollback().await?;
         } else {
             txn.commit().await?;

@@ -4,12 +4,12 @@
 mod attachments;
 mod conversations;
 mod messages;
-mod opening;
+mod written_with;
 
 pub use attachments::DOCUMENT_MAX_CHARS;
 pub use conversations::ConversationService;
 pub use messages::NewMessage;
-pub use opening::{OpenedTurn, TurnConversation};
+pub use written_with::{MessageStatements, TurnConversation};
 
 use garde::Validate;
 

@@ -233,7 +233,7 @@ impl Runner {
         &self,
         mut model: execution::Model,
         conversation: &conversations::TurnConversation,
-        turn: conversations::OpenedTurn,
+        turn: conversations::MessageStatements,
     ) -> kernel::Result<Option<execution::Model>> {
         let inner = &self.inner;
         let Some(permit) = self.free_worker() else {

@@ -10,8 +10,12 @@ use crate::status::ExecutionStatus;
 
 /// How a run ended, as far as the runner writes it down.
 pub(super) enum Outcome {
-    /// The agent answered.
-    Completed { output: String, usage: Tokens },
+    /// The agent answered; `answer` stores it in the run's conversation, if it has one.
+    Completed {
+        output: String,
+        usage: Tokens,
+        answer: Option<conversations::MessageStatements>,
+    },
     /// It failed: provider error, timeout, step limit, a vanished agent.
     Failed { failure: Failure, usage: Tokens },
     /// Its cancellation token fired (a cancel request, or the parent's end).
@@ -67,14 +71,50 @@ pub(super) fn held_by(worker: &str) -> Condition {
 /// Records the end of a run (if this process still holds the execution) and publishes it.
 #[tracing::instrument(name = "execution.finish", skip_all, fields(execution_id = %model.id))]
 pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Outcome) {
-    use execution::Column as C;
-    let (event, status, usage, text) = match outcome {
-        Outcome::Completed { output, usage } => (
-            Event::ExecutionCompleted(ExecutionCompleted { output: output.clone() }),
-            ExecutionStatus::Completed,
+    let usage = match &outcome {
+        Outcome::Completed {
+            usage, answer: Some(_), ..
+        } => *usage,
+        _ => return record(inner, model, outcome).await.unwrap_or(()),
+    };
+    // The answer could not be stored with the end (its conversation was deleted
+    // meanwhile, say): the run fails instead, saying why.
+    if let Err(err) = record(inner, model, outcome).await {
+        let gone = match model.conversation_id {
+            Some(id) => matches!(inner.conversations.find_owned(model.owner_id, id).await, Ok(None)),
+            None => false,
+        };
+        let error = if gone {
+            "the conversation no longer exists".to_owned()
+        } else {
+            format!("cannot append the output to the conversation: {err}")
+        };
+        let failed = Outcome::Failed {
+            failure: Failure::plain(error),
             usage,
-            Some((C::Output, output)),
-        ),
+        };
+        let _ = record(inner, model, failed).await;
+    }
+}
+
+/// [`finish`]: the end written, or why it could not be (logged).
+async fn record(inner: &Inner, model: &execution::Model, outcome: Outcome) -> Result<(), kernel::Error> {
+    use execution::Column as C;
+    let mut answer = None;
+    let (event, status, usage, text) = match outcome {
+        Outcome::Completed {
+            output,
+            usage,
+            answer: stored,
+        } => {
+            answer = stored;
+            (
+                Event::ExecutionCompleted(ExecutionCompleted { output: output.clone() }),
+                ExecutionStatus::Completed,
+                usage,
+                Some((C::Output, output)),
+            )
+        }
         Outcome::Failed {
             failure: Failure { error, code },
             usage,
@@ -93,7 +133,7 @@ pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Out
             usage,
             None,
         ),
-        Outcome::Abandoned | Outcome::Paused => return,
+        Outcome::Abandoned | Outcome::Paused => return Ok(()),
     };
     let mut changes = vec![
         (C::Status, Expr::value(status)),
@@ -104,13 +144,25 @@ pub(super) async fn finish(inner: &Inner, model: &execution::Model, outcome: Out
     if let Some((column, value)) = text {
         changes.push((column, Expr::value(value)));
     }
+    // The answer's message, `message.completed` and the end, in one transaction.
+    let (before, events) = match answer {
+        Some(answer) => (
+            vec![answer.conversation, answer.message_insert],
+            vec![Event::MessageCompleted(answer.message), event],
+        ),
+        None => (Vec::new(), vec![event]),
+    };
     match inner
         .store
-        .append(model.id, held_by(&inner.worker_id), changes, event)
+        .append_after(before, model.id, held_by(&inner.worker_id), changes, events)
         .await
     {
-        Ok(Some(event)) => inner.broker.publish(event),
+        Ok(Some(events)) => events.into_iter().for_each(|event| inner.broker.publish(event)),
         Ok(None) => tracing::debug!(execution_id = %model.id, "execution already finished elsewhere"),
-        Err(err) => tracing::warn!(execution_id = %model.id, error = %err, "cannot record the end of an execution"),
+        Err(err) => {
+            tracing::warn!(execution_id = %model.id, error = %err, "cannot record the end of an execution");
+            return Err(err);
+        }
     }
+    Ok(())
 }

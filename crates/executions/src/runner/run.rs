@@ -160,7 +160,7 @@ impl<'a> Run<'a> {
                 completion: self.model.completion_tokens,
             };
             match self.converse(&mut usage).await {
-                Ok(Ended::Answered(output)) => Outcome::Completed { output, usage },
+                Ok(Ended::Answered(output, answer)) => Outcome::Completed { output, usage, answer },
                 Ok(Ended::Paused) => Outcome::Paused,
                 Err(Stop::Failed(failure)) => Outcome::Failed { failure, usage },
                 Err(Stop::Interrupted) if self.inner.interrupt.is_cancelled() => Outcome::Abandoned,
@@ -209,8 +209,8 @@ impl<'a> Run<'a> {
                 response.model.clone()
             };
             if response.tool_calls.is_empty() {
-                self.remember_answer(&response.text, &model, *usage).await?;
-                return Ok(Ended::Answered(response.text));
+                let answer = self.answer_statements(&response.text, &model, *usage).await;
+                return Ok(Ended::Answered(response.text, answer));
             }
             self.remember_calls(&response, &model).await?;
             messages.push(ChatMessage {
@@ -461,12 +461,16 @@ impl<'a> Run<'a> {
             .collect())
     }
 
-    /// Stores the answer in the conversation, if the execution has one (`message.completed`),
-    /// with its spoken copy when the turn asked for one.
-    async fn remember_answer(&self, output: &str, model: &str, usage: Tokens) -> Result<(), Stop> {
-        let Some(conversation_id) = self.model.conversation_id else {
-            return Ok(());
-        };
+    /// The statements storing the answer in the conversation, if the execution has one,
+    /// with its spoken copy when the turn asked for one: written with the run's end, in
+    /// the transaction of `message.completed` and `execution.completed`.
+    async fn answer_statements(
+        &self,
+        output: &str,
+        model: &str,
+        usage: Tokens,
+    ) -> Option<conversations::MessageStatements> {
+        let conversation_id = self.model.conversation_id?;
         let spoken = if self.model.speak {
             super::voice::spoken_reply(self.inner, self.model, output).await
         } else {
@@ -486,15 +490,12 @@ impl<'a> Run<'a> {
             tool_call_id: None,
             attachments: spoken,
         };
-        match self
-            .inner
-            .conversations
-            .append_message(self.model.owner_id, conversation_id, message)
-            .await
-        {
-            Ok(stored) => self.emit(Event::MessageCompleted(stored)).await,
-            Err(err) => Err(self.conversation_failure("append the output to", err).await),
-        }
+        let conversation = conversations::TurnConversation::Existing(conversation_id);
+        Some(
+            self.inner
+                .conversations
+                .message_statements(self.model.owner_id, &conversation, message),
+        )
     }
 
     /// Stores the assistant message of a turn that called tools, if the execution has a
@@ -812,8 +813,9 @@ impl<'a> Run<'a> {
 
 /// How a conversation with the model ended without failing.
 enum Ended {
-    /// The model answered (the output).
-    Answered(String),
+    /// The model answered (the output), and the statements storing it in the run's
+    /// conversation, if it has one (written with the run's end).
+    Answered(String, Option<conversations::MessageStatements>),
     /// A turn's calls wait for a person; the run is `requires_action`.
     Paused,
 }

@@ -1,6 +1,7 @@
-//! Opening a turn inside a caller's transaction: the statements that store a user message
-//! (and, for a new conversation, the conversation) for a caller writing them together with
-//! its own rows — a run storing its input as it starts, in one transaction with the run.
+//! Messages written with a caller's own rows: the statements that store a message (and,
+//! for a new conversation, the conversation) for a caller running them in its transaction
+//! — a run storing its input together with the run as it starts, and its answer together
+//! with its end.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, Statement};
@@ -31,9 +32,9 @@ impl TurnConversation {
     }
 }
 
-/// The statements of an opened turn and the message they store.
+/// The statements storing one message, and the message as they store it.
 #[derive(Debug, Clone)]
-pub struct OpenedTurn {
+pub struct MessageStatements {
     /// The stored message as clients see it.
     pub message: Message,
     /// Inserts the new conversation, or moves the existing one's count and `updated_at`:
@@ -59,9 +60,14 @@ impl ConversationService {
 
     /// The statements storing `new` as the next message of `conversation` (created by them
     /// when new, its `message_count` and `updated_at` moved otherwise), for the caller to
-    /// run in its own transaction, in the order [`OpenedTurn`] gives. An existing
+    /// run in its own transaction, in the order [`MessageStatements`] gives. An existing
     /// conversation must be the owner's: the caller has checked it.
-    pub fn opening_statements(&self, owner_id: Uuid, conversation: &TurnConversation, new: NewMessage) -> OpenedTurn {
+    pub fn message_statements(
+        &self,
+        owner_id: Uuid,
+        conversation: &TurnConversation,
+        new: NewMessage,
+    ) -> MessageStatements {
         let backend = self.db.get_database_backend();
         let attachments = new.attachments.clone();
         let row = new.into_model(conversation.id());
@@ -86,7 +92,7 @@ impl ConversationService {
                 .build(backend),
         };
         let message_insert = message::Entity::insert(row.clone().into_active_model()).build(backend);
-        OpenedTurn {
+        MessageStatements {
             message: Message::from(row).with_attachments(attachments),
             conversation: first,
             message_insert,
