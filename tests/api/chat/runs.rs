@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::{chat, messages};
-use crate::executions::{echo_agent, execute, finished, wait_for};
+use crate::executions::{echo_agent, events, execute, finished, wait_for};
 
 /// A new conversation of `user` without an agent; returns its id.
 async fn new_conversation(app: &TestApp, user: &TestUser) -> String {
@@ -267,4 +267,34 @@ async fn a_finished_runs_events_stream_ends_at_once_for_a_client_that_has_them()
         .await
         .unwrap();
     assert_problem(res, 404).await;
+}
+
+#[tokio::test]
+async fn a_conversation_deleted_while_its_reply_runs_fails_the_run_saying_so() {
+    let app = TestApp::spawn_with(|c| c.echo_word_delay_ms = 150).await;
+    let ada = app.register("ada").await;
+    let conversation_id = new_conversation(&app, &ada).await;
+    let run = send_and_leave(&app, &ada, &conversation_id, "one two three").await;
+
+    let res = app
+        .delete_as(&ada, &format!("/api/v1/conversations/{conversation_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+
+    // The answer has nowhere to go: the run ends failed, without `message.completed`.
+    let ended = finished(&app, &ada, &run).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(ended["error"], "the conversation no longer exists");
+    let events = events(&app, &ada, &run, 0).await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(!types.contains(&"message.completed"), "{types:?}");
+    assert_eq!(types.last(), Some(&"execution.failed"), "{types:?}");
+    let res = app
+        .get_as(&ada, &format!("/api/v1/conversations/{conversation_id}/messages"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
