@@ -158,29 +158,36 @@ impl Store {
             turn.message_insert,
         ];
         statements.extend(events_insert);
-        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
-        // Immediate on SQLite: it reads whether the conversation is free, then writes.
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            })
-            .await?;
-        let written = async {
-            if let conversations::TurnConversation::Existing(id) = conversation
-                && !active_runs_in(&txn, *id).await?.is_empty()
-            {
-                return Ok(None);
+        let existing = match conversation {
+            conversations::TurnConversation::Existing(id) => Some(*id),
+            conversations::TurnConversation::New(_) => None,
+        };
+        let db = self.db.clone();
+        let write = async move {
+            let _turn = kernel::write_gate::sqlite_turn(&db).await;
+            // Immediate on SQLite: it reads whether the conversation is free, then writes.
+            let txn = db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?;
+            let written = async {
+                if let Some(id) = existing
+                    && !active_runs_in(&txn, id).await?.is_empty()
+                {
+                    return Ok(None);
+                }
+                kernel::statements::execute_all(&txn, statements).await?;
+                Ok(Some(stored))
             }
-            kernel::statements::execute_all(&txn, statements).await?;
-            Ok(Some(stored))
-        }
-        .await;
-        match settle(txn, written).await {
-            Err(kernel::Error::Conflict(_)) => Ok(None),
-            other => other,
-        }
+            .await;
+            match settle(txn, written).await {
+                Err(kernel::Error::Conflict(_)) => Ok(None),
+                other => other,
+            }
+        };
+        kernel::write_gate::run(&self.db, write).await
     }
 
     /// Claims the oldest queued execution for `worker` until `lease_until`, recording its

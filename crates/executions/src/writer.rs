@@ -91,7 +91,9 @@ impl Writer {
             start
         };
         if start {
-            tokio::spawn(Arc::clone(self).drain());
+            // On SQLite's writer thread: a batch holding the write lock never waits behind
+            // HTTP work for its next statement.
+            kernel::write_gate::spawn(&self.db, Arc::clone(self).drain());
         }
         written
             .await

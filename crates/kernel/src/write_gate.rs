@@ -14,6 +14,8 @@
 
 use std::sync::OnceLock;
 
+use std::future::Future;
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -31,6 +33,63 @@ pub async fn sqlite_turn(db: &impl ConnectionTrait) -> Option<SemaphorePermit<'s
     }
     // The semaphore is never closed, so acquiring cannot fail.
     gate().acquire().await.ok()
+}
+
+/// Runs `write` — a write on `db` that takes its turn ([`sqlite_turn`]) — where its turn
+/// is served at once: on SQLite on the process's writer thread, elsewhere right here.
+///
+/// A write holding SQLite's one write lock waits on the connection's thread several times
+/// (begin, statements, commit). Run on a busy HTTP worker, each of those waits ends behind
+/// every task that worker has ready, and the lock is held all that time: under a thousand
+/// chat replies starting at once, the writes' turns were mostly that queueing. The writer
+/// thread runs nothing but writes, so a write resumes as soon as SQLite answers. The write
+/// goes on if the caller stops waiting (it is written or not, as if the caller had waited).
+pub async fn run<T: Send + 'static>(
+    db: &impl ConnectionTrait,
+    write: impl Future<Output = crate::Result<T>> + Send + 'static,
+) -> crate::Result<T> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return write.await;
+    }
+    match writer().spawn(write).await {
+        Ok(written) => written,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(crate::Error::Internal(anyhow::anyhow!("the write was stopped: {err}"))),
+    }
+}
+
+/// Spawns `task` — one that runs writes on `db` — where [`run`] would run them: on SQLite
+/// on the writer thread, elsewhere on the current runtime.
+pub fn spawn(db: &impl ConnectionTrait, task: impl Future<Output = ()> + Send + 'static) {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        writer().spawn(task);
+    } else {
+        tokio::spawn(task);
+    }
+}
+
+/// The runtime of the writer thread, started on first use; it lives as long as the process.
+fn writer() -> &'static tokio::runtime::Handle {
+    static WRITER: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+    WRITER.get_or_init(|| {
+        let (handle, started) = std::sync::mpsc::channel();
+        // The thread owns its runtime and keeps it running; only its handle leaves.
+        let spawned = std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => {
+                    let _ = handle.send(Some(runtime.handle().clone()));
+                    runtime.block_on(std::future::pending::<()>());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot start the SQLite writer thread; writes run in place");
+                    let _ = handle.send(None);
+                }
+            }
+        });
+        let handle = spawned.ok().and_then(|_| started.recv().ok().flatten());
+        // Without a writer thread, writes run on the caller's runtime (as before it existed).
+        handle.unwrap_or_else(tokio::runtime::Handle::current)
+    })
 }
 
 #[cfg(test)]
