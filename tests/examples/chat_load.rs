@@ -1,10 +1,10 @@
 //! Load tool for streamed chat: opens `STREAMS` Server-Sent-Events replies from the `echo`
 //! provider at once against a running server, and reports how many were held open together,
 //! the time to the first `message.delta` (p50/p99), the time to `message.completed`, and the
-//! server's resident memory (from `/proc/SERVER_PID/status`).
+//! server's CPU time and resident memory (from `/proc/SERVER_PID/stat` and `status`).
 //!
 //! env: BASE_URL (http://127.0.0.1:8091)  STREAMS (1000)  WORDS (20, words per message; the
-//! reply streams one more)  SERVER_PID (for RSS; optional). Run the server with
+//! reply streams one more)  SERVER_PID (for CPU and RSS; optional). Run the server with
 //! `ECHO_WORD_DELAY_MS` so streams overlap; `just bench-chat` does all of it.
 
 #![allow(
@@ -40,6 +40,14 @@ fn memory_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User and system CPU time of `pid` so far, in clock ticks (`/proc/<pid>/stat`).
+fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces), from the third on.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -138,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
 
     let (token, agent_id) = set_up(&client, &base).await?;
     let rss_idle = server_pid.and_then(|pid| memory_kib(pid, "VmRSS:"));
+    let cpu_before = server_pid.and_then(cpu_ticks);
 
     // Samples the server's memory while the streams run, noting it when most are open.
     let open = Arc::new(AtomicUsize::new(0));
@@ -208,6 +217,14 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&done, 0.99)),
         ms(percentile(&done, 1.0))
     );
+    if let (Some((user0, sys0)), Some((user1, sys1))) = (cpu_before, server_pid.and_then(cpu_ticks)) {
+        // Clock ticks of 10 ms (USER_HZ on Linux).
+        println!(
+            "server CPU            user {} ms  system {} ms",
+            (user1 - user0) * 10,
+            (sys1 - sys0) * 10
+        );
+    }
     println!("server RSS idle       {}", mib(rss_idle));
     println!(
         "server RSS at peak    {}",
