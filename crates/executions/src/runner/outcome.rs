@@ -14,7 +14,7 @@ pub(super) enum Outcome {
     Completed {
         output: String,
         usage: Tokens,
-        answer: Option<conversations::MessageStatements>,
+        answer: Option<Box<conversations::MessageStatements>>,
     },
     /// It failed: provider error, timeout, step limit, a vanished agent.
     Failed { failure: Failure, usage: Tokens },
@@ -145,7 +145,7 @@ async fn record(inner: &Inner, model: &execution::Model, outcome: Outcome) -> Re
         changes.push((column, Expr::value(value)));
     }
     // The answer's message, `message.completed` and the end, in one transaction.
-    let (before, events) = match answer {
+    let (before, events) = match answer.map(|answer| *answer) {
         Some(answer) => (
             vec![answer.conversation, answer.message_insert],
             vec![Event::MessageCompleted(answer.message), event],

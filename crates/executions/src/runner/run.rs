@@ -469,7 +469,7 @@ impl<'a> Run<'a> {
         output: &str,
         model: &str,
         usage: Tokens,
-    ) -> Option<conversations::MessageStatements> {
+    ) -> Option<Box<conversations::MessageStatements>> {
         let conversation_id = self.model.conversation_id?;
         let spoken = if self.model.speak {
             super::voice::spoken_reply(self.inner, self.model, output).await
@@ -491,11 +491,11 @@ impl<'a> Run<'a> {
             attachments: spoken,
         };
         let conversation = conversations::TurnConversation::Existing(conversation_id);
-        Some(
-            self.inner
-                .conversations
-                .message_statements(self.model.owner_id, &conversation, message),
-        )
+        Some(Box::new(self.inner.conversations.message_statements(
+            self.model.owner_id,
+            &conversation,
+            message,
+        )))
     }
 
     /// Stores the assistant message of a turn that called tools, if the execution has a
@@ -815,7 +815,7 @@ impl<'a> Run<'a> {
 enum Ended {
     /// The model answered (the output), and the statements storing it in the run's
     /// conversation, if it has one (written with the run's end).
-    Answered(String, Option<conversations::MessageStatements>),
+    Answered(String, Option<Box<conversations::MessageStatements>>),
     /// A turn's calls wait for a person; the run is `requires_action`.
     Paused,
 }
