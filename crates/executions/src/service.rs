@@ -209,36 +209,34 @@ impl ExecutionService {
             }
         };
         let turn = self.check_turn(owner_id, turn).await?;
-        let create = || ConversationCreate {
-            agent_id,
-            title: Some(derived_title(&turn.content)),
-            metadata: Default::default(),
-        };
         let conversation = match conversation_id {
             Some(id) => TurnConversation::Existing(id),
-            None => self.conversations.new_turn_conversation(owner_id, create())?,
+            None => {
+                let create = ConversationCreate {
+                    agent_id,
+                    title: Some(derived_title(&turn.content)),
+                    metadata: Default::default(),
+                };
+                self.conversations.new_turn_conversation(owner_id, create)?
+            }
         };
-        let run = |conversation_id| execution::Model {
+        let model = execution::Model {
             attachments: turn.stored_attachments(),
             speak: turn.speak,
-            ..new_run(owner_id, agent_id, Some(conversation_id), turn.content.clone())
+            ..new_run(owner_id, agent_id, Some(conversation.id()), turn.content.clone())
         };
         // At once when this process has a free worker and the conversation is free: the
         // conversation, the run and the user message in one transaction.
-        let model = run(conversation.id());
         let message = NewMessage::user(turn.content.clone())
             .with_attachments(turn.attachments.clone())
             .by(model.id);
         let opened = self.conversations.message_statements(owner_id, &conversation, message);
-        if let Some(started) = self.runner.start_turn(model, &conversation, opened).await? {
+        if let Some(started) = self.runner.start_turn(model.clone(), &conversation, opened).await? {
             return Ok(started.into());
         }
         // Otherwise queued: the run stores its user message when it starts.
-        let conversation_id = match conversation {
-            TurnConversation::Existing(id) => id,
-            TurnConversation::New(_) => self.conversations.create_checked(owner_id, create()).await?.id,
-        };
-        Ok(self.submit(run(conversation_id), if_busy).await?.into())
+        self.conversations.store_turn_conversation(&conversation).await?;
+        Ok(self.submit(model, if_busy).await?.into())
     }
 
     /// The conversation's agent, when it is still the owner's live agent: `AgentGone`

@@ -298,3 +298,47 @@ async fn a_conversation_deleted_while_its_reply_runs_fails_the_run_saying_so() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn a_new_conversation_whose_reply_cannot_start_at_once_is_stored_with_its_run_queued() {
+    // No worker here: the reply waits in the queue; the conversation exists meanwhile, and
+    // the user message is stored when the run starts (so not yet).
+    let app = TestApp::spawn_with(|c| c.execution_workers = 0).await;
+    let ada = app.register("ada").await;
+    let agent = echo_agent(&app, &ada, "Echo").await;
+    let res = app
+        .post_as(
+            &ada,
+            "/api/v1/chat/messages",
+            &json!({"agent_id": agent, "content": "hello there", "stream": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let run = res.headers()["x-execution-id"].to_str().unwrap().to_owned();
+    drop(res);
+
+    let execution: Value = app
+        .get_as(&ada, &format!("/api/v1/executions/{run}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(execution["status"], "queued", "{execution}");
+    let conversation_id = execution["conversation_id"].as_str().unwrap();
+    let conversation: Value = app
+        .get_as(&ada, &format!("/api/v1/conversations/{conversation_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conversation["agent_id"], agent.as_str());
+    assert_eq!(conversation["title"], "hello there");
+    assert_eq!(conversation["message_count"], 0);
+    assert!(history(&app, &ada, conversation_id).await.is_empty());
+}

@@ -35,19 +35,12 @@ impl ConversationService {
         if let Some(agent_id) = input.agent_id {
             self.check_agent(owner_id, agent_id).await?;
         }
-        self.insert(owner_id, input).await
+        self.insert(new_conversation(owner_id, input.agent_id, input.title, input.metadata))
+            .await
     }
 
-    /// [`ConversationService::create`] for a caller that has just read `input.agent_id` as
-    /// the owner's live agent (a chat message starting a conversation): the same rules,
-    /// without reading the agent a second time.
-    pub async fn create_checked(&self, owner_id: Uuid, input: ConversationCreate) -> Result<Conversation> {
-        check(&input)?;
-        self.insert(owner_id, input).await
-    }
-
-    async fn insert(&self, owner_id: Uuid, input: ConversationCreate) -> Result<Conversation> {
-        let model = new_conversation(owner_id, input.agent_id, input.title, input.metadata);
+    /// Stores a new conversation row.
+    pub(super) async fn insert(&self, model: conversation::Model) -> Result<Conversation> {
         let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
         conversation::Entity::insert(model.clone().into_active_model())
             .exec_without_returning(&self.db)

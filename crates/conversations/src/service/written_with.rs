@@ -58,6 +58,15 @@ impl ConversationService {
         )))
     }
 
+    /// Stores `conversation` on its own when it is new (a turn that could not start at once
+    /// and is queued: its run stores the message later); nothing when it exists.
+    pub async fn store_turn_conversation(&self, conversation: &TurnConversation) -> Result<()> {
+        if let TurnConversation::New(model) = conversation {
+            self.insert(model.clone()).await?;
+        }
+        Ok(())
+    }
+
     /// The statements storing `new` as the next message of `conversation` (created by them
     /// when new, its `message_count` and `updated_at` moved otherwise), for the caller to
     /// run in its own transaction, in the order [`MessageStatements`] gives. An existing
