@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::entities::{execution, execution_event};
 use crate::events::{Event, ExecutionEvent, ExecutionFailed, ExecutionStarted};
 use crate::status::ExecutionStatus;
-use crate::writer::{Append, Writer};
+use crate::writer::{Append, TurnStart, Write, Writer};
 
 /// The PostgreSQL channel announcing stored events (payload `<execution id>:<seq>`).
 pub(crate) const EVENTS_CHANNEL: &str = "agentry_execution_events";
@@ -140,7 +140,8 @@ impl Store {
     /// the run, the user message, and the events `execution.started` and `message.created`.
     /// `None`, with nothing written, when the conversation has a queued or active run (on
     /// PostgreSQL a run started by another replica meanwhile is caught by the one-active-run
-    /// index).
+    /// index). The [`Writer`] commits the turns and appends waiting at the same time
+    /// together: a thousand replies starting at once pay a few commits, not a thousand.
     pub(crate) async fn insert_running_turn(
         &self,
         mut model: execution::Model,
@@ -158,36 +159,19 @@ impl Store {
             turn.message_insert,
         ];
         statements.extend(events_insert);
-        let existing = match conversation {
+        let guard = match conversation {
             conversations::TurnConversation::Existing(id) => Some(*id),
             conversations::TurnConversation::New(_) => None,
         };
-        let db = self.db.clone();
-        let write = async move {
-            let _turn = kernel::write_gate::sqlite_turn(&db).await;
-            // Immediate on SQLite: it reads whether the conversation is free, then writes.
-            let txn = db
-                .begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..TransactionOptions::default()
-                })
-                .await?;
-            let written = async {
-                if let Some(id) = existing
-                    && !active_runs_in(&txn, id).await?.is_empty()
-                {
-                    return Ok(None);
-                }
-                kernel::statements::execute_all(&txn, statements).await?;
-                Ok(Some(stored))
-            }
-            .await;
-            match settle(txn, written).await {
-                Err(kernel::Error::Conflict(_)) => Ok(None),
-                other => other,
-            }
+        let start = TurnStart {
+            guard,
+            statements,
+            stored,
         };
-        kernel::write_gate::run(&self.db, write).await
+        match self.writer.write(Write::Turn(start)).await {
+            Err(kernel::Error::Conflict(_)) => Ok(None),
+            other => other,
+        }
     }
 
     /// Claims the oldest queued execution for `worker` until `lease_until`, recording its
@@ -387,13 +371,13 @@ impl Store {
             return Ok(Some(Vec::new()));
         }
         self.writer
-            .append(Append {
+            .write(Write::Append(Append {
                 id,
                 condition,
                 changes,
                 events,
                 before,
-            })
+            }))
             .await
     }
 
@@ -785,7 +769,7 @@ fn events_statements(
 }
 
 /// [`Store::active_runs`] on `db`.
-async fn active_runs_in(db: &impl ConnectionTrait, conversation_id: Uuid) -> Result<Vec<Uuid>> {
+pub(crate) async fn active_runs_in(db: &impl ConnectionTrait, conversation_id: Uuid) -> Result<Vec<Uuid>> {
     use execution::Column as C;
     Ok(execution::Entity::find()
         .select_only()

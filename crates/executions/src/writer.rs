@@ -1,23 +1,25 @@
-//! [`Writer`]: group commit of event appends. Every append of every run of this process
-//! joins a queue; one writer at a time (two on PostgreSQL) takes all that are waiting and
-//! writes them in one transaction, so a thousand runs streaming at once pay one commit per
-//! batch instead of one each (on SQLite, one write lock per batch instead of a thousand
-//! writers queueing for it). Each append keeps its own guard and numbering (its state
-//! condition and `last_seq` update), so a batch changes when appends commit, never what
-//! they write. When a batch's transaction fails, its appends are retried one by one, so
-//! one bad append fails alone.
+//! [`Writer`]: group commit of event appends and turn starts. Every append of every run of
+//! this process, and every start of a chat turn, joins a queue; one writer at a time (two
+//! on PostgreSQL) takes all that are waiting and writes them in one transaction, so a
+//! thousand runs streaming or starting at once pay one commit per batch instead of one
+//! each (on SQLite, one write lock per batch instead of a thousand writers queueing for
+//! it). Each write keeps its own guard (an append's state condition and `last_seq` update,
+//! a turn's free-conversation check), so a batch changes when writes commit, never what
+//! they write. When a batch's transaction fails, its writes are retried one by one, so
+//! one bad write fails alone.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kernel::Result;
 use sea_orm::{
-    Condition, DatabaseConnection, DbBackend, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    Condition, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::events::{Event, ExecutionEvent};
-use crate::store::{Changes, append_in};
+use crate::store::{Changes, active_runs_in, append_in};
 
 /// At most this many appends are written in one transaction.
 const BATCH_MAX: usize = 256;
@@ -34,12 +36,28 @@ pub(crate) struct Append {
     pub(crate) before: Vec<Statement>,
 }
 
-/// What an append's caller gets back: the stored events, or `None` when the condition
+/// The start of a chat turn: the statements storing its conversation, run, user message
+/// and first events, written unless `guard`, a conversation, has a queued or active run.
+#[derive(Clone)]
+pub(crate) struct TurnStart {
+    pub(crate) guard: Option<Uuid>,
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) stored: Vec<ExecutionEvent>,
+}
+
+/// One queued write.
+#[derive(Clone)]
+pub(crate) enum Write {
+    Append(Append),
+    Turn(TurnStart),
+}
+
+/// What a write's caller gets back: the stored events, or `None` when the condition
 /// did not hold (nothing written).
 pub(crate) type Written = Result<Option<Vec<ExecutionEvent>>>;
 
 struct Waiting {
-    append: Append,
+    write: Write,
     reply: oneshot::Sender<Written>,
 }
 
@@ -74,16 +92,16 @@ impl Writer {
         })
     }
 
-    /// Queues `append` and waits until a batch holding it committed (or failed).
+    /// Queues `write` and waits until a batch holding it committed (or failed).
     ///
     /// The batch is written by a spawned task, so a caller that stops waiting (a cancelled
-    /// run) neither loses the other appends of its batch nor leaves its own half-done: it is
-    /// written or not, as if the caller had waited.
-    pub(crate) async fn append(self: &Arc<Self>, append: Append) -> Written {
+    /// run, a dropped request) neither loses the other writes of its batch nor leaves its
+    /// own half-done: it is written or not, as if the caller had waited.
+    pub(crate) async fn write(self: &Arc<Self>, write: Write) -> Written {
         let (reply, written) = oneshot::channel();
         let start = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.queue.push(Waiting { append, reply });
+            state.queue.push(Waiting { write, reply });
             let start = state.active < self.writers;
             if start {
                 state.active += 1;
@@ -112,16 +130,16 @@ impl Writer {
                 let take = state.queue.len().min(BATCH_MAX);
                 state.queue.drain(..take).collect::<Vec<_>>()
             };
-            self.write(batch).await;
+            self.write_batch(batch).await;
         }
     }
 
-    /// Writes `batch` in one transaction and answers each append; when the transaction
-    /// fails, writes each append in its own.
-    async fn write(&self, batch: Vec<Waiting>) {
+    /// Writes `batch` in one transaction and answers each write; when the transaction
+    /// fails, writes each in its own.
+    async fn write_batch(&self, batch: Vec<Waiting>) {
         if batch.len() > 1 {
-            let appends: Vec<Append> = batch.iter().map(|w| w.append.clone()).collect();
-            match self.transaction(appends).await {
+            let writes: Vec<Write> = batch.iter().map(|w| w.write.clone()).collect();
+            match self.transaction(writes).await {
                 Ok(results) => {
                     for (waiting, written) in batch.into_iter().zip(results) {
                         let _ = waiting.reply.send(Ok(written));
@@ -129,18 +147,20 @@ impl Writer {
                     return;
                 }
                 Err(err) => {
-                    tracing::debug!(error = %err, size = batch.len(), "a batch of event appends failed; retrying one by one")
+                    tracing::debug!(error = %err, size = batch.len(), "a batch of writes failed; retrying one by one")
                 }
             }
         }
         for waiting in batch {
-            let written = self.transaction(vec![waiting.append]).await;
+            let written = self.transaction(vec![waiting.write]).await;
             let _ = waiting.reply.send(written.map(|mut results| results.pop().flatten()));
         }
     }
 
-    /// Writes `appends` in one transaction: all of them, or none.
-    async fn transaction(&self, appends: Vec<Append>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
+    /// Writes `writes` in one transaction: all of them, or none. The statements of turns
+    /// that follow one another without a guard to check between them run together (on
+    /// SQLite in one hand-off to the connection's thread).
+    async fn transaction(&self, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
         // Immediate on SQLite: the transaction writes first thing, and a deferred one could
         // fail at once with SQLITE_BUSY_SNAPSHOT instead of waiting for the lock.
         let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
@@ -151,19 +171,18 @@ impl Writer {
                 ..TransactionOptions::default()
             })
             .await?;
-        let mut results = Vec::with_capacity(appends.len());
-        let writes_anyway = appends.iter().any(|append| !append.before.is_empty());
-        for append in appends {
-            match append_in(&txn, append).await {
-                Ok(written) => results.push(written),
-                Err(err) => {
-                    if let Err(rollback) = txn.rollback().await {
-                        tracing::warn!(error = %rollback, "cannot roll back a failed batch of event appends");
-                    }
-                    return Err(err);
+        let writes_anyway = writes
+            .iter()
+            .any(|write| matches!(write, Write::Append(append) if !append.before.is_empty()));
+        let results = match write_in(&txn, writes).await {
+            Ok(results) => results,
+            Err(err) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(error = %rollback, "cannot roll back a failed batch of writes");
                 }
+                return Err(err);
             }
-        }
+        };
         if !writes_anyway && results.iter().all(Option::is_none) {
             txn.rollback().await?;
         } else {
@@ -171,4 +190,33 @@ impl Writer {
         }
         Ok(results)
     }
+}
+
+/// Writes `writes` in order inside `txn`; each one's stored events, or `None` where its
+/// guard did not hold.
+async fn write_in(txn: &DatabaseTransaction, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
+    let mut results = Vec::with_capacity(writes.len());
+    // Statements of turns not yet run: run before anything that reads or writes after them.
+    let mut pending: Vec<Statement> = Vec::new();
+    for write in writes {
+        match write {
+            Write::Append(append) => {
+                kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
+                results.push(append_in(txn, append).await?);
+            }
+            Write::Turn(turn) => {
+                if let Some(conversation) = turn.guard {
+                    kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
+                    if !active_runs_in(txn, conversation).await?.is_empty() {
+                        results.push(None);
+                        continue;
+                    }
+                }
+                pending.extend(turn.statements);
+                results.push(Some(turn.stored));
+            }
+        }
+    }
+    kernel::statements::execute_all(txn, pending).await?;
+    Ok(results)
 }

@@ -342,3 +342,60 @@ async fn a_new_conversation_whose_reply_cannot_start_at_once_is_stored_with_its_
     assert_eq!(conversation["message_count"], 0);
     assert!(history(&app, &ada, conversation_id).await.is_empty());
 }
+
+#[tokio::test]
+async fn messages_sent_at_once_to_one_conversation_run_one_at_a_time_each_answered_after_its_own() {
+    // Turns starting together are committed together (the event writer's batches): within
+    // one batch the second turn of a conversation must still see the first and queue.
+    let app = TestApp::spawn_with(|c| c.echo_word_delay_ms = 10).await;
+    let ada = app.register("ada").await;
+    let conversation_id = new_conversation(&app, &ada).await;
+    let others: Vec<String> = futures_util::future::join_all((0..4).map(|_| new_conversation(&app, &ada))).await;
+    let sends = (0..6).map(|i| {
+        send_and_leave(
+            &app,
+            &ada,
+            &conversation_id,
+            ["one", "two", "three", "four", "five", "six"][i],
+        )
+    });
+    let elsewhere = others
+        .iter()
+        .map(|other| send_and_leave(&app, &ada, other, "meanwhile"));
+    let (runs, other_runs) = tokio::join!(
+        futures_util::future::join_all(sends),
+        futures_util::future::join_all(elsewhere)
+    );
+
+    let mut spans = Vec::new();
+    for run in runs.iter().chain(&other_runs) {
+        let run = finished(&app, &ada, run).await;
+        assert_eq!(run["status"], "completed", "{run}");
+        if run["conversation_id"] == conversation_id.as_str() {
+            spans.push((
+                run["started_at"].as_str().unwrap().to_owned(),
+                run["completed_at"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    spans.sort();
+    assert_eq!(spans.len(), 6);
+    for pair in spans.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1,
+            "two runs of one conversation overlapped: {spans:?}"
+        );
+    }
+    let turns = history(&app, &ada, &conversation_id).await;
+    assert_eq!(turns.len(), 12, "{turns:?}");
+    for turn in turns.chunks(2) {
+        assert_eq!(turn[0].0, "user", "{turns:?}");
+        assert_eq!(turn[1], pair("assistant", &format!("echo: {}", turn[0].1)), "{turns:?}");
+    }
+    for other in &others {
+        assert_eq!(
+            history(&app, &ada, other).await,
+            [pair("user", "meanwhile"), pair("assistant", "echo: meanwhile")]
+        );
+    }
+}
