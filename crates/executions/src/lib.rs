@@ -5,7 +5,6 @@
 //! PostgreSQL `LISTEN/NOTIFY`) and (feature `http`) the routes and the WebSocket stream.
 
 pub mod actions;
-mod append_pg;
 pub mod broker;
 pub mod chat_stream;
 pub mod config;

@@ -17,7 +17,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::append_pg::{self, PgAppend};
 use crate::entities::{execution, execution_event};
 use crate::events::{Event, ExecutionEvent, ExecutionFailed, ExecutionStarted};
 use crate::status::ExecutionStatus;
@@ -521,58 +520,30 @@ impl Store {
 /// Writes `append` inside `txn`: the guarded numbering update, then its events, announced
 /// on PostgreSQL. `None` (nothing written) when the execution does not meet the condition.
 pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Result<Option<Vec<ExecutionEvent>>> {
-    let update = guarded_update(&append);
-    let Append { id, events, before, .. } = append;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        kernel::statements::execute_all(txn, before).await?;
-        let group = vec![PgAppend { id, update, events }];
-        return Ok(append_pg::append_group(txn, group).await?.pop().flatten());
-    }
-    append_sqlite(txn, before, id, update, events).await
-}
-
-/// Writes `appends` — of distinct executions, none with statements `before` — in order
-/// inside `txn`: on PostgreSQL in one statement ([`append_pg`]), on SQLite one after
-/// another. Each one's stored events, or `None` where its condition did not hold.
-pub(crate) async fn appends_in(
-    txn: &DatabaseTransaction,
-    appends: Vec<Append>,
-) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let group = appends
-            .into_iter()
-            .map(|append| PgAppend {
-                id: append.id,
-                update: guarded_update(&append),
-                events: append.events,
-            })
-            .collect();
-        return append_pg::append_group(txn, group).await;
-    }
-    let mut results = Vec::with_capacity(appends.len());
-    for append in appends {
-        let update = guarded_update(&append);
-        results.push(append_sqlite(txn, append.before, append.id, update, append.events).await?);
-    }
-    Ok(results)
-}
-
-/// The numbering update of `append`: `last_seq` moved by its number of events and its
-/// changes applied, where the execution meets its condition, returning `last_seq`.
-fn guarded_update(append: &Append) -> sea_orm::sea_query::UpdateStatement {
     use execution::Column as C;
-    let count = i64::try_from(append.events.len()).unwrap_or(i64::MAX);
+    let Append {
+        id,
+        condition,
+        changes,
+        events,
+        before,
+    } = append;
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let mut update = Query::update();
     update
         .table(execution::Entity)
         .value(C::LastSeq, Expr::col(C::LastSeq).add(count));
-    for (column, value) in &append.changes {
-        update.value(*column, value.clone());
+    for (column, value) in changes {
+        update.value(column, value);
     }
     update
-        .cond_where(Condition::all().add(C::Id.eq(append.id)).add(append.condition.clone()))
+        .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
         .returning_col(C::LastSeq);
-    update
+    if txn.get_database_backend() == DbBackend::Postgres {
+        kernel::statements::execute_all(txn, before).await?;
+        return append_postgres(txn, id, &update, events).await;
+    }
+    append_sqlite(txn, before, id, update, events).await
 }
 
 /// [`append_in`] on SQLite in one hand-off to the connection's thread: the guarded update
@@ -617,6 +588,75 @@ async fn append_sqlite(
             .into_iter()
             .map(|(offset, event)| ExecutionEvent {
                 seq: last - count + 1 + offset,
+                execution_id: id,
+                event,
+                created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// [`append_in`] on PostgreSQL in one statement (one round trip instead of three): the
+/// update in a `WITH`, the events inserted from its `last_seq`, and the notification.
+async fn append_postgres(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    update: &sea_orm::sea_query::UpdateStatement,
+    events: Vec<Event>,
+) -> Result<Option<Vec<ExecutionEvent>>> {
+    use std::fmt::Write as _;
+    let (update_sql, mut values) = update.build(sea_orm::sea_query::PostgresQueryBuilder);
+    let count = events.len();
+    let created_at = kernel::clock::now();
+    let mut rows = String::new();
+    let mut stored = Vec::with_capacity(count);
+    for (offset, event) in events.into_iter().enumerate() {
+        let data = event_data(&event)?;
+        values.0.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+        values.0.push(event.tag().to_owned().into());
+        values.0.push(data.into());
+        let n = values.0.len();
+        let _ = write!(
+            rows,
+            "{}(${}::bigint, ${}::text, ${}::jsonb)",
+            if offset == 0 { "" } else { ", " },
+            n - 2,
+            n - 1,
+            n
+        );
+        stored.push((event, created_at));
+    }
+    values.0.push(id.into());
+    let id_param = values.0.len();
+    values.0.push(created_at.into());
+    let created_param = values.0.len();
+    values.0.push(format!("{id}:").into());
+    let prefix_param = values.0.len();
+    let span = count - 1;
+    let payload = if span == 0 {
+        format!("${prefix_param} || u.last_seq::text")
+    } else {
+        format!("${prefix_param} || (u.last_seq - {span})::text || '-' || u.last_seq::text")
+    };
+    let sql = format!(
+        "WITH u AS ({update_sql}), \
+         e AS (INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
+         SELECT ${id_param}, u.last_seq - {span} + v.o, v.t, v.d, ${created_param} FROM u, (VALUES {rows}) AS v(o, t, d)) \
+         SELECT u.last_seq, pg_notify('{EVENTS_CHANNEL}', {payload}) FROM u"
+    );
+    let Some(row) = txn
+        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let last: i64 = row.try_get("", "last_seq")?;
+    let first = last - i64::try_from(span).unwrap_or(0);
+    Ok(Some(
+        (first..)
+            .zip(stored)
+            .map(|(seq, (event, created_at))| ExecutionEvent {
+                seq,
                 execution_id: id,
                 event,
                 created_at,
@@ -744,7 +784,7 @@ pub(crate) async fn active_runs_in(db: &impl ConnectionTrait, conversation_id: U
 }
 
 /// The `data` column of `event`.
-pub(crate) fn event_data(event: &Event) -> Result<serde_json::Value> {
+fn event_data(event: &Event) -> Result<serde_json::Value> {
     event
         .content_value()
         .map_err(|err| kernel::Error::Internal(anyhow::anyhow!("cannot serialize an execution event: {err}")))

@@ -18,9 +18,8 @@ use sea_orm::{
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::append_pg::VALUES_MAX;
 use crate::events::{Event, ExecutionEvent};
-use crate::store::{Changes, active_runs_in, append_in, appends_in};
+use crate::store::{Changes, active_runs_in, append_in};
 
 /// At most this many appends are written in one transaction.
 const BATCH_MAX: usize = 256;
@@ -194,51 +193,30 @@ impl Writer {
 }
 
 /// Writes `writes` in order inside `txn`; each one's stored events, or `None` where its
-/// guard did not hold. Appends that follow one another go together ([`appends_in`]: one
-/// statement on PostgreSQL) while their executions differ; the statements of turns that
-/// follow one another run together up to the next guard to check.
+/// guard did not hold.
 async fn write_in(txn: &DatabaseTransaction, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
     let mut results = Vec::with_capacity(writes.len());
-    // At most one of these holds something at a time, so the results stay in order.
-    let mut appends: Vec<Append> = Vec::new();
-    let mut turns: Vec<Statement> = Vec::new();
+    // Statements of turns not yet run: run before anything that reads or writes after them.
+    let mut pending: Vec<Statement> = Vec::new();
     for write in writes {
         match write {
             Write::Append(append) => {
-                kernel::statements::execute_all(txn, std::mem::take(&mut turns)).await?;
-                let weight: usize = appends.iter().map(weight).sum();
-                if !append.before.is_empty()
-                    || appends.iter().any(|other| other.id == append.id)
-                    || weight + self::weight(&append) > VALUES_MAX
-                {
-                    results.extend(appends_in(txn, std::mem::take(&mut appends)).await?);
-                }
-                if append.before.is_empty() {
-                    appends.push(append);
-                } else {
-                    results.push(append_in(txn, append).await?);
-                }
+                kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
+                results.push(append_in(txn, append).await?);
             }
             Write::Turn(turn) => {
-                results.extend(appends_in(txn, std::mem::take(&mut appends)).await?);
                 if let Some(conversation) = turn.guard {
-                    kernel::statements::execute_all(txn, std::mem::take(&mut turns)).await?;
+                    kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
                     if !active_runs_in(txn, conversation).await?.is_empty() {
                         results.push(None);
                         continue;
                     }
                 }
-                turns.extend(turn.statements);
+                pending.extend(turn.statements);
                 results.push(Some(turn.stored));
             }
         }
     }
-    results.extend(appends_in(txn, appends).await?);
-    kernel::statements::execute_all(txn, turns).await?;
+    kernel::statements::execute_all(txn, pending).await?;
     Ok(results)
-}
-
-/// About how many values `append` binds.
-fn weight(append: &Append) -> usize {
-    8 + append.changes.len() + 3 * append.events.len()
 }
