@@ -15,6 +15,7 @@
 # env: DATABASE_URL (an empty postgres://… database; default postgres://postgres@127.0.0.1:5432/bench_runs, recreated)
 #      SECONDS_LOAD (10) CONNECTIONS (32) IN_FLIGHT (1000) WORDS (10) ECHO_WORD_DELAY_MS (100)
 #      WORKERS (2 HTTP workers) DATABASE_POOL_SIZE (default of the server) PORT (8093)
+#      AGENTRY_BIN: a server already built (nothing is built then), to compare two builds
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 PORT="${PORT:-8093}" SECS="${SECONDS_LOAD:-10}" CONNS="${CONNECTIONS:-32}"
@@ -29,8 +30,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
     psql "${DB%/*}/postgres" -q -c "DROP DATABASE IF EXISTS bench_runs" -c "CREATE DATABASE bench_runs" >/dev/null
 fi
 command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
-log "building the release server"
-cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
+bin="${AGENTRY_BIN:-$root/target/release/api-server}"
+if [ -z "${AGENTRY_BIN:-}" ]; then
+    log "building the release server"
+    cargo build --release -q -p api-server --manifest-path "$root/Cargo.toml"
+fi
 
 server=""
 start_server() { # $1: echo word delay
@@ -39,7 +43,7 @@ start_server() { # $1: echo word delay
     env APP_ENV=development DATABASE_URL="$DB" PORT="$PORT" WORKERS="$WORKERS" ECHO_WORD_DELAY_MS="$1" \
         ${DATABASE_POOL_SIZE:+DATABASE_POOL_SIZE=$DATABASE_POOL_SIZE} BCRYPT_COST=4 RUST_LOG=warn \
         JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
-        "$root/target/release/api-server" >>"$out/server.log" 2>&1 &
+        "$bin" >>"$out/server.log" 2>&1 &
     server=$!
     for _ in $(seq 200); do curl -fs "$B/health" >/dev/null 2>&1 && return; sleep 0.1; done
     log "the server did not start"; cat "$out/server.log" >&2; exit 1
@@ -99,9 +103,15 @@ log "concurrency: $IN_FLIGHT runs at once, $((WORDS + 1)) words x $DELAY ms (ide
     sleep 0.1; done ) &
 sampler=$!
 body="{\"input\": \"$input\"}"
-seq "$IN_FLIGHT" | xargs -P 200 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
-    -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$body" \
-    "$B/api/v1/agents/$AGENT/execute" | sort | uniq -c | sed 's/^/  status /' >&2
+# One curl holding every request (-Z), not a process per request: a thousand curl processes
+# starting on two cores would load the machine more than the server does.
+quoted=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$body")
+for i in $(seq "$IN_FLIGHT"); do
+    [ "$i" = 1 ] || echo next
+    printf 'url = "%s"\nrequest = "POST"\nheader = "authorization: Bearer %s"\nheader = "content-type: application/json"\ndata = %s\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+        "$B/api/v1/agents/$AGENT/execute" "$TOKEN" "$quoted"
+done >"$out/in_flight.curl"
+curl -s -Z --parallel-max "$IN_FLIGHT" --parallel-immediate -K "$out/in_flight.curl" | sort | uniq -c | sed 's/^/  status /' >&2
 wait_all_done
 kill "$sampler" 2>/dev/null || true
 rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$server/status")

@@ -157,9 +157,7 @@ impl Writer {
         }
     }
 
-    /// Writes `writes` in one transaction: all of them, or none. The statements of turns
-    /// that follow one another without a guard to check between them run together (on
-    /// SQLite in one hand-off to the connection's thread).
+    /// Writes `writes` in one transaction: all of them, or none.
     async fn transaction(&self, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
         // Immediate on SQLite: the transaction writes first thing, and a deferred one could
         // fail at once with SQLITE_BUSY_SNAPSHOT instead of waiting for the lock.
@@ -193,30 +191,25 @@ impl Writer {
 }
 
 /// Writes `writes` in order inside `txn`; each one's stored events, or `None` where its
-/// guard did not hold.
+/// guard did not hold. A turn's statements run together (on SQLite in one hand-off to the
+/// connection's thread); turns are not joined with each other, so the connection's
+/// statement cache keeps one shape per turn instead of one per batch.
 async fn write_in(txn: &DatabaseTransaction, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
     let mut results = Vec::with_capacity(writes.len());
-    // Statements of turns not yet run: run before anything that reads or writes after them.
-    let mut pending: Vec<Statement> = Vec::new();
     for write in writes {
         match write {
-            Write::Append(append) => {
-                kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
-                results.push(append_in(txn, append).await?);
-            }
+            Write::Append(append) => results.push(append_in(txn, append).await?),
             Write::Turn(turn) => {
-                if let Some(conversation) = turn.guard {
-                    kernel::statements::execute_all(txn, std::mem::take(&mut pending)).await?;
-                    if !active_runs_in(txn, conversation).await?.is_empty() {
-                        results.push(None);
-                        continue;
-                    }
+                if let Some(conversation) = turn.guard
+                    && !active_runs_in(txn, conversation).await?.is_empty()
+                {
+                    results.push(None);
+                    continue;
                 }
-                pending.extend(turn.statements);
+                kernel::statements::execute_all(txn, turn.statements).await?;
                 results.push(Some(turn.stored));
             }
         }
     }
-    kernel::statements::execute_all(txn, pending).await?;
     Ok(results)
 }
