@@ -35,13 +35,6 @@ SELECT 1 FROM executions AS other WHERE other.conversation_id = executions.conve
 AND (other.status IN ('running', 'requires_action') OR (other.status = 'queued' \
 AND (other.created_at < executions.created_at OR (other.created_at = executions.created_at AND other.id < executions.id))))))";
 
-/// The state guard of a worker's writes: running, and held by `worker`.
-pub(crate) fn held_by(worker: &str) -> Condition {
-    Condition::all()
-        .add(execution::Column::Status.eq(ExecutionStatus::Running))
-        .add(execution::Column::WorkerId.eq(worker))
-}
-
 /// Column changes applied together with an event.
 pub(crate) type Changes = Vec<(execution::Column, Expr)>;
 
@@ -370,30 +363,6 @@ impl Store {
         self.append_after(Vec::new(), id, condition, changes, events).await
     }
 
-    /// Appends `events` to execution `id` while `worker` holds it ([`held_by`]), with no
-    /// other change: a run's progress. On PostgreSQL the [`Writer`] writes the progress of
-    /// many runs in one statement.
-    pub(crate) async fn append_held(
-        &self,
-        id: Uuid,
-        worker: &str,
-        events: Vec<Event>,
-    ) -> Result<Option<Vec<ExecutionEvent>>> {
-        if events.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        self.writer
-            .write(Write::Append(Append {
-                id,
-                condition: held_by(worker),
-                held: Some(worker.to_owned()),
-                changes: Vec::new(),
-                events,
-                before: Vec::new(),
-            }))
-            .await
-    }
-
     /// [`Store::append_all`] after `before` in the same transaction (written whether
     /// `condition` holds or not): a run's answer stored with its end.
     pub(crate) async fn append_after(
@@ -411,7 +380,6 @@ impl Store {
             .write(Write::Append(Append {
                 id,
                 condition,
-                held: None,
                 changes,
                 events,
                 before,
@@ -565,7 +533,6 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
         changes,
         events,
         before,
-        ..
     } = append;
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let mut update = Query::update();
@@ -583,83 +550,6 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
         return append_postgres(txn, id, &update, events).await;
     }
     append_sqlite(txn, before, id, update, events).await
-}
-
-/// Appends of runs held by a worker, with no other change ([`Store::append_held`]), each
-/// of a different execution, in one statement on PostgreSQL: the appends and their events
-/// travel as two JSON arrays, so the statement has one shape whatever the number of runs
-/// (prepared once per connection), where one statement per append cost a round trip and an
-/// execution each. Each append keeps its own guard (running, held by its worker) and its
-/// numbering; each one's stored events, or `None` where its guard did not hold.
-pub(crate) async fn append_held_postgres(
-    txn: &DatabaseTransaction,
-    appends: Vec<Append>,
-) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
-    let created_at = kernel::clock::now();
-    let mut runs = Vec::with_capacity(appends.len());
-    let mut rows = Vec::new();
-    for append in &appends {
-        let count = append.events.len();
-        runs.push(serde_json::json!({
-            "id": append.id,
-            "n": count,
-            "w": append.held.as_deref().unwrap_or_default(),
-        }));
-        for (offset, event) in append.events.iter().enumerate() {
-            rows.push(serde_json::json!({
-                "id": append.id,
-                "o": count - 1 - offset,
-                "t": event.tag(),
-                "d": event_data(event)?,
-            }));
-        }
-    }
-    let sql = format!(
-        "WITH a AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, n bigint, w text)), \
-         u AS (UPDATE executions AS x SET last_seq = x.last_seq + a.n FROM a \
-               WHERE x.id = a.id AND x.status = 'running' AND x.worker_id = a.w \
-               RETURNING x.id, x.last_seq, a.n), \
-         e AS (INSERT INTO execution_events (execution_id, seq, type, data, created_at) \
-               SELECT v.id, u.last_seq - v.o, v.t, v.d, $3 \
-               FROM jsonb_to_recordset($2::jsonb) AS v(id uuid, o bigint, t text, d jsonb) JOIN u ON u.id = v.id) \
-         SELECT u.id, u.last_seq, pg_notify('{EVENTS_CHANNEL}', \
-                u.id::text || ':' || (u.last_seq - u.n + 1)::text || '-' || u.last_seq::text) FROM u"
-    );
-    let written = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [
-                serde_json::Value::Array(runs).into(),
-                serde_json::Value::Array(rows).into(),
-                created_at.into(),
-            ],
-        ))
-        .await?;
-    let mut last_seqs = std::collections::HashMap::with_capacity(written.len());
-    for row in written {
-        let id: Uuid = row.try_get("", "id")?;
-        let last: i64 = row.try_get("", "last_seq")?;
-        last_seqs.insert(id, last);
-    }
-    Ok(appends
-        .into_iter()
-        .map(|append| {
-            let last = *last_seqs.get(&append.id)?;
-            let first = last - i64::try_from(append.events.len()).unwrap_or(i64::MAX) + 1;
-            Some(
-                (first..)
-                    .zip(append.events)
-                    .map(|(seq, event)| ExecutionEvent {
-                        seq,
-                        execution_id: append.id,
-                        event,
-                        created_at,
-                    })
-                    .collect(),
-            )
-        })
-        .collect())
 }
 
 /// [`append_in`] on SQLite in one hand-off to the connection's thread: the guarded update

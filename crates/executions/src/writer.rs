@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use kernel::Result;
 use sea_orm::{
-    Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    Condition, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::events::{Event, ExecutionEvent};
-use crate::store::{Changes, active_runs_in, append_held_postgres, append_in};
+use crate::store::{Changes, active_runs_in, append_in};
 
 /// At most this many appends are written in one transaction.
 const BATCH_MAX: usize = 256;
@@ -29,9 +29,6 @@ const BATCH_MAX: usize = 256;
 pub(crate) struct Append {
     pub(crate) id: Uuid,
     pub(crate) condition: Condition,
-    /// The worker whose hold `condition` is ([`crate::store::held_by`]), when it is only
-    /// that: such appends without changes are grouped into one statement on PostgreSQL.
-    pub(crate) held: Option<String>,
     pub(crate) changes: Changes,
     pub(crate) events: Vec<Event>,
     /// Written first in the same transaction, whether the condition holds or not (the
@@ -196,29 +193,10 @@ impl Writer {
 /// Writes `writes` in order inside `txn`; each one's stored events, or `None` where its
 /// guard did not hold. A turn's statements run together (on SQLite in one hand-off to the
 /// connection's thread); turns are not joined with each other, so the connection's
-/// statement cache keeps one shape per turn instead of one per batch. On PostgreSQL, a
-/// run's progress appended by its worker ([`groups`]) is written for many runs at once.
+/// statement cache keeps one shape per turn instead of one per batch.
 async fn write_in(txn: &DatabaseTransaction, writes: Vec<Write>) -> Result<Vec<Option<Vec<ExecutionEvent>>>> {
     let mut results = Vec::with_capacity(writes.len());
-    // Progress appends waiting to be written together (PostgreSQL only), of distinct runs.
-    let mut held: Vec<Append> = Vec::new();
-    let group = txn.get_database_backend() == DbBackend::Postgres;
     for write in writes {
-        if let Write::Append(append) = &write
-            && group
-            && groups(append)
-        {
-            if held.len() == HELD_MAX || held.iter().any(|other| other.id == append.id) {
-                results.extend(append_held_postgres(txn, std::mem::take(&mut held)).await?);
-            }
-            if let Write::Append(append) = write {
-                held.push(append);
-            }
-            continue;
-        }
-        if !held.is_empty() {
-            results.extend(append_held_postgres(txn, std::mem::take(&mut held)).await?);
-        }
         match write {
             Write::Append(append) => results.push(append_in(txn, append).await?),
             Write::Turn(turn) => {
@@ -233,16 +211,5 @@ async fn write_in(txn: &DatabaseTransaction, writes: Vec<Write>) -> Result<Vec<O
             }
         }
     }
-    if !held.is_empty() {
-        results.extend(append_held_postgres(txn, held).await?);
-    }
     Ok(results)
-}
-
-/// At most this many appends in one grouped statement.
-const HELD_MAX: usize = 128;
-
-/// Whether `append` can join a group: a worker's progress, with events and nothing else.
-fn groups(append: &Append) -> bool {
-    append.held.is_some() && append.changes.is_empty() && append.before.is_empty() && !append.events.is_empty()
 }

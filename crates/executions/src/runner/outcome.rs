@@ -1,12 +1,12 @@
 //! The end of a run: its [`Outcome`], and recording it under the state guard.
 
 use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition};
 
 use super::Inner;
 use crate::entities::execution;
 use crate::events::{Event, ExecutionCancelled, ExecutionCompleted, ExecutionFailed, FailureCode};
 use crate::status::ExecutionStatus;
-pub(super) use crate::store::held_by;
 
 /// How a run ended, as far as the runner writes it down.
 pub(super) enum Outcome {
@@ -59,6 +59,13 @@ impl Tokens {
         self.prompt = self.prompt.saturating_add(count(usage.prompt_tokens));
         self.completion = self.completion.saturating_add(count(usage.completion_tokens));
     }
+}
+
+/// The state guard of this process's writes: running, and held by `worker`.
+pub(super) fn held_by(worker: &str) -> Condition {
+    Condition::all()
+        .add(execution::Column::Status.eq(ExecutionStatus::Running))
+        .add(execution::Column::WorkerId.eq(worker))
 }
 
 /// Records the end of a run (if this process still holds the execution) and publishes it.

@@ -777,10 +777,11 @@ impl<'a> Run<'a> {
 
     /// Stores events of this execution in one transaction, then publishes them in order.
     async fn emit_all(&self, events: Vec<Event>) -> Result<(), Stop> {
+        let held = held_by(&self.inner.worker_id);
         match self
             .inner
             .store
-            .append_held(self.model.id, &self.inner.worker_id, events)
+            .append_all(self.model.id, held, Vec::new(), events)
             .await
         {
             Ok(Some(events)) => {
