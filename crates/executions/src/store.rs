@@ -207,17 +207,17 @@ impl Store {
             })
             .await?;
         let claimed = async {
-            let mut pick = execution::Entity::find()
+            let pick = execution::Entity::find()
                 .select_only()
                 .column(C::Id)
                 .column(C::StartedAt)
                 .filter(C::Status.eq(ExecutionStatus::Queued))
                 .filter(Expr::cust(CONVERSATION_FREE));
             // One run by its primary key, or the oldest in the queue's order.
-            match only {
-                Some(id) => pick = pick.filter(C::Id.eq(id)),
-                None => pick = pick.order_by_asc(C::CreatedAt).order_by_asc(C::Id).limit(1),
-            }
+            let pick = match only {
+                Some(id) => pick.filter(C::Id.eq(id)),
+                None => pick.order_by_asc(C::CreatedAt).order_by_asc(C::Id).limit(1),
+            };
             let oldest: Option<(Uuid, Option<DateTime<Utc>>)> = pick
                 .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                 .into_tuple()

@@ -35,31 +35,15 @@ pub async fn sqlite_turn(db: &impl ConnectionTrait) -> Option<SemaphorePermit<'s
     gate().acquire().await.ok()
 }
 
-/// Runs `write` — a write on `db` that takes its turn ([`sqlite_turn`]) — where its turn
-/// is served at once: on SQLite on the process's writer thread, elsewhere right here.
+/// Spawns `task` — one that runs writes on `db`, each taking its turn ([`sqlite_turn`]) —
+/// where its turns are served at once: on SQLite on the process's writer thread, elsewhere
+/// on the current runtime.
 ///
 /// A write holding SQLite's one write lock waits on the connection's thread several times
 /// (begin, statements, commit). Run on a busy HTTP worker, each of those waits ends behind
 /// every task that worker has ready, and the lock is held all that time: under a thousand
 /// chat replies starting at once, the writes' turns were mostly that queueing. The writer
-/// thread runs nothing but writes, so a write resumes as soon as SQLite answers. The write
-/// goes on if the caller stops waiting (it is written or not, as if the caller had waited).
-pub async fn run<T: Send + 'static>(
-    db: &impl ConnectionTrait,
-    write: impl Future<Output = crate::Result<T>> + Send + 'static,
-) -> crate::Result<T> {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return write.await;
-    }
-    match writer().spawn(write).await {
-        Ok(written) => written,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(crate::Error::Internal(anyhow::anyhow!("the write was stopped: {err}"))),
-    }
-}
-
-/// Spawns `task` — one that runs writes on `db` — where [`run`] would run them: on SQLite
-/// on the writer thread, elsewhere on the current runtime.
+/// thread runs nothing but writes, so a write resumes as soon as SQLite answers.
 pub fn spawn(db: &impl ConnectionTrait, task: impl Future<Output = ()> + Send + 'static) {
     if db.get_database_backend() == DbBackend::Sqlite {
         writer().spawn(task);

@@ -5,8 +5,8 @@ use agentry_tests::{TestApp, TestUser, assert_problem};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::{chat, messages};
-use crate::executions::{echo_agent, events, execute, finished, wait_for};
+use super::{chat, conversation, messages};
+use crate::executions::{echo_agent, events, execute, finished, read, wait_for};
 
 /// A new conversation of `user` without an agent; returns its id.
 async fn new_conversation(app: &TestApp, user: &TestUser) -> String {
@@ -319,24 +319,10 @@ async fn a_new_conversation_whose_reply_cannot_start_at_once_is_stored_with_its_
     let run = res.headers()["x-execution-id"].to_str().unwrap().to_owned();
     drop(res);
 
-    let execution: Value = app
-        .get_as(&ada, &format!("/api/v1/executions/{run}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let execution = read(&app, &ada, &run).await;
     assert_eq!(execution["status"], "queued", "{execution}");
     let conversation_id = execution["conversation_id"].as_str().unwrap();
-    let conversation: Value = app
-        .get_as(&ada, &format!("/api/v1/conversations/{conversation_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let conversation = conversation(&app, &ada, conversation_id).await;
     assert_eq!(conversation["agent_id"], agent.as_str());
     assert_eq!(conversation["title"], "hello there");
     assert_eq!(conversation["message_count"], 0);
