@@ -197,18 +197,24 @@ where
             .transpose()?
             .unwrap_or(0),
     };
-    let mut items = rows.iter().map(decode).collect::<Result<Vec<T>>>()?;
-    let next_cursor = if items.len() as u64 > params.limit {
-        items.truncate(params.limit as usize);
+    let items = rows.iter().map(decode).collect::<Result<Vec<T>>>()?;
+    Ok(keyset_page(items, params.limit, total, key))
+}
+
+/// The page made of `items` read with one more than `limit` (the extra one only says that a
+/// next page exists) and the `total` number of matches; for keyset reads written by hand.
+pub fn keyset_page<T>(mut items: Vec<T>, limit: u64, total: i64, key: impl Fn(&T) -> Cursor) -> Page<T> {
+    let next_cursor = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
         items.last().map(|item| key(item).encode())
     } else {
         None
     };
-    Ok(Page {
+    Page {
         items,
         next_cursor,
         total: u64::try_from(total).unwrap_or(0),
-    })
+    }
 }
 
 fn after_cursor<C: ColumnTrait>(columns: &KeysetColumns<C>, cursor: Cursor, descending: bool) -> Condition {

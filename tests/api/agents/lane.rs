@@ -94,6 +94,81 @@ async fn reads_on_either_lane_answer_as_the_pool_does() {
 
 #[tokio::test]
 #[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn pages_on_the_pipelined_lane_answer_as_the_pool_does() {
+    testkit::require_postgres();
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let tool = create_tool(&app, &alice, "search").await;
+    let mut created = Vec::new();
+    for n in 0..5 {
+        let tools = if n == 1 { vec![tool.clone()] } else { Vec::new() };
+        let agent = create_agent(
+            &app,
+            &alice,
+            json!({"name": format!("Agent {n}"), "model": "echo-1", "tool_ids": tools}),
+        )
+        .await;
+        created.push(agent);
+    }
+    let gone = created[2]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .delete_as(&alice, &format!("/api/v1/agents/{gone}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    create_agent(&app, &bob, json!({"name": "Bob's", "model": "echo-1"})).await;
+
+    let lane = pipelined(&app);
+    let on_lane = app.state.agents.clone().with_lane(Some(lane.clone()));
+    let on_pool = app.state.agents.clone().with_lane(None);
+    let mut cursor: Option<String> = None;
+    let mut seen = Vec::new();
+    loop {
+        let params = kernel::PageParams::parse(Some(2), cursor.as_deref()).unwrap();
+        let page = on_lane.list(alice.id, None, &params).await.unwrap();
+        let page = serde_json::to_value(&page).unwrap();
+        assert_eq!(
+            page,
+            serde_json::to_value(on_pool.list(alice.id, None, &params).await.unwrap()).unwrap()
+        );
+        assert_eq!(page["total"], 4);
+        seen.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    // Newest first, the deleted one and Bob's left out, the tool link read back.
+    let expected: Vec<_> = created
+        .iter()
+        .rev()
+        .filter(|a| a["id"] != gone.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(seen, expected);
+    assert_eq!(seen[2]["tool_ids"], json!([tool]));
+
+    // After the last agent: no item, still the total (a second statement counts it).
+    let last = kernel::Cursor {
+        created_at: chrono::DateTime::parse_from_rfc3339(created[0]["created_at"].as_str().unwrap())
+            .unwrap()
+            .to_utc(),
+        id: created[0]["id"].as_str().unwrap().parse().unwrap(),
+    };
+    let params = kernel::PageParams::parse(Some(2), Some(&last.encode())).unwrap();
+    let past = serde_json::to_value(on_lane.list(alice.id, None, &params).await.unwrap()).unwrap();
+    assert_eq!(past, json!({"items": [], "next_cursor": null, "total": 4}));
+    // Someone without agents: an empty page.
+    let carol = app.register("carol").await;
+    let params = kernel::PageParams::parse(None, None).unwrap();
+    let empty = serde_json::to_value(on_lane.list(carol.id, None, &params).await.unwrap()).unwrap();
+    assert_eq!(empty, json!({"items": [], "next_cursor": null, "total": 0}));
+    assert_eq!(pipelined_open(&lane), 1, "every page was read on the lane");
+}
+
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn concurrent_reads_of_a_thread_share_its_pipelined_connection() {
     testkit::require_postgres();
     let app = TestApp::spawn().await;

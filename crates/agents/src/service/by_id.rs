@@ -18,14 +18,24 @@ use uuid::Uuid;
 
 use crate::entities::agent;
 
-/// Columns in `agent::Model`'s order, then the links flag.
-const SQL: &str = "\
-SELECT a.id, a.owner_id, a.name, a.description, a.provider, a.model, a.system_prompt, \
+/// The columns of an agent `a` in `agent::Model`'s order, then its links flag (a literal,
+/// so that each statement is one `&'static str`, prepared once per connection).
+macro_rules! flagged_columns {
+    () => {
+        "a.id, a.owner_id, a.name, a.description, a.provider, a.model, a.system_prompt, \
 a.temperature, a.max_tokens, a.metadata, a.created_at, a.updated_at, a.deleted_at, \
 (EXISTS (SELECT 1 FROM agent_tools t WHERE t.agent_id = a.id) \
 OR EXISTS (SELECT 1 FROM agent_subagents s WHERE s.agent_id = a.id) \
-OR EXISTS (SELECT 1 FROM agent_mcp_servers m WHERE m.agent_id = a.id)) AS has_links \
-FROM agents a WHERE a.id = $1 AND a.owner_id = $2 AND a.deleted_at IS NULL";
+OR EXISTS (SELECT 1 FROM agent_mcp_servers m WHERE m.agent_id = a.id)) AS has_links"
+    };
+}
+pub(super) use flagged_columns;
+
+const SQL: &str = concat!(
+    "SELECT ",
+    flagged_columns!(),
+    " FROM agents a WHERE a.id = $1 AND a.owner_id = $2 AND a.deleted_at IS NULL"
+);
 
 /// The owner's live agent with this id and whether it has links; one prepared statement.
 pub(super) async fn read(lane: &Lane, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>, DbErr> {
@@ -40,7 +50,8 @@ async fn read_pipelined(lane: &Pipelined, owner_id: Uuid, id: Uuid) -> Result<Op
     row.as_ref().map(decode_pg).transpose().map_err(pg_error)
 }
 
-fn decode_pg(row: &pg::Row) -> Result<(agent::Model, bool), pg::Error> {
+/// An agent read with [`flagged_columns`] (its first 14 columns).
+pub(super) fn decode_pg(row: &pg::Row) -> Result<(agent::Model, bool), pg::Error> {
     let model = agent::Model {
         id: row.try_get(0)?,
         owner_id: row.try_get(1)?,

@@ -307,6 +307,29 @@ pub(crate) async fn replace_tools<C: ConnectionTrait>(db: &C, agent_id: Uuid, id
         .filter(agent_tool::Column::AgentId.eq(agent_id))
         .exec(db)
         .await?;
+    insert_tools(db, agent_id, ids).await
+}
+
+/// Replaces the agent's sub-agent links with `ids`, in order.
+pub(crate) async fn replace_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
+    agent_subagent::Entity::delete_many()
+        .filter(agent_subagent::Column::AgentId.eq(agent_id))
+        .exec(db)
+        .await?;
+    insert_subagents(db, agent_id, ids).await
+}
+
+/// Replaces the agent's MCP server links with `ids`, in order.
+pub(crate) async fn replace_mcp_servers<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
+    agent_mcp_server::Entity::delete_many()
+        .filter(agent_mcp_server::Column::AgentId.eq(agent_id))
+        .exec(db)
+        .await?;
+    insert_mcp_servers(db, agent_id, ids).await
+}
+
+/// Links the agent to the tools `ids`, in order, after any it has (none for a new agent).
+pub(crate) async fn insert_tools<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -319,12 +342,8 @@ pub(crate) async fn replace_tools<C: ConnectionTrait>(db: &C, agent_id: Uuid, id
     Ok(())
 }
 
-/// Replaces the agent's sub-agent links with `ids`, in order.
-pub(crate) async fn replace_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
-    agent_subagent::Entity::delete_many()
-        .filter(agent_subagent::Column::AgentId.eq(agent_id))
-        .exec(db)
-        .await?;
+/// Links the agent to the sub-agents `ids`, in order (see [`insert_tools`]).
+pub(crate) async fn insert_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -339,12 +358,8 @@ pub(crate) async fn replace_subagents<C: ConnectionTrait>(db: &C, agent_id: Uuid
     Ok(())
 }
 
-/// Replaces the agent's MCP server links with `ids`, in order.
-pub(crate) async fn replace_mcp_servers<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
-    agent_mcp_server::Entity::delete_many()
-        .filter(agent_mcp_server::Column::AgentId.eq(agent_id))
-        .exec(db)
-        .await?;
+/// Links the agent to the MCP servers `ids`, in order (see [`insert_tools`]).
+pub(crate) async fn insert_mcp_servers<C: ConnectionTrait>(db: &C, agent_id: Uuid, ids: &[Uuid]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }

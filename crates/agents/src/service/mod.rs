@@ -2,6 +2,7 @@
 
 mod agents;
 mod by_id;
+mod by_owner;
 mod catalog;
 mod links;
 mod runnable;

@@ -56,7 +56,7 @@ struct Thread {
 /// One connection, opened by the first read that needs it.
 #[derive(Default)]
 struct Slot {
-    conn: OnceCell<Conn>,
+    conn: OnceCell<Arc<Conn>>,
 }
 
 struct Conn {
@@ -117,6 +117,25 @@ impl Pipelined {
     /// Runs `sql` (prepared once per connection) with `params` on one of this thread's
     /// connections: at most one row.
     pub async fn query_opt(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, DbErr> {
+        let (slot, conn, statement) = self.prepared(sql).await?;
+        conn.client
+            .query_opt(&statement, params)
+            .await
+            .map_err(|err| self.failed(&slot, err))
+    }
+
+    /// Runs `sql` (prepared once per connection) with `params` on one of this thread's
+    /// connections: every row.
+    pub async fn query(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, DbErr> {
+        let (slot, conn, statement) = self.prepared(sql).await?;
+        conn.client
+            .query(&statement, params)
+            .await
+            .map_err(|err| self.failed(&slot, err))
+    }
+
+    /// One of this thread's connections (opened if need be) and `sql` prepared on it.
+    async fn prepared(&self, sql: &'static str) -> Result<(Arc<Slot>, Arc<Conn>, Statement), DbErr> {
         let slot = self.slot();
         let conn = slot
             .conn
@@ -131,10 +150,8 @@ impl Pipelined {
                 statement
             }
         };
-        conn.client
-            .query_opt(&statement, params)
-            .await
-            .map_err(|err| self.failed(&slot, err))
+        let conn = Arc::clone(conn);
+        Ok((slot, conn, statement))
     }
 
     /// This thread's next connection slot (a fresh one in place of a closed connection).
@@ -188,7 +205,7 @@ impl Inner {
         self.threads.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn connect(&self) -> Result<Conn, pg::Error> {
+    async fn connect(&self) -> Result<Arc<Conn>, pg::Error> {
         let (client, connection) = self.config.connect(NoTls).await?;
         // Driven by this thread's runtime, like the thread's other sockets.
         tokio::spawn(async move {
@@ -196,10 +213,10 @@ impl Inner {
                 tracing::debug!(error = %err, "a pipelined read lane connection ended");
             }
         });
-        Ok(Conn {
+        Ok(Arc::new(Conn {
             client,
             statements: Mutex::new(Vec::new()),
-        })
+        }))
     }
 }
 
