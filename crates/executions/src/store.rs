@@ -35,6 +35,14 @@ SELECT 1 FROM executions AS other WHERE other.conversation_id = executions.conve
 AND (other.status IN ('running', 'requires_action') OR (other.status = 'queued' \
 AND (other.created_at < executions.created_at OR (other.created_at = executions.created_at AND other.id < executions.id))))))";
 
+/// What a run written already running brings besides its row and events: a conversation
+/// that must be free of other runs, and the statements written before and after the row.
+struct Start {
+    guard: Option<Uuid>,
+    before: Vec<Statement>,
+    after: Vec<Statement>,
+}
+
 /// Column changes applied together with an event.
 pub(crate) type Changes = Vec<(execution::Column, Expr)>;
 
@@ -62,22 +70,26 @@ impl Store {
         self.db.get_database_backend() == DbBackend::Postgres
     }
 
-    /// Stores a queued execution and, when `announce` (no worker here takes it at once),
-    /// on PostgreSQL wakes the workers of every replica.
-    pub(crate) async fn insert_queued(&self, model: &execution::Model, announce: bool) -> Result<()> {
-        let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
-        let txn = self.db.begin().await?;
-        let written = async {
-            execution::Entity::insert(model.clone().into_active_model())
-                .exec_without_returning(&txn)
-                .await?;
-            if announce {
-                notify(&txn, QUEUE_CHANNEL, model.id.to_string()).await?;
-            }
-            Ok(Some(()))
+    /// Stores a queued execution and, on PostgreSQL, wakes the workers of every replica:
+    /// one statement (the insert, and its notification delivered when it commits).
+    pub(crate) async fn insert_queued(&self, model: &execution::Model) -> Result<()> {
+        use sea_orm::QueryTrait;
+        let insert = execution::Entity::insert(model.clone().into_active_model());
+        if !self.is_postgres() {
+            let _turn = kernel::write_gate::sqlite_turn(&self.db).await;
+            insert.exec_without_returning(&self.db).await?;
+            return Ok(());
         }
-        .await;
-        settle(txn, written).await.map(drop)
+        let mut insert = insert.as_query().clone();
+        insert.returning_col(execution::Column::Id);
+        let (insert_sql, mut values) = insert.build(sea_orm::sea_query::PostgresQueryBuilder);
+        values.0.push(QUEUE_CHANNEL.into());
+        let channel_param = values.0.len();
+        let sql = format!("WITH x AS ({insert_sql}) SELECT pg_notify(${channel_param}, x.id::text) FROM x");
+        self.db
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await?;
+        Ok(())
     }
 
     /// Stores a sub-agent's execution already running under `worker`, with its first event.
@@ -138,33 +150,61 @@ impl Store {
     /// Stores a new top-level run already running under this process together with the
     /// turn it answers, in one transaction: the conversation (created or its count moved),
     /// the run, the user message, and the events `execution.started` and `message.created`.
-    /// `None`, with nothing written, when the conversation has a queued or active run (on
-    /// PostgreSQL a run started by another replica meanwhile is caught by the one-active-run
-    /// index). The [`Writer`] commits the turns and appends waiting at the same time
-    /// together: a thousand replies starting at once pay a few commits, not a thousand.
+    /// `None`, with nothing written, when the conversation has a queued or active run (see
+    /// [`Store::insert_started`]).
     pub(crate) async fn insert_running_turn(
         &self,
-        mut model: execution::Model,
+        model: execution::Model,
         conversation: &conversations::TurnConversation,
         turn: conversations::MessageStatements,
     ) -> Result<Option<Vec<ExecutionEvent>>> {
-        use sea_orm::QueryTrait;
-        let backend = self.db.get_database_backend();
         let events = vec![started(&model), Event::MessageCreated(turn.message)];
-        model.last_seq = 2;
-        let (events_insert, stored) = events_statements(backend, model.id, 1, events)?;
-        let mut statements = vec![
-            turn.conversation,
-            execution::Entity::insert(model.into_active_model()).build(backend),
-            turn.message_insert,
-        ];
-        statements.extend(events_insert);
         let guard = match conversation {
             conversations::TurnConversation::Existing(id) => Some(*id),
             conversations::TurnConversation::New(_) => None,
         };
-        let start = TurnStart {
+        let start = Start {
             guard,
+            before: vec![turn.conversation],
+            after: vec![turn.message_insert],
+        };
+        self.start_batched(model, start, events).await
+    }
+
+    /// Stores a new top-level run already running under this process, with its
+    /// `execution.started`; `None`, with nothing written, when its conversation has a
+    /// queued or active run (on PostgreSQL a run started by another replica meanwhile is
+    /// caught by the one-active-run index).
+    pub(crate) async fn insert_started(&self, model: execution::Model) -> Result<Option<Vec<ExecutionEvent>>> {
+        let start = Start {
+            guard: model.conversation_id,
+            before: Vec::new(),
+            after: Vec::new(),
+        };
+        let events = vec![started(&model)];
+        self.start_batched(model, start, events).await
+    }
+
+    /// Writes `model` with `events` (numbered from 1) and `start`'s statements around its
+    /// row, through the [`Writer`]: the runs and turns starting and the appends waiting at
+    /// the same time commit together, so a thousand runs starting at once pay a few
+    /// commits, not a thousand.
+    async fn start_batched(
+        &self,
+        mut model: execution::Model,
+        start: Start,
+        events: Vec<Event>,
+    ) -> Result<Option<Vec<ExecutionEvent>>> {
+        use sea_orm::QueryTrait;
+        let backend = self.db.get_database_backend();
+        model.last_seq = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let (events_insert, stored) = events_statements(backend, model.id, 1, events)?;
+        let mut statements = start.before;
+        statements.push(execution::Entity::insert(model.into_active_model()).build(backend));
+        statements.extend(start.after);
+        statements.extend(events_insert);
+        let start = TurnStart {
+            guard: start.guard,
             statements,
             stored,
         };

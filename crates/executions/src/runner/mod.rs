@@ -180,47 +180,40 @@ impl Runner {
         });
     }
 
-    /// Stores a new top-level execution, `queued`, and gets it going: when this process
-    /// has a free worker it claims the run at once (no wait for the dispatcher; the claim
-    /// still skips a busy conversation), otherwise the workers of every replica are woken.
-    /// Returns the execution as stored.
+    /// Stores a new top-level execution and gets it going. When this process has a free
+    /// worker and the run's conversation (if any) no other run, the run is written already
+    /// running with its `execution.started` and runs at once: one write, joined with the
+    /// others of the moment by the event writer, instead of a queued row, a claim and the
+    /// dispatcher racing for it. Otherwise it is stored `queued` and the workers of every
+    /// replica are woken. Returns the execution as accepted (`queued`, not started yet).
     pub(crate) async fn submit(&self, model: execution::Model) -> kernel::Result<execution::Model> {
-        let inner = &self.inner;
-        let permit = self.free_worker();
-        inner.store.insert_queued(&model, permit.is_none()).await?;
-        let Some(permit) = permit else {
-            inner.broker.wake_queue();
-            return Ok(model);
-        };
-        self.claim_now(model.id, permit);
-        Ok(model)
+        let accepted = model.clone();
+        if self.try_start(model.clone()).await?.is_some() {
+            return Ok(accepted);
+        }
+        self.queue(model).await
     }
 
-    /// Stores a new top-level execution without a conversation and runs it, when this
-    /// process has a free worker: one write (the row with its `execution.started`) instead
-    /// of a queued insert and a claim, for a caller that waits for the answer anyway.
-    /// Without a free worker it is queued like [`Runner::submit`]. Returns the execution
-    /// as stored.
-    pub(crate) async fn start_now(&self, mut model: execution::Model) -> kernel::Result<execution::Model> {
-        let inner = &self.inner;
-        let permit = match self.free_worker() {
-            Some(permit) if model.conversation_id.is_none() => permit,
-            _ => return self.submit(model).await,
-        };
-        self.hold(&mut model);
-        // Registered before the row exists, so a cancel landing as soon as it does reaches
-        // the run through its token (no second read of the row to catch it).
-        let token = inner.broker.register_run(model.id, &inner.interrupt);
-        let started = match inner.store.insert_running(model.clone()).await {
-            Ok(started) => started,
-            Err(err) => {
-                inner.broker.unregister_run(model.id);
-                return Err(err);
-            }
-        };
-        model.last_seq = started.seq;
-        inner.broker.publish(started);
-        self.run_now(model.clone(), token, permit, false);
+    /// Like [`Runner::submit`] for a caller that waits for the answer anyway: returns the
+    /// execution as stored, running when it started at once.
+    pub(crate) async fn start_now(&self, model: execution::Model) -> kernel::Result<execution::Model> {
+        match self.try_start(model.clone()).await? {
+            Some(running) => Ok(running),
+            None => self.queue(model).await,
+        }
+    }
+
+    /// Writes `model` running under this process and runs it, when a worker is free and
+    /// its conversation has no queued or active run; `None`, with nothing stored, otherwise.
+    async fn try_start(&self, model: execution::Model) -> kernel::Result<Option<execution::Model>> {
+        let store = &self.inner.store;
+        self.start_with(model, false, |model| store.insert_started(model)).await
+    }
+
+    /// Stores `model` `queued` and wakes the dispatchers of every replica.
+    async fn queue(&self, model: execution::Model) -> kernel::Result<execution::Model> {
+        self.inner.store.insert_queued(&model).await?;
+        self.inner.broker.wake_queue();
         Ok(model)
     }
 
@@ -231,17 +224,40 @@ impl Runner {
     /// caller then stores the turn's run the usual way ([`Runner::submit`]).
     pub(crate) async fn start_turn(
         &self,
-        mut model: execution::Model,
+        model: execution::Model,
         conversation: &conversations::TurnConversation,
         turn: conversations::MessageStatements,
     ) -> kernel::Result<Option<execution::Model>> {
+        let store = &self.inner.store;
+        self.start_with(model, true, |model| {
+            store.insert_running_turn(model, conversation, turn)
+        })
+        .await
+    }
+
+    /// Writes `model` running under this process with `write` (which gives its stored
+    /// events, or `None` when its conversation is not free) and runs it (`opened`: its
+    /// user message is among what `write` stored), when a worker is free; `None`, with
+    /// nothing stored, otherwise.
+    async fn start_with<F, Fut>(
+        &self,
+        mut model: execution::Model,
+        opened: bool,
+        write: F,
+    ) -> kernel::Result<Option<execution::Model>>
+    where
+        F: FnOnce(execution::Model) -> Fut,
+        Fut: std::future::Future<Output = kernel::Result<Option<Vec<crate::events::ExecutionEvent>>>>,
+    {
         let inner = &self.inner;
         let Some(permit) = self.free_worker() else {
             return Ok(None);
         };
         self.hold(&mut model);
+        // Registered before the row exists, so a cancel landing as soon as it does reaches
+        // the run through its token (no second read of the row to catch it).
         let token = inner.broker.register_run(model.id, &inner.interrupt);
-        let events = match inner.store.insert_running_turn(model.clone(), conversation, turn).await {
+        let events = match write(model.clone()).await {
             Ok(Some(events)) => events,
             other => {
                 inner.broker.unregister_run(model.id);
@@ -252,7 +268,7 @@ impl Runner {
             model.last_seq = event.seq;
             inner.broker.publish(event);
         }
-        self.run_now(model.clone(), token, permit, true);
+        self.run_now(model.clone(), token, permit, opened);
         Ok(Some(model))
     }
 
