@@ -8,10 +8,15 @@
 //!
 //! The same metrics, labels and answers as `actix-web-prom` (which this replaces), at a
 //! fraction of its cost per request: one route match instead of two, and no per-request
-//! copies of the path, map of path parameters or pattern formatting.
+//! copies of the path, map of path parameters or pattern formatting. Each worker keeps the
+//! labelled series it has used (up to [`CACHED_SERIES`]), so counting a response is two
+//! atomic updates instead of two hashed, locked look-ups of the label values.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::{Ready, ready};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -21,7 +26,9 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 /// Where the metrics are read.
 const ENDPOINT: &str = "/metrics";
@@ -29,6 +36,9 @@ const ENDPOINT: &str = "/metrics";
 const UNMATCHED: &str = "UNMATCHED";
 /// The labels of both metrics, in this order.
 const LABELS: [&str; 3] = ["endpoint", "method", "status"];
+/// At most this many labelled series are kept by each worker; the rest are looked up by
+/// their label values each time (a client inventing methods cannot grow the cache).
+const CACHED_SERIES: usize = 256;
 
 /// The metrics of one process (cheap to clone: every worker shares them).
 #[derive(Clone)]
@@ -89,15 +99,61 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(MetricsService {
             service,
-            metrics: self.clone(),
+            local: Rc::new(Local {
+                metrics: self.clone(),
+                series: RefCell::new(HashMap::new()),
+            }),
         }))
     }
 }
 
-/// The middleware service.
+/// The middleware service (one per worker).
 pub struct MetricsService<S> {
     service: S,
+    local: Rc<Local>,
+}
+
+/// The metrics as one worker uses them: the series it has counted into, by their labels.
+struct Local {
     metrics: Metrics,
+    series: RefCell<HashMap<Labels, Series>>,
+}
+
+/// The `endpoint`, `method` and `status` of a response.
+#[derive(PartialEq, Eq, Hash)]
+struct Labels {
+    endpoint: Label,
+    method: Method,
+    status: StatusCode,
+}
+
+/// The two labelled series of one [`Labels`].
+struct Series {
+    duration_seconds: Histogram,
+    requests_total: IntCounter,
+}
+
+impl Local {
+    /// Counts one response with these labels, taking `seconds`.
+    fn count(&self, labels: Labels, seconds: f64) {
+        let mut series = self.series.borrow_mut();
+        if let Some(known) = series.get(&labels) {
+            known.duration_seconds.observe(seconds);
+            known.requests_total.inc();
+            return;
+        }
+        let values = [labels.endpoint.as_str(), labels.method.as_str(), labels.status.as_str()];
+        let inner = &self.metrics.0;
+        let new = Series {
+            duration_seconds: inner.duration_seconds.with_label_values(&values),
+            requests_total: inner.requests_total.with_label_values(&values),
+        };
+        new.duration_seconds.observe(seconds);
+        new.requests_total.inc();
+        if series.len() < CACHED_SERIES {
+            series.insert(labels, new);
+        }
+    }
 }
 
 impl<S, B> Service<ServiceRequest> for MetricsService<S>
@@ -115,7 +171,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         Counting {
             started: Instant::now(),
-            metrics: self.metrics.clone(),
+            local: Rc::clone(&self.local),
             answer: self.service.call(req),
         }
     }
@@ -127,7 +183,7 @@ pin_project_lite::pin_project! {
         #[pin]
         answer: F,
         started: Instant,
-        metrics: Metrics,
+        local: Rc<Local>,
     }
 }
 
@@ -141,14 +197,14 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let res = std::task::ready!(this.answer.poll(cx))?;
-        Poll::Ready(Ok(counted(res, this.metrics.clone(), *this.started)))
+        Poll::Ready(Ok(counted(res, Rc::clone(this.local), *this.started)))
     }
 }
 
 /// The answer with its body counted when done (or, for `GET /metrics`, the registry).
 fn counted<B: MessageBody>(
     res: ServiceResponse<B>,
-    metrics: Metrics,
+    local: Rc<Local>,
     started: Instant,
 ) -> ServiceResponse<EitherBody<Counted<B>, Counted<Bytes>>> {
     let req = res.request();
@@ -168,14 +224,16 @@ fn counted<B: MessageBody>(
             );
         }
         let record = Record {
-            metrics,
+            local,
             started,
-            endpoint,
-            method,
-            status: head.status,
+            labels: Some(Labels {
+                endpoint,
+                method,
+                status: head.status,
+            }),
         };
         if read {
-            let body = record.metrics.render();
+            let body = record.local.metrics.render();
             EitherBody::right(Counted { body, record })
         } else {
             EitherBody::left(Counted { body, record })
@@ -184,6 +242,7 @@ fn counted<B: MessageBody>(
 }
 
 /// An `endpoint` label value.
+#[derive(PartialEq, Eq, Hash)]
 enum Label {
     Pattern(String),
     Static(&'static str),
@@ -200,22 +259,16 @@ impl Label {
 
 /// What is counted once the response is done.
 struct Record {
-    metrics: Metrics,
+    local: Rc<Local>,
     started: Instant,
-    endpoint: Label,
-    method: Method,
-    status: StatusCode,
+    labels: Option<Labels>,
 }
 
 impl Drop for Record {
     fn drop(&mut self) {
-        let labels = [self.endpoint.as_str(), self.method.as_str(), self.status.as_str()];
-        let inner = &self.metrics.0;
-        inner
-            .duration_seconds
-            .with_label_values(&labels)
-            .observe(self.started.elapsed().as_secs_f64());
-        inner.requests_total.with_label_values(&labels).inc();
+        if let Some(labels) = self.labels.take() {
+            self.local.count(labels, self.started.elapsed().as_secs_f64());
+        }
     }
 }
 

@@ -1,26 +1,28 @@
-//! Request id, processing time, the per-request tracing span, and `Connection: close` once
-//! the process is stopping.
+//! Request id, processing time, the request's context, and `Connection: close` once the
+//! process is stopping.
 //!
 //! Every response carries `X-Request-Id` (the client's, when it sent a sane one) and
 //! `X-Process-Time` (seconds). The rest of the request runs inside a
-//! [`kernel::context::RequestContext`] scope so problem bodies carry the same id.
+//! [`kernel::context::RequestContext`] scope, so problem bodies carry the same id and the
+//! log lines of the request its id, method and path (`telemetry::request`; no tracing span
+//! per request, whose cost every request paid whether it logged or not).
 //!
 //! Once the process is stopping, every answer says `Connection: close`, so a client stops
 //! sending requests on a keep-alive connection that is about to be closed (with the drain
 //! of `server::shutdown`, no request already sent is left unanswered). It is done here, not
 //! in a layer of its own, to spare every request one more boxed future.
 
+use std::borrow::Cow;
 use std::future::{Ready, ready};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::ConnectionType;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{ConnectionType, Method};
 use actix_web::web::Bytes;
 use futures_util::future::LocalBoxFuture;
 use kernel::context::RequestContext;
-use tracing::Instrument;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static PROCESS_TIME: HeaderName = HeaderName::from_static("x-process-time");
@@ -42,7 +44,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequestContextService {
             service: Rc::new(service),
-            shutdown: self.0.clone(),
+            shutdown: Rc::new(self.0.clone()),
         }))
     }
 }
@@ -50,7 +52,9 @@ where
 /// The middleware service.
 pub struct RequestContextService<S> {
     service: Rc<S>,
-    shutdown: kernel::Shutdown,
+    /// Shared by this worker's requests without cloning its tokens (each clone and drop
+    /// of a `CancellationToken` takes a lock).
+    shutdown: Rc<kernel::Shutdown>,
 }
 
 /// A client-sent id is kept only if it is short visible ASCII (it is logged and echoed).
@@ -100,45 +104,54 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let request_id = client_request_id(&req).unwrap_or_else(new_request_id);
-        let span = tracing::info_span!(
-            "request",
-            request_id = %request_id,
-            method = %req.method(),
-            path = %req.path(),
-            status = tracing::field::Empty,
-        );
         let context = RequestContext {
             request_id: request_id.clone(),
+            method: method_name(req.method()),
             path: req.path().to_owned(),
         };
         let service = Rc::clone(&self.service);
-        let shutdown = self.shutdown.clone();
-        Box::pin(
-            async move {
-                // The call itself runs inside the scope: routing, extractors and handlers
-                // render their errors there, so problem bodies carry the request id.
-                let mut res = context.scope(async move { service.call(req).await }).await?;
-                let elapsed = started.elapsed();
-                let headers = res.headers_mut();
-                // The id's own buffer becomes the header value (no copy).
-                if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
-                    headers.insert(REQUEST_ID.clone(), value);
-                }
-                headers.insert(PROCESS_TIME.clone(), process_time(elapsed));
-                if shutdown.has_begun() {
-                    res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
-                }
-                // The span's `status` shows only on events after the answer, i.e. on `handled`;
-                // recording it formats it at once, so it is recorded only when that event is on.
-                if tracing::enabled!(tracing::Level::DEBUG) {
-                    let status = res.status().as_u16();
-                    tracing::Span::current().record("status", status);
-                    tracing::debug!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled");
-                }
-                Ok(res)
+        let shutdown = Rc::clone(&self.shutdown);
+        // The whole request runs inside the scope: routing, extractors and handlers render
+        // their errors there, so problem bodies carry the request id, and every log line
+        // of the request (`handled` included) carries its id, method and path.
+        Box::pin(context.scope(async move {
+            let mut res = service.call(req).await?;
+            let elapsed = started.elapsed();
+            let headers = res.headers_mut();
+            // The id's own buffer becomes the header value (no copy).
+            if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
+                headers.insert(REQUEST_ID.clone(), value);
             }
-            .instrument(span),
-        )
+            headers.insert(PROCESS_TIME.clone(), process_time(elapsed));
+            if shutdown.has_begun() {
+                res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+            }
+            tracing::debug!(
+                status = res.status().as_u16(),
+                elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+                "handled"
+            );
+            Ok(res)
+        }))
+    }
+}
+
+/// The method's name, without an allocation for the standard ones.
+fn method_name(method: &Method) -> Cow<'static, str> {
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    match STANDARD.iter().find(|(m, _)| m == method) {
+        Some((_, name)) => Cow::Borrowed(name),
+        None => Cow::Owned(method.as_str().to_owned()),
     }
 }
 

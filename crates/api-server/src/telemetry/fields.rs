@@ -1,9 +1,9 @@
 //! [`PlainFields`]: how fields are written in the plain-text log when it is no terminal.
 //!
 //! `tracing-subscriber`'s default field formatter wraps each field name and `=` in colour
-//! styles and formats them through `fmt` even when colours are off; the request span formats
-//! its three fields on every request (they are kept to be shown in that request's log lines),
-//! and that was a tenth of a cheap request's instructions. This formatter writes the same
+//! styles and formats them through `fmt` even when colours are off; a request span formatted
+//! its three fields on every request (before the request's fields moved out of a span, see
+//! [`super::request`]), and that was a tenth of a cheap request's instructions. This formatter writes the same
 //! text (`name=value`, separated by spaces, the message first as given, with control
 //! characters in messages and errors escaped) with plain string writes.
 
