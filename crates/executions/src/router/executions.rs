@@ -15,14 +15,15 @@ use crate::schemas::{EVENTS_MAX, EventList, EventsQuery, Execution, ExecutionCre
 use crate::service::ListFilter;
 
 /// Starts a run of one of the caller's agents in the background: answers at once with
-/// the stored, `queued` execution; follow it at `/ws/executions/{id}` or `/executions/{id}/events`.
+/// the execution as accepted, `queued` (a free worker of this server may have started it
+/// already); follow it at `/ws/executions/{id}` or `/executions/{id}/events`.
 #[utoipa::path(
     tag = "executions",
     security(("bearer" = []), ("api_key" = []), ("oauth2" = [])),
     params(("agent_id" = Uuid, Path, description = "The agent to run")),
     request_body = ExecutionCreate,
     responses(
-        (status = 202, description = "The execution as stored: `running` when a worker of this server took it at once, otherwise `queued`", body = Execution,
+        (status = 202, description = "The execution as accepted: `queued`, not started yet (a free worker of this server may already be running it; its events say when it started)", body = Execution,
             headers(("Location" = String, description = "URL of the execution"))),
         (status = 401, response = problems::Unauthorized),
         (status = 404, response = problems::NotFound),
