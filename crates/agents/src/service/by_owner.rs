@@ -18,24 +18,25 @@ use uuid::Uuid;
 use super::by_id::{decode_pg, flagged_columns};
 use crate::entities::agent;
 
-/// The first page: the owner's live agents, newest first, with their total.
-const FIRST: &str = concat!(
-    "SELECT ",
-    flagged_columns!(),
-    ", (SELECT COUNT(*) FROM agents c WHERE c.owner_id = $1 AND c.deleted_at IS NULL) AS page_total \
-FROM agents a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
-ORDER BY a.created_at DESC, a.id DESC LIMIT $2"
-);
+/// A page of the owner's live agents, newest first, with their total, where `$after` holds.
+macro_rules! page_sql {
+    ($after:literal) => {
+        concat!(
+            "SELECT ",
+            flagged_columns!(),
+            ", (SELECT COUNT(*) FROM agents c WHERE c.owner_id = $1 AND c.deleted_at IS NULL) AS page_total \
+FROM agents a WHERE a.owner_id = $1 AND a.deleted_at IS NULL",
+            $after,
+            " ORDER BY a.created_at DESC, a.id DESC LIMIT $2"
+        )
+    };
+}
+
+/// The first page.
+const FIRST: &str = page_sql!("");
 
 /// A page after a cursor `($3, $4)`.
-const AFTER: &str = concat!(
-    "SELECT ",
-    flagged_columns!(),
-    ", (SELECT COUNT(*) FROM agents c WHERE c.owner_id = $1 AND c.deleted_at IS NULL) AS page_total \
-FROM agents a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
-AND (a.created_at < $3 OR (a.created_at = $3 AND a.id < $4)) \
-ORDER BY a.created_at DESC, a.id DESC LIMIT $2"
-);
+const AFTER: &str = page_sql!(" AND (a.created_at < $3 OR (a.created_at = $3 AND a.id < $4))");
 
 /// The total alone, for a page that came back empty after a cursor.
 const COUNT: &str = "SELECT COUNT(*) FROM agents a WHERE a.owner_id = $1 AND a.deleted_at IS NULL";

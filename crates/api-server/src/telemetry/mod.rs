@@ -1,5 +1,7 @@
 //! Logging set-up.
 
+#[cfg(test)]
+mod capture;
 mod fields;
 mod request;
 

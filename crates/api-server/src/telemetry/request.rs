@@ -110,33 +110,8 @@ fn write_json(writer: &mut Writer<'_>, request: &RequestContext) -> fmt::Result 
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use tracing_subscriber::fmt::MakeWriter;
-
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if let Ok(mut bytes) = self.0.lock() {
-                bytes.extend_from_slice(buf);
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Capture {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
+    use crate::telemetry::capture::Capture;
 
     fn request() -> RequestContext {
         RequestContext {
@@ -179,7 +154,7 @@ mod tests {
             runtime.block_on(request().scope(async move { log() }));
             log();
         });
-        let text = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+        let text = capture.text();
         let mut lines = text.lines().map(str::to_owned);
         (lines.next().unwrap_or_default(), lines.next().unwrap_or_default())
     }
