@@ -8,6 +8,7 @@ pub mod actions;
 pub mod broker;
 pub mod chat_stream;
 pub mod config;
+pub mod direct;
 pub mod entities;
 pub mod error;
 pub mod events;
@@ -27,6 +28,7 @@ pub mod router;
 
 pub use broker::Broker;
 pub use config::RunnerConfig;
+pub use direct::{DirectAnswer, DirectStep, StatelessAnswer};
 pub use error::ExecutionError;
 pub use events::{Event, ExecutionEvent};
 pub use feed::{EventFeed, EventFrame};

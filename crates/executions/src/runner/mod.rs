@@ -301,6 +301,16 @@ impl Runner {
         (&self.inner.store, &self.inner.broker)
     }
 
+    /// The providers runs are answered by.
+    pub(crate) fn providers(&self) -> &ProviderRegistry {
+        &self.inner.providers
+    }
+
+    /// How runs are bounded.
+    pub(crate) fn config(&self) -> &RunnerConfig {
+        &self.inner.config
+    }
+
     /// The agents and conversations services the runner reads.
     pub(crate) fn services(&self) -> (&AgentService, &ConversationService) {
         (&self.inner.agents, &self.inner.conversations)

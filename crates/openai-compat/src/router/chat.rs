@@ -3,7 +3,6 @@
 
 use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse, post};
-use executions::EventFeed;
 use kernel::{Principal, Result, Valid};
 use uuid::Uuid;
 
@@ -13,17 +12,17 @@ use crate::OpenAiService;
 use crate::schemas::chat::{ChatCompletionCreate, FunctionCall, FunctionType};
 use crate::schemas::completion::{
     AssistantRole, ChatCompletion, ChatCompletionChunk, ChunkChoice, ChunkObject, CompletionUsage, Delta, FinishReason,
-    ToolCallDelta, completion_id,
+    ToolCallDelta,
 };
 use crate::service::answer::{Step, arguments_text};
-use crate::service::chat::{StartedChat, usage_of};
+use crate::service::chat::StartedChat;
 
 /// How the streamed answer is described in the OpenAPI document.
 const STREAM_DESCRIPTION: &str = "With `\"stream\": true`: Server-Sent Events, one `data: <chat.completion.chunk>` line \
 per piece (the first carries `delta.role`, text comes as `delta.content`, the client's tool calls as `delta.tool_calls`, \
 the last choice chunk has `finish_reason`), with `stream_options.include_usage` a last chunk with `usage` and no \
 choices, then `data: [DONE]`. A failure ends the stream with `data: {\"error\": {message, type, param, code}}`. \
-Header `X-Execution-Id` names the run.";
+Header `X-Execution-Id` names the run when the answer is one (`store: true`, or an agent with server-side tools).";
 
 /// Answers a chat completion with one of the caller's agents: the request's `messages` are
 /// the history after the agent's system prompt; the agent's server-side tools run inside,
@@ -36,7 +35,7 @@ Header `X-Execution-Id` names the run.";
     request_body = ChatCompletionCreate,
     responses(
         (status = 200, description = STREAM_DESCRIPTION,
-            headers(("X-Execution-Id" = Uuid, description = "The run that answered")),
+            headers(("X-Execution-Id" = Uuid, description = "The run that answered, when the answer is a run (`store: true`, or an agent with server-side tools)")),
             content((ChatCompletion = "application/json"), (ChatCompletionChunk = "text/event-stream"))),
         (status = 401, response = docs::OpenAiUnauthorized),
         (status = 404, response = docs::OpenAiNotFound),
@@ -58,16 +57,17 @@ pub(super) async fn create_chat_completion(
 ) -> Result<HttpResponse> {
     let owner = principal.user_id;
     let chat = service.start_chat(owner, body.into_inner().into_inner()).await?;
-    let id = chat.execution.id;
+    let execution_id = chat.execution_id();
     if chat.plan.stream {
-        let feed = service.executions().follow(&chat.execution);
-        let body = chunks(StreamContext::of(&req), service.get_ref().clone(), owner, chat, feed);
-        return Ok(stream::respond(id, body));
+        let body = chunks(StreamContext::of(&req), service.get_ref().clone(), owner, chat);
+        return Ok(stream::respond(execution_id, body));
     }
-    let completion = service.chat_completion(owner, &chat).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((EXECUTION_ID, id.to_string()))
-        .json(completion))
+    let completion = service.chat_completion(owner, chat).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(id) = execution_id {
+        response.insert_header((EXECUTION_ID, id.to_string()));
+    }
+    Ok(response.json(completion))
 }
 
 /// The chunks of one streamed answer.
@@ -105,30 +105,33 @@ impl Chunks {
     }
 }
 
-/// The stream of `chat`'s run as chunks: replayed from its event log, then live.
+/// The stream of `chat`'s answer as chunks (a run's replayed from its event log, then live).
 fn chunks(
     mut context: StreamContext,
     service: OpenAiService,
     owner: Uuid,
-    chat: StartedChat,
-    mut feed: EventFeed,
+    mut chat: StartedChat,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
     let writer = Chunks {
-        id: completion_id(chat.execution.id),
-        created: crate::schemas::unix_seconds(chat.execution.created_at),
+        id: chat.id(),
+        created: chat.created(),
         model: chat.model.clone(),
         include_usage: chat.plan.include_usage,
     };
-    let execution_id = chat.execution.id;
+    let stopping = if chat.execution_id().is_some() {
+        stream::stopping()
+    } else {
+        stream::stopping_direct()
+    };
     async_stream::stream! {
         let first = Delta { role: Some(AssistantRole::Assistant), content: Some(String::new()), tool_calls: None };
         yield Ok(data_line(&writer.chunk(first, None)));
         let finish = loop {
-            let next = tokio::select! {
+            let step = tokio::select! {
                 biased;
-                next = feed.next() => next,
+                step = chat.next() => step,
                 () = context.shutdown.streams_end() => {
-                    let error = error_object(&stream::stopping(), context.request.as_ref());
+                    let error = error_object(&stopping, context.request.as_ref());
                     yield Ok(data_line(&serde_json::json!({"error": error})));
                     return;
                 }
@@ -138,11 +141,6 @@ fn chunks(
                 }
             };
             context.keepalive.reset();
-            let step = match next {
-                Ok(Some(frame)) => Step::of(&frame.event.event),
-                Ok(None) => Step::Failed(kernel::Error::Internal(anyhow::anyhow!("the run's events ended without an answer"))),
-                Err(err) => Step::Failed(err),
-            };
             match step {
                 Step::Text(text) => {
                     let delta = Delta { content: Some(text), ..Delta::default() };
@@ -174,7 +172,7 @@ fn chunks(
         };
         yield Ok(data_line(&writer.chunk(Delta::default(), Some(finish))));
         if writer.include_usage {
-            match usage_of(service.executions(), owner, execution_id).await {
+            match chat.usage(service.executions(), owner).await {
                 Ok(usage) => yield Ok(data_line(&writer.usage(usage))),
                 Err(err) => {
                     let error = error_object(&err.into(), context.request.as_ref());

@@ -52,6 +52,12 @@ pub(super) fn stopping() -> Error {
     Error::Unavailable("the server is shutting down; the run goes on".into())
 }
 
+/// The error a stream of an answer that is no run ends with when the server stops under it
+/// (the answer stops with the process).
+pub(super) fn stopping_direct() -> Error {
+    Error::Unavailable("the server is shutting down; send the request again".into())
+}
+
 /// What open streams need from the app: the keep-alive period and the shutdown signal.
 pub(super) struct StreamContext {
     /// The idle period after which a comment line is sent.
@@ -82,15 +88,18 @@ pub(super) fn keepalive() -> Bytes {
     Bytes::from_static(b": keep-alive\n\n")
 }
 
-/// A `200` event stream of run `execution_id`.
+/// A `200` event stream of run `execution_id` (of an answer that is no run: `None`).
 pub(super) fn respond(
-    execution_id: Uuid,
+    execution_id: impl Into<Option<Uuid>>,
     body: impl Stream<Item = Result<Bytes, Infallible>> + 'static,
 ) -> HttpResponse {
-    HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type(EVENT_STREAM)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .insert_header((EXECUTION_ID, execution_id.to_string()))
-        .streaming(body)
+        .insert_header(("x-accel-buffering", "no"));
+    if let Some(id) = execution_id.into() {
+        response.insert_header((EXECUTION_ID, id.to_string()));
+    }
+    response.streaming(body)
 }

@@ -34,6 +34,13 @@ pub struct ChatCompletionCreate {
     /// With `stream`: `include_usage` adds a last chunk holding the token usage.
     #[garde(skip)]
     pub stream_options: Option<StreamOptions>,
+    /// Keep the answer as a run of the agent: an execution under `/api/v1/executions`
+    /// (cancellable there; its id in the `X-Execution-Id` header). Without it, an answer that
+    /// needs only the model (the agent has no tools, MCP servers or sub-agents, or
+    /// `tool_choice` offers none of them) is stored nowhere; an answer that runs the agent's
+    /// tools is a run either way.
+    #[garde(skip)]
+    pub store: Option<bool>,
     /// Sampling temperature, 0..=2 (absent: the agent's).
     #[garde(inner(range(min = 0.0, max = 2.0)))]
     #[schema(minimum = 0.0, maximum = 2.0)]

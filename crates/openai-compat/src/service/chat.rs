@@ -1,8 +1,11 @@
-//! Chat completions: a request becomes a stateless run of the agent (its history is the
-//! request's `messages`), and the run's events become the `chat.completion`.
+//! Chat completions: a request becomes a stateless answer of the agent (its history is the
+//! request's `messages`) — a run of the executions engine, or the provider's answer stored
+//! nowhere when it needs only the model and `store` is not asked for — and the answer's
+//! steps become the `chat.completion`.
 
+use chrono::{DateTime, Utc};
 use executions::schemas::Execution;
-use executions::{ExecutionService, StatelessRun};
+use executions::{DirectAnswer, DirectStep, EventFeed, ExecutionService, StatelessAnswer, StatelessRun};
 use uuid::Uuid;
 
 use super::OpenAiService;
@@ -15,20 +18,85 @@ use crate::schemas::completion::{
     ToolCallOut, completion_id,
 };
 
-/// A chat completion being answered: its run and how to answer.
-#[derive(Debug, Clone)]
+/// Where a chat completion's answer comes from.
+enum Source {
+    /// A run: its events, replayed from the log then live.
+    Run { execution: Box<Execution>, feed: EventFeed },
+    /// The provider, stored nowhere.
+    Direct(DirectAnswer),
+}
+
+/// A chat completion being answered: where its answer comes from and how to answer.
 pub struct StartedChat {
-    /// The run answering it (its id is in the completion's id).
-    pub execution: Execution,
+    source: Source,
     /// The request in the engine's terms.
     pub plan: ChatPlan,
     /// The `model` of the request, echoed in the answer.
     pub model: String,
 }
 
+impl StartedChat {
+    /// The run answering it, when it is one (`X-Execution-Id`).
+    pub fn execution_id(&self) -> Option<Uuid> {
+        match &self.source {
+            Source::Run { execution, .. } => Some(execution.id),
+            Source::Direct(_) => None,
+        }
+    }
+
+    /// The completion's id: `chatcmpl-` and the run's (or the direct answer's) id.
+    pub fn id(&self) -> String {
+        completion_id(match &self.source {
+            Source::Run { execution, .. } => execution.id,
+            Source::Direct(answer) => answer.id(),
+        })
+    }
+
+    /// When it was asked, in Unix seconds.
+    pub fn created(&self) -> i64 {
+        let at: DateTime<Utc> = match &self.source {
+            Source::Run { execution, .. } => execution.created_at,
+            Source::Direct(answer) => answer.created_at(),
+        };
+        crate::schemas::unix_seconds(at)
+    }
+
+    /// The answer's next step: text, the client's calls, the end, or the failure (the
+    /// last three end it); [`Step::Skip`] for what the client does not see.
+    pub async fn next(&mut self) -> Step {
+        match &mut self.source {
+            Source::Run { feed, .. } => match feed.next().await {
+                Ok(Some(frame)) => Step::of(&frame.event.event),
+                Ok(None) => Step::Failed(kernel::Error::Internal(anyhow::anyhow!(
+                    "the run's events ended without an answer"
+                ))),
+                Err(err) => Step::Failed(err),
+            },
+            Source::Direct(answer) => match answer.next().await {
+                Ok(Some(DirectStep::Text(text))) => Step::Text(text),
+                Ok(Some(DirectStep::Calls(calls))) => Step::Calls(calls),
+                Ok(Some(DirectStep::Done)) => Step::Done,
+                Ok(None) => Step::Failed(kernel::Error::Internal(anyhow::anyhow!(
+                    "the answer ended without its last step"
+                ))),
+                Err(err) => Step::Failed(err),
+            },
+        }
+    }
+
+    /// The tokens the answer spent, once it ended: the run's as stored, or as the provider
+    /// reported them.
+    pub async fn usage(&self, executions: &ExecutionService, owner_id: Uuid) -> Result<CompletionUsage> {
+        match &self.source {
+            Source::Run { execution, .. } => Ok(executions.get(owner_id, execution.id).await?.usage.into()),
+            Source::Direct(answer) => Ok(answer.usage().into()),
+        }
+    }
+}
+
 impl OpenAiService {
     /// Checks the request (`422` naming every parameter at fault), resolves its model and
-    /// starts the run answering it.
+    /// starts the answer.
     pub async fn start_chat(&self, owner_id: Uuid, request: ChatCompletionCreate) -> Result<StartedChat> {
         let plan = chat_plan(&request).map_err(CompatError::Invalid)?;
         let agent = self.resolve(owner_id, &request.model).await?;
@@ -41,22 +109,30 @@ impl OpenAiService {
             max_tokens: plan.max_tokens,
             request: None,
         };
-        let execution = self.executions.run_stateless(owner_id, agent.id, run).await?;
+        let source = match self
+            .executions
+            .answer_stateless(owner_id, agent.id, run, plan.store, plan.stream)
+            .await?
+        {
+            StatelessAnswer::Run(execution) => Source::Run {
+                feed: self.executions.follow(&execution),
+                execution: Box::new(execution),
+            },
+            StatelessAnswer::Direct(answer) => Source::Direct(answer),
+        };
         Ok(StartedChat {
-            execution,
+            source,
             plan,
             model: request.model,
         })
     }
 
-    /// Waits for the run of `chat` to answer: its text, or the calls for the client to run.
-    pub async fn chat_completion(&self, owner_id: Uuid, chat: &StartedChat) -> Result<ChatCompletion> {
-        let id = chat.execution.id;
-        let mut feed = self.executions.follow(&chat.execution);
+    /// Waits for the answer of `chat`: its text, or the calls for the client to run.
+    pub async fn chat_completion(&self, owner_id: Uuid, mut chat: StartedChat) -> Result<ChatCompletion> {
         let mut text = String::new();
         let mut calls = Vec::new();
-        while let Some(frame) = feed.next().await? {
-            match Step::of(&frame.event.event) {
+        loop {
+            match chat.next().await {
                 Step::Text(delta) => text.push_str(&delta),
                 Step::Calls(pending) => {
                     calls = pending;
@@ -67,7 +143,7 @@ impl OpenAiService {
                 Step::Skip => {}
             }
         }
-        let usage = usage_of(&self.executions, owner_id, id).await?;
+        let usage = chat.usage(&self.executions, owner_id).await?;
         let (finish_reason, tool_calls) = if calls.is_empty() {
             (FinishReason::Stop, None)
         } else {
@@ -85,10 +161,10 @@ impl OpenAiService {
             (FinishReason::ToolCalls, Some(out))
         };
         Ok(ChatCompletion {
-            id: completion_id(id),
+            id: chat.id(),
             object: CompletionObject::ChatCompletion,
-            created: crate::schemas::unix_seconds(chat.execution.created_at),
-            model: chat.model.clone(),
+            created: chat.created(),
+            model: chat.model,
             choices: vec![Choice {
                 index: 0,
                 message: AssistantMessage {
@@ -104,9 +180,4 @@ impl OpenAiService {
             system_fingerprint: None,
         })
     }
-}
-
-/// The tokens the run spent, as read once it stopped.
-pub async fn usage_of(executions: &ExecutionService, owner_id: Uuid, id: Uuid) -> Result<CompletionUsage> {
-    Ok(executions.get(owner_id, id).await?.usage.into())
 }

@@ -1,5 +1,6 @@
 //! [`OpenAiService`]: what `/v1` does, in the services' terms — models are the caller's
-//! live agents, and every answer is a run of the executions engine.
+//! live agents, and every answer is the executions service's: a run of its engine, or a
+//! chat completion that needs only the model answered straight from the provider.
 
 pub mod answer;
 pub mod chat;

@@ -23,6 +23,8 @@ pub struct ChatPlan {
     pub temperature: Option<f32>,
     /// The answer's token limit overriding the agent's.
     pub max_tokens: Option<u32>,
+    /// Whether the answer is kept as a run even when it needs only the model.
+    pub store: bool,
     /// Whether to stream the answer.
     pub stream: bool,
     /// With `stream`: a last chunk with the usage.
@@ -44,6 +46,7 @@ pub fn chat_plan(request: &ChatCompletionCreate) -> Result<ChatPlan, Vec<FieldEr
         // Validated to 0..=2 first.
         temperature: request.temperature.map(|t| t as f32),
         max_tokens: request.max_completion_tokens.or(request.max_tokens),
+        store: request.store.unwrap_or(false),
         stream: request.stream.unwrap_or(false),
         include_usage: request
             .stream_options
