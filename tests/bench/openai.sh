@@ -8,7 +8,9 @@
 #   tests/bench/openai.sh            (or: just bench-openai)
 #
 # env: CONNECTIONS (32)  DURATION (10 s per run)  WORDS (8 per answer)  WORKERS (2)
-#      PORT (8092)  MOCK_PORT (8093)  PROFILE (release)
+#      LATENCY_MS (0: the mock answers at once; a model's time to first token otherwise)
+#      PORT (8092)  MOCK_PORT (8093)  PROFILE (release)  CARGO_TARGET_DIR (target)
+#      AGENTRY_BIN (a server binary to measure instead of this checkout's build)
 #      DATABASE_URL (default: a fresh SQLite file; give an empty postgres://… database to use PostgreSQL)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,16 +21,17 @@ log() { echo "[bench-openai] $*" >&2; }
 flag=$([ "$PROFILE" = release ] && echo --release || true)
 
 log "building ($PROFILE) the server, the mock LLM and the load tool"
-cargo build $flag -q -p api-server --manifest-path "$root/Cargo.toml"
+[ -n "${AGENTRY_BIN:-}" ] || cargo build $flag -q -p api-server --manifest-path "$root/Cargo.toml"
 cargo build $flag -q -p agentry-tests --example mock_llm --example openai_load --manifest-path "$root/Cargo.toml"
-bin="$root/target/$([ "$PROFILE" = release ] && echo release || echo debug)"
+bin="${CARGO_TARGET_DIR:-$root/target}/$([ "$PROFILE" = release ] && echo release || echo debug)"
+server_bin="${AGENTRY_BIN:-$bin/api-server}"
 
-PORT="$MOCK_PORT" WORDS="${WORDS:-8}" "$bin/examples/mock_llm" >"$out/mock.log" 2>&1 &
+PORT="$MOCK_PORT" WORDS="${WORDS:-8}" LATENCY_MS="${LATENCY_MS:-0}" "$bin/examples/mock_llm" >"$out/mock.log" 2>&1 &
 mock=$!
 APP_ENV=development DATABASE_URL="$db_url" PORT="$PORT" WORKERS="$WORKERS" BCRYPT_COST=4 RUST_LOG=warn \
     OPENAI_BASE_URL="http://127.0.0.1:$MOCK_PORT/v1" OPENAI_API_KEY=mock-key \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
-    "$bin/api-server" >"$out/server.log" 2>&1 &
+    "$server_bin" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server $mock 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -1,9 +1,10 @@
 //! A minimal OpenAI-compatible LLM for benchmarks: `POST /v1/chat/completions` answers at
 //! once with a fixed reply, whole (`chat.completion`) or streamed (`WORDS` chunks, then
-//! `data: [DONE]`), with usage; no model runs. `just bench-openai` calls it directly and
-//! through Agentry's `/v1` to measure what Agentry adds.
+//! `data: [DONE]`), with usage; no model runs, but with `LATENCY_MS` each answer starts
+//! that long after the request (a model's time to first token). `just bench-openai` calls it
+//! directly and through Agentry's `/v1` to measure what Agentry adds.
 //!
-//! env: PORT (8093)  WORDS (8)  WORKERS (1)
+//! env: PORT (8093)  WORDS (8)  WORKERS (1)  LATENCY_MS (0)
 
 #![allow(
     clippy::print_stdout,
@@ -20,8 +21,17 @@ fn setting(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn completions(body: Json<Value>, words: web::Data<usize>) -> HttpResponse {
-    let words = **words;
+/// What every answer is like.
+struct Shape {
+    words: usize,
+    latency: std::time::Duration,
+}
+
+async fn completions(body: Json<Value>, shape: web::Data<Shape>) -> HttpResponse {
+    if !shape.latency.is_zero() {
+        tokio::time::sleep(shape.latency).await;
+    }
+    let words = shape.words;
     let model = body["model"].as_str().unwrap_or("mock").to_owned();
     let usage = json!({"prompt_tokens": 10, "completion_tokens": words, "total_tokens": 10 + words});
     if body["stream"].as_bool() != Some(true) {
@@ -60,10 +70,12 @@ async fn main() -> std::io::Result<()> {
     let port = setting("PORT", 8093);
     let words = setting("WORDS", 8);
     let workers = setting("WORKERS", 1);
-    println!("mock LLM on 127.0.0.1:{port}, {words} words per answer");
+    let latency = std::time::Duration::from_millis(u64::try_from(setting("LATENCY_MS", 0)).unwrap());
+    println!("mock LLM on 127.0.0.1:{port}, {words} words per answer, {latency:?} before each");
+    let shape = web::Data::new(Shape { words, latency });
     HttpServer::new(move || {
         App::new()
-            .app_data(web::Data::new(words))
+            .app_data(shape.clone())
             .route("/v1/chat/completions", web::post().to(completions))
             .route("/health", web::get().to(HttpResponse::Ok))
     })
