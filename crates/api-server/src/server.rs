@@ -57,6 +57,10 @@ pub fn start(state: AppState, addr: (&str, u16)) -> anyhow::Result<(actix_web::d
         .workers(workers)
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .disable_signals()
+        // Streams (SSE, chunked chat completions) write small frames one after another:
+        // with Nagle's algorithm each waited for the client's delayed ACK of the previous
+        // one (~40 ms on Linux). actix keeps the OS default unless told.
+        .tcp_nodelay(true)
         // `shutdown` ends streams at the grace deadline; this leaves time to flush their last frames.
         .shutdown_timeout(shutdown.as_secs() + FLUSH_SECS)
         .bind(addr)
