@@ -251,7 +251,7 @@ impl Store {
                 .select_only()
                 .column(C::Id)
                 .column(C::StartedAt)
-                .filter(C::Status.eq(ExecutionStatus::Queued))
+                .filter(status_is(ExecutionStatus::Queued))
                 .filter(Expr::cust(CONVERSATION_FREE));
             // One run by its primary key, or the oldest in the queue's order.
             let pick = match only {
@@ -544,7 +544,7 @@ impl Store {
                 .col_expr(C::Error, Expr::value(reason))
                 .col_expr(C::CompletedAt, Expr::value(kernel::clock::now()))
                 .col_expr(C::LastSeq, Expr::col(C::LastSeq).add(1))
-                .filter(C::Status.eq(ExecutionStatus::Running))
+                .filter(status_is(ExecutionStatus::Running))
                 .filter(which)
                 .exec_with_returning(&txn)
                 .await?;
@@ -847,4 +847,13 @@ async fn notify(txn: &impl ConnectionTrait, channel: &str, payload: String) -> R
         .await?;
     }
     Ok(())
+}
+
+/// `status = '<status>'` written into the statement rather than bound: the partial indexes
+/// of the queue (`ix_executions_queued`) and of running leases (`ix_executions_running_lease`)
+/// are usable only when the planner sees the value, and SQLite plans without looking at
+/// bound values (`api_server::db`), as PostgreSQL's generic plans do.
+fn status_is(status: ExecutionStatus) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::ActiveEnum;
+    Expr::cust(format!("executions.status = '{}'", status.to_value()))
 }
