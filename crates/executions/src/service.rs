@@ -127,45 +127,45 @@ impl ExecutionService {
         Ok(self.runner.start_now(model).await?.into())
     }
 
-    /// Answers a stateless run of the owner's live agent (`404` otherwise) for a caller that
-    /// waits for it. Unless `store` is asked for, a run that needs nothing but the model —
-    /// the agent has no tools, MCP servers or sub-agents, or `run.agent_tools` is off — is
-    /// answered straight from the provider ([`DirectAnswer`], `stream`ed or whole) and
-    /// stored nowhere; any other is a run as [`ExecutionService::run_stateless`] starts it.
+    /// Answers a stateless run of the owner's live `agent` (as read with its `linked` flag,
+    /// [`AgentService::find_flagged`]; anyone else's is a `404`) for a caller that waits for
+    /// it. Unless `store` is asked for, a run that needs nothing but the model — the agent
+    /// has no tools, MCP servers or sub-agents (`linked` is false), or `run.agent_tools` is
+    /// off — is answered straight from the provider ([`DirectAnswer`], `stream`ed or whole)
+    /// and stored nowhere; any other is a run as [`ExecutionService::run_stateless`] starts it.
     pub async fn answer_stateless(
         &self,
         owner_id: Uuid,
-        agent_id: Uuid,
+        agent: agents::entities::agent::Model,
+        linked: bool,
         run: StatelessRun,
         store: bool,
         stream: bool,
     ) -> Result<StatelessAnswer> {
-        if !store {
-            let Some((agent, linked)) = self.agents.find_flagged(owner_id, agent_id).await? else {
-                return Err(ExecutionError::AgentNotFound);
-            };
-            if !(linked && run.agent_tools) {
-                let provider = self
-                    .runner
-                    .providers()
-                    .get(&agent.provider)
-                    .map_err(kernel::Error::from)?;
-                let request = llm::ChatRequest {
-                    model: agent.model,
-                    system_prompt: agent.system_prompt,
-                    // The stored value is f64 in 0..=2; providers take f32.
-                    temperature: run.temperature.or(Some(agent.temperature as f32)),
-                    max_tokens: run.max_tokens.or(agent.max_tokens.and_then(|n| u32::try_from(n).ok())),
-                    tools: run.client_tools.clone(),
-                    messages: run.history(),
-                };
-                let timeout = self.runner.config().timeout;
-                return Ok(StatelessAnswer::Direct(DirectAnswer::ask(
-                    provider, request, stream, timeout,
-                )));
-            }
+        if agent.owner_id != owner_id || agent.deleted_at.is_some() {
+            return Err(ExecutionError::AgentNotFound);
         }
-        Ok(StatelessAnswer::Run(self.run_stateless(owner_id, agent_id, run).await?))
+        if store || (linked && run.agent_tools) {
+            return Ok(StatelessAnswer::Run(self.run_stateless(owner_id, agent.id, run).await?));
+        }
+        let provider = self
+            .runner
+            .providers()
+            .get(&agent.provider)
+            .map_err(kernel::Error::from)?;
+        let request = llm::ChatRequest {
+            model: agent.model,
+            system_prompt: agent.system_prompt,
+            // The stored value is f64 in 0..=2; providers take f32.
+            temperature: run.temperature.or(Some(agent.temperature as f32)),
+            max_tokens: run.max_tokens.or(agent.max_tokens.and_then(|n| u32::try_from(n).ok())),
+            tools: run.client_tools.clone(),
+            messages: run.history(),
+        };
+        let timeout = self.runner.config().timeout;
+        Ok(StatelessAnswer::Direct(DirectAnswer::ask(
+            provider, request, stream, timeout,
+        )))
     }
 
     /// The new execution of a stateless run of the owner's agent (`404` when it is not theirs).

@@ -29,7 +29,7 @@ pub struct ProviderNames {
 }
 
 /// The alias of the "has any link rows" flag read with agents.
-const HAS_LINKS: &str = "has_links";
+pub(super) const HAS_LINKS: &str = "has_links";
 
 /// Creates, reads, updates and soft-deletes the agents of their owners.
 #[derive(Clone)]
@@ -392,7 +392,7 @@ impl AgentService {
 }
 
 /// An agent row read with its [`HAS_LINKS`] flag.
-fn decode_flagged(row: &QueryResult) -> kernel::Result<(agent::Model, bool)> {
+pub(super) fn decode_flagged(row: &QueryResult) -> kernel::Result<(agent::Model, bool)> {
     Ok((agent::Model::from_query_result(row, "")?, row.try_get("", HAS_LINKS)?))
 }
 

@@ -1,7 +1,7 @@
 //! The owner's live agents as a catalog: every one of them at once, and the lookup by
 //! name (the OpenAI-compatible `/v1` names agents as models by id or by name).
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use super::AgentService;
@@ -25,16 +25,21 @@ impl AgentService {
     }
 
     /// Up to `limit` of the owner's live agents named exactly `name`, oldest first (two
-    /// tell the caller that the name is ambiguous).
-    pub async fn live_agents_named(&self, owner_id: Uuid, name: &str, limit: u64) -> Result<Vec<agent::Model>> {
-        Ok(agent::Entity::find()
+    /// tell the caller that the name is ambiguous), each with whether it has tools,
+    /// sub-agents or MCP servers (as [`AgentService::find_flagged`] reads it).
+    pub async fn live_agents_named(&self, owner_id: Uuid, name: &str, limit: u64) -> Result<Vec<(agent::Model, bool)>> {
+        let query = agent::Entity::find()
             .filter(agent::Column::OwnerId.eq(owner_id))
             .filter(agent::Column::DeletedAt.is_null())
             .filter(agent::Column::Name.eq(name))
+            .expr_as(super::links::any_links(), super::agents::HAS_LINKS)
             .order_by_asc(agent::Column::CreatedAt)
             .order_by_asc(agent::Column::Id)
-            .limit(limit)
-            .all(self.db())
-            .await?)
+            .limit(limit);
+        let rows = self.db().query_all(query.as_query()).await?;
+        Ok(rows
+            .iter()
+            .map(super::agents::decode_flagged)
+            .collect::<kernel::Result<_>>()?)
     }
 }

@@ -99,7 +99,7 @@ impl OpenAiService {
     /// starts the answer.
     pub async fn start_chat(&self, owner_id: Uuid, request: ChatCompletionCreate) -> Result<StartedChat> {
         let plan = chat_plan(&request).map_err(CompatError::Invalid)?;
-        let agent = self.resolve(owner_id, &request.model).await?;
+        let (agent, linked) = self.resolve(owner_id, &request.model).await?;
         let run = StatelessRun {
             instructions: None,
             messages: plan.messages.clone(),
@@ -111,7 +111,7 @@ impl OpenAiService {
         };
         let source = match self
             .executions
-            .answer_stateless(owner_id, agent.id, run, plan.store, plan.stream)
+            .answer_stateless(owner_id, agent, linked, run, plan.store, plan.stream)
             .await?
         {
             StatelessAnswer::Run(execution) => Source::Run {

@@ -19,16 +19,17 @@ impl OpenAiService {
 
     /// The model `model` names ([`CompatError::UnknownModel`] otherwise).
     pub async fn model(&self, owner_id: Uuid, model: &str) -> Result<Model> {
-        Ok(self.resolve(owner_id, model).await?.into())
+        Ok(self.resolve(owner_id, model).await?.0.into())
     }
 
     /// The owner's live agent that `model` names: its id, or its name when exactly one of
-    /// the owner's live agents has it (several: a `422` naming `model`).
-    pub async fn resolve(&self, owner_id: Uuid, model: &str) -> Result<agent::Model> {
+    /// the owner's live agents has it (several: a `422` naming `model`); with whether it has
+    /// tools, sub-agents or MCP servers.
+    pub async fn resolve(&self, owner_id: Uuid, model: &str) -> Result<(agent::Model, bool)> {
         if let Ok(id) = Uuid::parse_str(model)
-            && let Some(agent) = self.agents.find_owned(owner_id, id).await?
+            && let Some(flagged) = self.agents.find_flagged(owner_id, id).await?
         {
-            return Ok(agent);
+            return Ok(flagged);
         }
         let mut named = self.agents.live_agents_named(owner_id, model, 2).await?;
         match named.len() {

@@ -50,7 +50,7 @@ impl OpenAiService {
         if !errors.is_empty() {
             return Err(CompatError::Invalid(errors));
         }
-        let agent = self.resolve(owner_id, &request.model).await?;
+        let (agent, _) = self.resolve(owner_id, &request.model).await?;
         let mut messages = match &request.previous_response_id {
             Some(previous) => self.continued(owner_id, previous).await?,
             None => Vec::new(),
