@@ -63,7 +63,8 @@ bench-runs:
 bench-tools:
     tests/bench/tools.sh
 
-# OpenAI-compatible /v1 against a mock LLM: the latency and throughput Agentry adds (32 connections).
+# OpenAI-compatible /v1 against a mock LLM: the latency and throughput Agentry adds (32 connections;
+# LATENCY_MS=50 for a mock that waits like a model before answering).
 bench-openai:
     tests/bench/openai.sh
 
