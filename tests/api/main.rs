@@ -14,6 +14,7 @@ mod chat;
 mod conventions;
 mod conversations;
 mod executions;
+mod fake_llm;
 mod files;
 mod health;
 mod idempotency;

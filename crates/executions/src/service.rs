@@ -138,7 +138,7 @@ impl ExecutionService {
         owner_id: Uuid,
         agent: agents::entities::agent::Model,
         linked: bool,
-        run: StatelessRun,
+        mut run: StatelessRun,
         store: bool,
         stream: bool,
     ) -> Result<StatelessAnswer> {
@@ -159,7 +159,7 @@ impl ExecutionService {
             // The stored value is f64 in 0..=2; providers take f32.
             temperature: run.temperature.or(Some(agent.temperature as f32)),
             max_tokens: run.max_tokens.or(agent.max_tokens.and_then(|n| u32::try_from(n).ok())),
-            tools: run.client_tools.clone(),
+            tools: std::mem::take(&mut run.client_tools),
             messages: run.history(),
         };
         let timeout = self.runner.config().timeout;

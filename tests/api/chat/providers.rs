@@ -5,30 +5,12 @@ use std::time::Duration;
 
 use agentry_tests::{TestApp, TestUser, assert_problem};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{chat, completed_exchange, conversation, events, messages};
 use crate::agents::create_agent;
-
-/// A fake provider answering `route` with `stream` when the request asks to stream, or
-/// with `whole` JSON (which runs never ask for: a test seeing it fails).
-async fn fake_provider(route: &str, whole: Value, stream: String) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(route))
-        .and(body_partial_json(json!({"stream": true})))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(stream, "text/event-stream"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(whole))
-        .mount(&server)
-        .await;
-    server
-}
+use crate::fake_llm::{fake_provider, openai_stream, yo_ho_stream};
 
 /// The JSON bodies the fake provider received, in order.
 async fn received(server: &MockServer) -> Vec<Value> {
@@ -62,17 +44,7 @@ async fn openai_receives_the_agents_settings_and_the_last_messages() {
     let whole = json!({"id": "c1", "model": "test-model-1-0613",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Arr, hello"}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}});
-    let stream = [
-        json!({"model": "test-model-1-0613", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
-        json!({"choices": [{"index": 0, "delta": {"content": "Yo "}}]}),
-        json!({"choices": [{"index": 0, "delta": {"content": "ho"}, "finish_reason": "stop"}]}),
-        json!({"choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}}),
-    ]
-    .iter()
-    .map(|chunk| format!("data: {chunk}\n\n"))
-    .chain(["data: [DONE]\n\n".to_owned()])
-    .collect();
-    let server = fake_provider("/chat/completions", whole, stream).await;
+    let server = fake_provider("/chat/completions", whole, yo_ho_stream()).await;
     let app = app_with(&server, |c| c.chat_history_limit = 3).await;
     let ada = app.register("ada").await;
     let agent_id = agent_of(&app, &ada, "openai").await;
@@ -283,11 +255,8 @@ async fn a_provider_timeout_is_a_504_and_keeps_the_users_message() {
 /// streamed, and no empty assistant message is stored.
 #[tokio::test]
 async fn an_empty_answer_is_a_502_from_either_provider_and_stores_no_reply() {
-    let openai_stream = [json!({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": "stop"}]})]
-        .iter()
-        .map(|chunk| format!("data: {chunk}\n\n"))
-        .chain(["data: [DONE]\n\n".to_owned()])
-        .collect();
+    let openai_stream =
+        openai_stream(&[json!({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": "stop"}]})]);
     let anthropic_stream = [
         json!({"type": "message_start", "message": {"model": "test-model-1", "usage": {"input_tokens": 3}}}),
         json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 0}}),
@@ -332,14 +301,10 @@ async fn images_and_documents_reach_openai_and_anthropic_in_their_own_formats() 
     use base64::Engine as _;
 
     let server = MockServer::start().await;
-    let openai_stream: String = [
+    let openai_stream = openai_stream(&[
         json!({"model": "m", "choices": [{"index": 0, "delta": {"content": "A cat"}, "finish_reason": "stop"}]}),
         json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}),
-    ]
-    .iter()
-    .map(|chunk| format!("data: {chunk}\n\n"))
-    .chain(["data: [DONE]\n\n".to_owned()])
-    .collect();
+    ]);
     let anthropic_stream: String = [
         json!({"type": "message_start", "message": {"model": "m", "usage": {"input_tokens": 5, "output_tokens": 1}}}),
         json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),

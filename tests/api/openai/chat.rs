@@ -9,6 +9,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{agent, assert_openai_error};
+use crate::fake_llm::{fake_provider, yo_ho_stream};
 
 const COMPLETIONS: &str = "/v1/chat/completions";
 
@@ -439,6 +440,16 @@ async fn bad_input_is_a_4xx_naming_the_param_never_a_500() {
             422,
             Some("tool_choice"),
         ),
+        (
+            json!({"model": "writer", "messages": hi, "store": "yes"}),
+            422,
+            Some("store"),
+        ),
+        (
+            json!({"model": "writer", "messages": hi, "store": 1}),
+            422,
+            Some("store"),
+        ),
     ];
     for (body, status, param) in cases {
         let res = complete(&app, &ada, body.clone()).await;
@@ -469,6 +480,8 @@ async fn bad_input_is_a_4xx_naming_the_param_never_a_500() {
         .unwrap();
     let problem = assert_problem(res, 422).await;
     assert_openai_error(&problem, "invalid_request_error", None);
+    // Nothing of a refused request is stored.
+    assert_eq!(app.get_ok(&ada, "/api/v1/executions").await["total"], 0);
 }
 
 #[tokio::test]
@@ -598,36 +611,13 @@ async fn remote_agent(server: &MockServer) -> (TestApp, TestUser) {
 
 #[tokio::test]
 async fn an_answer_stored_nowhere_asks_the_provider_with_the_agents_settings_and_relays_its_answer() {
-    let server = MockServer::start().await;
-    let stream: String = [
-        json!({"model": "test-model-1-0613", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
-        json!({"choices": [{"index": 0, "delta": {"content": "Yo "}}]}),
-        json!({"choices": [{"index": 0, "delta": {"content": "ho"}, "finish_reason": "stop"}]}),
-        json!({"choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}}),
-    ]
-    .iter()
-    .map(|chunk| format!("data: {chunk}\n\n"))
-    .chain(["data: [DONE]\n\n".to_owned()])
-    .collect();
-    Mock::given(method("POST"))
-        .and(path("/chat/completions"))
-        .and(wiremock::matchers::body_partial_json(json!({"stream": true})))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(stream, "text/event-stream"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "c1", "model": "test-model-1-0613",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": null,
-                "tool_calls": [{"id": "call_9", "type": "function",
-                                "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}}]},
-                "finish_reason": "tool_calls"}],
-            "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}})),
-        )
-        .mount(&server)
-        .await;
+    let whole = json!({"id": "c1", "model": "test-model-1-0613",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": "call_9", "type": "function",
+                            "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}}]},
+            "finish_reason": "tool_calls"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}});
+    let server = fake_provider("/chat/completions", whole, yo_ho_stream()).await;
     let (app, ada) = remote_agent(&server).await;
     let messages = json!([{"role": "user", "content": "weather?"}]);
 
