@@ -1,7 +1,8 @@
 //! Agentry's schema history. Migrations are frozen once released: a change is a new file.
 //! Every migration is written with sea-query's builders (or SQL both databases accept),
 //! so the same file runs on SQLite and PostgreSQL; the exceptions are PostgreSQL-only
-//! triggers (`m20261122_000001`, and the one in `m20261202_000300`), no-ops on SQLite.
+//! triggers (`m20261122_000001`, the one in `m20261202_000300`, and `m20261207_000100`), no-ops
+//! on SQLite.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -22,6 +23,8 @@ mod m20261206_000500_mcp_servers;
 mod m20261206_000600_create_files;
 mod m20261206_000700_user_avatars;
 mod m20261206_000800_attachments;
+mod m20261207_000100_notify_agent_changes;
+mod postgres_only;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000600_create_files::Migration),
             Box::new(m20261206_000700_user_avatars::Migration),
             Box::new(m20261206_000800_attachments::Migration),
+            Box::new(m20261207_000100_notify_agent_changes::Migration),
         ]
     }
 }

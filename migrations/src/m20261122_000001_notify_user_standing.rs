@@ -4,7 +4,6 @@
 //! process owns the database and invalidates its own cache; nothing to do.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -32,17 +31,10 @@ NOTIFY agentry_user_standing, 'trigger-dropped';
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_on_postgres(manager, UP).await
+        crate::postgres_only::run(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_on_postgres(manager, DOWN).await
+        crate::postgres_only::run(manager, DOWN).await
     }
-}
-
-async fn run_on_postgres(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Postgres {
-        manager.get_connection().execute_unprepared(sql).await?;
-    }
-    Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod chat;
 mod errors;
+mod model_cache;
 mod models;
 mod responses;
 

@@ -4,6 +4,7 @@
 //! [`arguments::check`] serve the run engine.
 
 pub mod arguments;
+pub mod cache;
 pub mod entities;
 pub mod error;
 pub mod schemas;
@@ -12,6 +13,7 @@ pub mod service;
 #[cfg(feature = "http")]
 pub mod router;
 
+pub use cache::{ModelCache, ModelMatch};
 pub use error::AgentError;
 pub use schemas::{HttpMethod, HttpSpec, ToolApproval, ToolKind};
 pub use service::{AgentService, ProviderNames, RunnableTool, ToolService};

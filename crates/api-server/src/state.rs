@@ -135,6 +135,20 @@ impl AppState {
             },
         );
         let agents = agents::AgentService::new(db.clone(), provider_names).with_lane(lane);
+        // `/v1` model names resolve from memory, forgotten with the account cache (same
+        // relay, same pause); without the account cache, from the database every time.
+        let agents = match &standing {
+            Some(cache) => {
+                let models = agents::ModelCache::new(
+                    ACCOUNT_CACHE_CAPACITY,
+                    Duration::from_secs(config.account_cache_ttl_secs),
+                    cache.is_live(),
+                );
+                cache.follow(Arc::new(models.clone()));
+                agents.with_model_cache(models)
+            }
+            None => agents,
+        };
         let tools = agents::ToolService::new(db.clone());
         let files = files::FilesService::new(db.clone(), config.file_store()?, config.file_limits());
         let conversations = conversations::ConversationService::new(db.clone(), agents.clone(), files.clone());

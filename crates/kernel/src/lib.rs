@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod invalidation;
 pub mod lane;
 pub mod nullable;
 pub mod openapi;

@@ -15,9 +15,11 @@ use uuid::Uuid;
 
 use super::runnable::RunnableTool;
 use super::{by_id, by_owner, check, links, name_contains, reject};
+use crate::cache::ModelCache;
 use crate::entities::{agent, agent_mcp_server, agent_subagent, agent_tool, tool};
 use crate::error::{AgentError, Result};
 use crate::schemas::{Agent, AgentCreate, AgentUpdate, Tool};
+use kernel::invalidation::Follower;
 
 /// The LLM provider names agents may use, as configured (the `llm` registry's names).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,8 @@ pub struct AgentService {
     providers: Arc<ProviderNames>,
     /// Direct connections for the one-statement reads by id (PostgreSQL), see [`Self::with_lane`].
     lane: Option<Lane>,
+    /// What model names resolve to, see [`Self::with_model_cache`].
+    models: Option<ModelCache>,
 }
 
 impl AgentService {
@@ -52,6 +56,26 @@ impl AgentService {
             db,
             providers: Arc::new(providers),
             lane: None,
+            models: None,
+        }
+    }
+
+    /// Resolves model names ([`model_named`](Self::model_named)) from `cache`, which this
+    /// service tells about each of its writes (see [`crate::cache`] for the rest).
+    pub fn with_model_cache(mut self, cache: ModelCache) -> Self {
+        self.models = Some(cache);
+        self
+    }
+
+    /// The model cache, if any (for the catalog).
+    pub(super) fn models(&self) -> Option<&ModelCache> {
+        self.models.as_ref()
+    }
+
+    /// Forgets the owner's resolved model names after a write to their agents or links.
+    fn forget_models(&self, owner_id: Uuid) {
+        if let Some(cache) = &self.models {
+            cache.forget(owner_id);
         }
     }
 
@@ -110,6 +134,7 @@ impl AgentService {
             links::insert_mcp_servers(&txn, model.id, &input.mcp_server_ids).await?;
             txn.commit().await?;
         }
+        self.forget_models(owner_id);
         Ok(Agent::from_model(model, input.tool_ids, input.subagent_ids).with_mcp_server_ids(input.mcp_server_ids))
     }
 
@@ -278,6 +303,7 @@ impl AgentService {
         }
         let links = links::load(&txn, &[id]).await?.remove(&id).unwrap_or_default();
         txn.commit().await?;
+        self.forget_models(owner_id);
         Ok(Agent::from_model(model, links.tools, links.subagents).with_mcp_server_ids(links.mcp_servers))
     }
 
@@ -296,6 +322,7 @@ impl AgentService {
         if deleted.rows_affected == 0 {
             return Err(AgentError::NotFound);
         }
+        self.forget_models(owner_id);
         Ok(())
     }
 

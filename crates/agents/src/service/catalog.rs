@@ -5,6 +5,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use super::AgentService;
+use crate::cache::ModelMatch;
 use crate::entities::agent;
 use crate::error::Result;
 
@@ -41,5 +42,40 @@ impl AgentService {
             .iter()
             .map(super::agents::decode_flagged)
             .collect::<kernel::Result<_>>()?)
+    }
+
+    /// What `model` names among the owner's live agents: the agent with that id, else the
+    /// one agent with that name ([`ModelMatch::Several`] when more have it), each with
+    /// whether it has links; `None` when none. From the model cache when there is one and
+    /// it holds the name (see [`crate::cache`]); read from the database otherwise.
+    pub async fn model_named(&self, owner_id: Uuid, model: &str) -> Result<Option<ModelMatch>> {
+        let Some(cache) = self.models() else {
+            return self.read_model_named(owner_id, model).await;
+        };
+        if let Some(found) = cache.get(owner_id, model) {
+            return Ok(Some(found));
+        }
+        let epoch = cache.epoch();
+        let found = self.read_model_named(owner_id, model).await?;
+        if let Some(found) = &found {
+            cache.keep(owner_id, model, found.clone(), epoch);
+        }
+        Ok(found)
+    }
+
+    async fn read_model_named(&self, owner_id: Uuid, model: &str) -> Result<Option<ModelMatch>> {
+        if let Ok(id) = Uuid::parse_str(model)
+            && let Some((agent, linked)) = self.find_flagged(owner_id, id).await?
+        {
+            return Ok(Some(ModelMatch::Agent(Box::new(agent), linked)));
+        }
+        let mut named = self.live_agents_named(owner_id, model, 2).await?;
+        Ok(match named.len() {
+            0 => None,
+            1 => named
+                .pop()
+                .map(|(agent, linked)| ModelMatch::Agent(Box::new(agent), linked)),
+            _ => Some(ModelMatch::Several),
+        })
     }
 }

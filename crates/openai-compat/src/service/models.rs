@@ -1,5 +1,6 @@
 //! Models: the caller's live agents, and the agent a request's `model` names.
 
+use agents::ModelMatch;
 use agents::entities::agent;
 use uuid::Uuid;
 
@@ -26,16 +27,10 @@ impl OpenAiService {
     /// the owner's live agents has it (several: a `422` naming `model`); with whether it has
     /// tools, sub-agents or MCP servers.
     pub async fn resolve(&self, owner_id: Uuid, model: &str) -> Result<(agent::Model, bool)> {
-        if let Ok(id) = Uuid::parse_str(model)
-            && let Some(flagged) = self.agents.find_flagged(owner_id, id).await?
-        {
-            return Ok(flagged);
-        }
-        let mut named = self.agents.live_agents_named(owner_id, model, 2).await?;
-        match named.len() {
-            0 => Err(CompatError::UnknownModel(model.to_owned())),
-            1 => Ok(named.remove(0)),
-            _ => Err(CompatError::invalid(
+        match self.agents.model_named(owner_id, model).await? {
+            None => Err(CompatError::UnknownModel(model.to_owned())),
+            Some(ModelMatch::Agent(agent, linked)) => Ok((*agent, linked)),
+            Some(ModelMatch::Several) => Err(CompatError::invalid(
                 "model",
                 format!("several of your agents are named `{model}`: name the model by the agent's id"),
             )),

@@ -15,11 +15,12 @@
 
 mod postgres;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use kernel::invalidation::Follower;
 use uuid::Uuid;
 
 pub use postgres::{CHANNEL, relay};
@@ -60,6 +61,8 @@ struct Inner {
     epoch: AtomicU64,
     /// Whether entries may be served (see the module docs).
     live: AtomicBool,
+    /// Caches of other crates announced on the same channel (see [`StandingCache::follow`]).
+    followers: RwLock<Vec<Arc<dyn Follower>>>,
 }
 
 impl StandingCache {
@@ -78,6 +81,7 @@ impl StandingCache {
                     .build(),
                 epoch: AtomicU64::new(0),
                 live: AtomicBool::new(live),
+                followers: RwLock::new(Vec::new()),
             }),
         }
     }
@@ -87,25 +91,52 @@ impl StandingCache {
         self.inner.live.load(Ordering::SeqCst)
     }
 
+    /// Makes `follower` forget, forget everything and pause with this cache: what the
+    /// relay hears and what [`UserService`](crate::UserService) changes reach it too (its
+    /// own changes made elsewhere are announced on the same channel by its triggers).
+    pub fn follow(&self, follower: Arc<dyn Follower>) {
+        follower.set_live(self.is_live());
+        self.followers().push(follower);
+    }
+
+    fn followers(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Arc<dyn Follower>>> {
+        self.inner.followers.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn each_follower(&self, act: impl Fn(&dyn Follower)) {
+        let followers = self.inner.followers.read().unwrap_or_else(PoisonError::into_inner);
+        for follower in followers.iter() {
+            act(follower.as_ref());
+        }
+    }
+
     /// Starts (`true`) or stops serving entries; either way the cache is emptied.
     pub fn set_live(&self, live: bool) {
         self.inner.live.store(live, Ordering::SeqCst);
         self.invalidate_all();
+        self.each_follower(|follower| follower.set_live(live));
     }
 
     /// Forgets one account (after it changed or was deleted), or one API key (after it
-    /// was revoked) by its lookup id.
+    /// was revoked) by its lookup id; followers forget what they keep under it.
     pub fn invalidate(&self, id: Uuid) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
         self.inner.entries.invalidate(&id);
         self.inner.keys.invalidate(&id);
+        self.each_follower(|follower| follower.forget(id));
     }
 
-    /// Forgets every account and every key.
+    /// Makes the followers forget what they keep under `id`; this cache keeps its entries.
+    pub fn invalidate_followers(&self, id: Uuid) {
+        self.each_follower(|follower| follower.forget(id));
+    }
+
+    /// Forgets every account and every key, and so do the followers.
     pub fn invalidate_all(&self) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
         self.inner.entries.invalidate_all();
         self.inner.keys.invalidate_all();
+        self.each_follower(|follower| follower.forget_all());
     }
 
     /// The cached standing of `id`, if any and if the cache is live.

@@ -1,6 +1,9 @@
 //! Cross-replica invalidation on PostgreSQL: the `users_standing_notify` trigger (see the
 //! migrations) sends `NOTIFY agentry_user_standing, '<id>'` when an account's activity or
-//! rights change or it is deleted, whoever changed it; every process relays that here.
+//! rights change or it is deleted, whoever changed it; every process relays that here. The
+//! `api_keys` trigger announces revoked keys the same way, and the `agents` and link tables'
+//! triggers announce `followers:<owner id>` for the caches that follow this one (the model
+//! names of `/v1`, see `agents::cache`).
 
 use std::time::Duration;
 
@@ -12,6 +15,20 @@ use super::StandingCache;
 
 /// The notification channel the trigger sends on.
 pub const CHANNEL: &str = "agentry_user_standing";
+
+/// Who a notification's payload is for: `<id>` for the cache and its followers,
+/// `followers:<id>` for the followers only (see [`kernel::invalidation::FOLLOWERS_PREFIX`]).
+enum Announced {
+    Everyone(Uuid),
+    Followers(Uuid),
+}
+
+fn announced(payload: &str) -> Result<Announced, uuid::Error> {
+    match payload.strip_prefix(kernel::invalidation::FOLLOWERS_PREFIX) {
+        Some(id) => Uuid::parse_str(id).map(Announced::Followers),
+        None => Uuid::parse_str(payload).map(Announced::Everyone),
+    }
+}
 
 /// How often a relay whose database lacks the trigger looks for it again.
 const MISSING_TRIGGER_RETRY: Duration = Duration::from_secs(30);
@@ -80,8 +97,9 @@ pub async fn relay(db: DatabaseConnection, cache: StandingCache, stop: impl Futu
                 next = listener.try_recv() => next,
             };
             match next {
-                Ok(Some(notification)) => match Uuid::parse_str(notification.payload()) {
-                    Ok(id) => cache.invalidate(id),
+                Ok(Some(notification)) => match announced(notification.payload()) {
+                    Ok(Announced::Everyone(id)) => cache.invalidate(id),
+                    Ok(Announced::Followers(id)) => cache.invalidate_followers(id),
                     // Anything else (the down migration's `trigger-dropped`): pause, and
                     // start over, which looks for the trigger again.
                     Err(_) => {
