@@ -205,6 +205,20 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_that_is_no_url_is_refused_at_start_naming_it() {
+        let config = LlmConfig {
+            openai_base_url: Some("api.example.com/v1".into()),
+            ..LlmConfig::default()
+        };
+        let err = ProviderRegistry::from_config(&config).err().expect("refused");
+        assert!(
+            err.to_string()
+                .contains("`api.example.com/v1/chat/completions` is not a URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn fakes_can_be_registered() {
         let registry = ProviderRegistry::from_config(&LlmConfig::default())
             .expect("registry")

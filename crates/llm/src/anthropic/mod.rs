@@ -40,7 +40,7 @@ impl AnthropicProvider {
         if let Some(key) = key {
             headers.insert(HeaderName::from_static("x-api-key"), secret_header(key)?);
         }
-        let endpoint = JsonEndpoint::new("anthropic", client, url, headers, key.map(str::to_owned), config);
+        let endpoint = JsonEndpoint::new("anthropic", client, &url, headers, key.map(str::to_owned), config)?;
         Ok(Self {
             endpoint: Arc::new(endpoint),
         })

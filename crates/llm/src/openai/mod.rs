@@ -37,7 +37,7 @@ impl OpenAiProvider {
         if let Some(key) = key {
             headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {key}"))?);
         }
-        let endpoint = JsonEndpoint::new("openai", client, url, headers, key.map(str::to_owned), config);
+        let endpoint = JsonEndpoint::new("openai", client, &url, headers, key.map(str::to_owned), config)?;
         Ok(Self {
             endpoint: Arc::new(endpoint),
         })
