@@ -312,17 +312,13 @@ impl Store {
         only: Option<Uuid>,
     ) -> Result<Option<(execution::Model, Option<ExecutionEvent>)>> {
         use sea_orm::FromQueryResult;
-        let now = kernel::clock::now();
-        let mut values: Vec<sea_orm::Value> = vec![worker.into(), lease_until.into(), now.into()];
         // One run by its primary key, or the oldest in the queue's order. (With the id as a
         // filter beside the queue's order, the plan walked the queue index: every claim of
         // a thousand queued runs read hundreds of rows.)
-        let pick = match only {
-            Some(id) => {
-                values.push(id.into());
-                "id = $4 AND status = 'queued'"
-            }
-            None => "status = 'queued'",
+        let pick = if only.is_some() {
+            "id = $4 AND status = 'queued'"
+        } else {
+            "status = 'queued'"
         };
         let order = if only.is_some() {
             ""
@@ -343,13 +339,30 @@ impl Store {
              SELECT c.*, CASE WHEN c.fresh THEN pg_notify('{EVENTS_CHANNEL}', c.id::text || ':' || c.last_seq::text) END \
              AS announced FROM c"
         );
-        let row = match self
+        let mut connection = self
             .db
-            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .get_postgres_connection_pool()
+            .acquire()
             .await
-            .map_err(kernel::Error::from)
+            .map_err(|err| kernel::Error::from(kernel::lane::query_err(err)))?;
+        // The start time is read once a connection is held: read before, it aged by the
+        // wait for one (under load, a run claimed after another ended showed a start before
+        // that end, even before its own creation).
+        let now = kernel::clock::now();
+        // Every part of `sql` is a constant of this module; the values are bound.
+        let mut query = sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now);
+        if let Some(id) = only {
+            query = query.bind(id);
+        }
+        let row = match query
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(|err| kernel::Error::from(kernel::lane::query_err(err)))
         {
-            Ok(Some(row)) => row,
+            Ok(Some(row)) => sea_orm::QueryResult::from(row),
             Ok(None) => return Ok(None),
             // The one-active-run index refused it: claimed after the conversation's run ends.
             Err(kernel::Error::Conflict(_)) => return Ok(None),

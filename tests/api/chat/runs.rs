@@ -357,6 +357,12 @@ async fn messages_sent_at_once_to_one_conversation_run_one_at_a_time_each_answer
     for run in runs.iter().chain(&other_runs) {
         let run = finished(&app, &ada, run).await;
         assert_eq!(run["status"], "completed", "{run}");
+        // A run claimed from the queue starts after it was created (its start time was
+        // once read before waiting for a database connection).
+        assert!(
+            run["started_at"].as_str().unwrap() >= run["created_at"].as_str().unwrap(),
+            "{run}"
+        );
         if run["conversation_id"] == conversation_id.as_str() {
             spans.push((
                 run["started_at"].as_str().unwrap().to_owned(),
