@@ -76,6 +76,28 @@ impl EventFeed {
         }
     }
 
+    /// A feed of execution `execution_id` from its start, over an already open
+    /// subscription, beginning with `opening` (the events its run was started with, as
+    /// published here): the store is read only when they are not the run's first events
+    /// or when `highest` (the highest seq published here, read with the subscription) says
+    /// more came before the subscription.
+    pub(crate) fn opened(
+        store: Store,
+        execution_id: Uuid,
+        subscription: Subscription,
+        opening: Vec<Arc<EventFrame>>,
+        highest: i64,
+    ) -> Self {
+        let mut feed = Self::new(store, execution_id, subscription, 0, false);
+        let from_the_start = opening.iter().zip(1..).all(|(frame, seq)| frame.event.seq == seq);
+        let complete = from_the_start && i64::try_from(opening.len()).is_ok_and(|len| len > 0 && len == highest);
+        if complete {
+            feed.pending = opening.into();
+            feed.store_has_more = false;
+        }
+        feed
+    }
+
     /// The `seq` of the last event handed out (or the starting point).
     pub fn last_seq(&self) -> i64 {
         self.last

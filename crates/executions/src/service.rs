@@ -210,7 +210,8 @@ impl ExecutionService {
         turn: UserTurn,
         if_busy: IfBusy,
     ) -> Result<Execution> {
-        let (conversation_id, agent_id) = match target {
+        // The agent as read here goes to the run, which does not read it again.
+        let (conversation_id, agent) = match target {
             MessageTarget::Conversation(id) => {
                 let conversation = self
                     .conversations
@@ -240,16 +241,17 @@ impl ExecutionService {
             }
             MessageTarget::Chat {
                 conversation_id: None,
-                agent_id,
-            } => {
-                if let Some(id) = agent_id
-                    && self.agents.find_owned(owner_id, id).await?.is_none()
-                {
-                    return Err(ExecutionError::AgentNotYours(id));
-                }
-                (None, agent_id)
-            }
+                agent_id: Some(id),
+            } => match self.agents.find_flagged(owner_id, id).await? {
+                Some(agent) => (None, Some(agent)),
+                None => return Err(ExecutionError::AgentNotYours(id)),
+            },
+            MessageTarget::Chat {
+                conversation_id: None,
+                agent_id: None,
+            } => (None, None),
         };
+        let agent_id = agent.as_ref().map(|(agent, _)| agent.id);
         let turn = self.check_turn(owner_id, turn).await?;
         let conversation = match conversation_id {
             Some(id) => TurnConversation::Existing(id),
@@ -273,7 +275,11 @@ impl ExecutionService {
             .with_attachments(turn.attachments.clone())
             .by(model.id);
         let opened = self.conversations.message_statements(owner_id, &conversation, message);
-        if let Some(started) = self.runner.start_turn(model.clone(), &conversation, opened).await? {
+        if let Some(started) = self
+            .runner
+            .start_turn(model.clone(), &conversation, opened, agent)
+            .await?
+        {
             return Ok(started.into());
         }
         // Otherwise queued: the run stores its user message when it starts.
@@ -283,10 +289,16 @@ impl ExecutionService {
 
     /// The conversation's agent, when it is still the owner's live agent: `AgentGone`
     /// otherwise (`AgentNotYours` when the body named it).
-    async fn live_agent(&self, owner_id: Uuid, agent_id: Option<Uuid>, named: Option<Uuid>) -> Result<Option<Uuid>> {
+    /// With whether it has links.
+    async fn live_agent(
+        &self,
+        owner_id: Uuid,
+        agent_id: Option<Uuid>,
+        named: Option<Uuid>,
+    ) -> Result<Option<(agents::entities::agent::Model, bool)>> {
         let Some(id) = agent_id else { return Ok(None) };
-        match self.agents.find_owned(owner_id, id).await? {
-            Some(_) => Ok(Some(id)),
+        match self.agents.find_flagged(owner_id, id).await? {
+            Some(agent) => Ok(Some(agent)),
             None if named.is_some() => Err(ExecutionError::AgentNotYours(id)),
             None => Err(ExecutionError::AgentGone),
         }
@@ -471,9 +483,11 @@ impl ExecutionService {
     /// terminal event: [`ExecutionService::watch`] from the start without reading the row
     /// again.
     pub fn follow(&self, run: &Execution) -> EventFeed {
-        // Subscribed before the feed first reads the store: nothing falls in between.
-        let subscription = self.broker.subscribe(run.id);
-        EventFeed::new(self.store.clone(), run.id, subscription, 0, false)
+        // Subscribed before the feed first reads the store: nothing falls in between. The
+        // events the run was started with here come with it, so the store is read only if
+        // something was published before the subscription.
+        let (subscription, opening, highest) = self.broker.subscribe_opened(run.id);
+        EventFeed::opened(self.store.clone(), run.id, subscription, opening, highest)
     }
 
     /// The stored events of the owner's execution after `after`, then its live ones, up to

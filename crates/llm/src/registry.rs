@@ -210,7 +210,9 @@ mod tests {
             openai_base_url: Some("api.example.com/v1".into()),
             ..LlmConfig::default()
         };
-        let err = ProviderRegistry::from_config(&config).err().expect("refused");
+        let Err(err) = ProviderRegistry::from_config(&config) else {
+            panic!("a base URL that is no URL was accepted");
+        };
         assert!(
             err.to_string()
                 .contains("`api.example.com/v1/chat/completions` is not a URL"),

@@ -35,12 +35,14 @@ struct Inner {
     capacity: usize,
 }
 
-/// What this process knows of one execution: its watchers, its local run, the last seq seen.
+/// What this process knows of one execution: its watchers, its local run, the last seq
+/// seen, and the events its run started with until the request that started it follows it.
 #[derive(Default)]
 struct Entry {
     sender: Option<broadcast::Sender<Signal>>,
     run: Option<CancellationToken>,
     highest: i64,
+    opening: Vec<Arc<EventFrame>>,
 }
 
 impl Entry {
@@ -91,6 +93,38 @@ impl Broker {
         }
     }
 
+    /// Starts receiving the live events of execution `id`, with the events its local run
+    /// was started with ([`Broker::open`]; taken: only the first caller gets them) and the
+    /// highest seq this process has seen of it, read together: whatever is published
+    /// after them reaches the subscription.
+    pub fn subscribe_opened(&self, id: Uuid) -> (Subscription, Vec<Arc<EventFrame>>, i64) {
+        let subscription = self.subscribe(id);
+        let mut entries = self.entries();
+        let entry = entries.entry(id).or_default();
+        (subscription, std::mem::take(&mut entry.opening), entry.highest)
+    }
+
+    /// Publishes the events a local run was started with (stored with its row) and keeps
+    /// them for the request that started it, which follows the run next
+    /// ([`Broker::subscribe_opened`]) and needs not read them back from the store. Kept only
+    /// while the run is registered here.
+    pub fn open(&self, events: Vec<ExecutionEvent>) {
+        let mut entries = self.entries();
+        for event in events {
+            let Some(entry) = entries.get_mut(&event.execution_id) else {
+                continue;
+            };
+            entry.highest = entry.highest.max(event.seq);
+            let frame = Arc::new(EventFrame::new(event));
+            if let Some(sender) = entry.sender.as_ref().filter(|s| s.receiver_count() > 0) {
+                let _ = sender.send(Signal::Event(Arc::clone(&frame)));
+            }
+            if entry.run.is_some() {
+                entry.opening.push(frame);
+            }
+        }
+    }
+
     /// Hands a stored event to the watchers of its execution; a terminal event also
     /// cancels the execution's local run, if any.
     pub fn publish(&self, event: ExecutionEvent) {
@@ -136,6 +170,7 @@ impl Broker {
         let mut entries = self.entries();
         if let Some(entry) = entries.get_mut(&id) {
             entry.run = None;
+            entry.opening = Vec::new();
             if entry.is_unused() {
                 entries.remove(&id);
             }
@@ -231,6 +266,36 @@ mod tests {
         assert!(broker.wants(id, 2));
         drop(second);
         assert!(!broker.wants(id, 2), "no watcher, no interest");
+    }
+
+    #[tokio::test]
+    async fn a_run_started_here_hands_its_opening_events_to_the_first_follower_only() {
+        let broker = Broker::new(4);
+        let id = Uuid::now_v7();
+        let token = broker.register_run(id, &CancellationToken::new());
+        broker.open(vec![event(id, 1, delta()), event(id, 2, delta())]);
+        // What the run published before anyone followed shows in the highest seq.
+        broker.publish(event(id, 3, delta()));
+        let (mut first, opening, highest) = broker.subscribe_opened(id);
+        assert_eq!(opening.iter().map(|f| f.event.seq).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(highest, 3);
+        let (_second, again, _) = broker.subscribe_opened(id);
+        assert!(again.is_empty(), "taken by the first follower");
+        broker.publish(event(id, 4, delta()));
+        assert!(matches!(first.recv().await, Signal::Event(e) if e.event.seq == 4));
+
+        // Kept only while the run is registered here.
+        let other = Uuid::now_v7();
+        broker.open(vec![event(other, 1, delta())]);
+        assert!(
+            broker.subscribe_opened(other).1.is_empty(),
+            "no local run: nothing kept"
+        );
+        broker.register_run(other, &CancellationToken::new());
+        broker.open(vec![event(other, 1, delta())]);
+        broker.unregister_run(other);
+        assert!(broker.subscribe_opened(other).1.is_empty(), "gone with the run");
+        drop(token);
     }
 
     #[tokio::test]

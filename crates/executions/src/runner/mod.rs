@@ -207,7 +207,8 @@ impl Runner {
     /// its conversation has no queued or active run; `None`, with nothing stored, otherwise.
     async fn try_start(&self, model: execution::Model) -> kernel::Result<Option<execution::Model>> {
         let store = &self.inner.store;
-        self.start_with(model, false, |model| store.insert_started(model)).await
+        self.start_with(model, run::Known::default(), |model| store.insert_started(model))
+            .await
     }
 
     /// Stores `model` `queued` and wakes the dispatchers of every replica.
@@ -222,27 +223,34 @@ impl Runner {
     /// run: the conversation (when new), the run, the user message and their events in one
     /// transaction, and the run going at once. `None`, with nothing stored, otherwise: the
     /// caller then stores the turn's run the usual way ([`Runner::submit`]).
+    /// `agent`: the run's agent and whether it has links, as the caller read them.
     pub(crate) async fn start_turn(
         &self,
         model: execution::Model,
         conversation: &conversations::TurnConversation,
         turn: conversations::MessageStatements,
+        agent: Option<(agents::entities::agent::Model, bool)>,
     ) -> kernel::Result<Option<execution::Model>> {
         let store = &self.inner.store;
-        self.start_with(model, true, |model| {
+        let known = run::Known {
+            opened: true,
+            agent,
+            new_conversation: matches!(conversation, conversations::TurnConversation::New(_)),
+        };
+        self.start_with(model, known, |model| {
             store.insert_running_turn(model, conversation, turn)
         })
         .await
     }
 
     /// Writes `model` running under this process with `write` (which gives its stored
-    /// events, or `None` when its conversation is not free) and runs it (`opened`: its
-    /// user message is among what `write` stored), when a worker is free; `None`, with
-    /// nothing stored, otherwise.
+    /// events, or `None` when its conversation is not free) and runs it (with what the
+    /// caller `known`, see [`run::Known`]), when a worker is free; `None`, with nothing
+    /// stored, otherwise.
     async fn start_with<F, Fut>(
         &self,
         mut model: execution::Model,
-        opened: bool,
+        known: run::Known,
         write: F,
     ) -> kernel::Result<Option<execution::Model>>
     where
@@ -264,11 +272,9 @@ impl Runner {
                 return other.map(|_| None);
             }
         };
-        for event in events {
-            model.last_seq = event.seq;
-            inner.broker.publish(event);
-        }
-        self.run_now(model.clone(), token, permit, opened);
+        model.last_seq = events.last().map_or(model.last_seq, |event| event.seq);
+        inner.broker.open(events);
+        self.run_now(model.clone(), token, permit, known);
         Ok(Some(model))
     }
 
@@ -280,18 +286,18 @@ impl Runner {
         model.started_at = Some(kernel::clock::now());
     }
 
-    /// Runs a stored, running `model` in a task of the runner under `permit` (`opened`:
-    /// its user message is stored already).
+    /// Runs a stored, running `model` in a task of the runner under `permit`, with what
+    /// its starter `known`.
     fn run_now(
         &self,
         model: execution::Model,
         token: CancellationToken,
         permit: tokio::sync::OwnedSemaphorePermit,
-        opened: bool,
+        known: run::Known,
     ) {
         let job = Arc::clone(&self.inner);
         self.inner.runs.spawn(async move {
-            run::run_registered(job, model, token, opened).await;
+            run::run_registered(job, model, token, known).await;
             drop(permit);
         });
     }

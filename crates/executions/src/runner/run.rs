@@ -37,6 +37,18 @@ type Boxed<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 /// A write of events in flight.
 type Writing<'a> = Pin<Box<dyn Future<Output = Result<(), Stop>> + Send + 'a>>;
 
+/// What the request that started a run already holds, so that the run does not read it
+/// back ([`super::Runner::start_turn`]); nothing for a claimed run.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Its user message is stored already (with `message.created`).
+    pub(crate) opened: bool,
+    /// Its agent and whether it has links, as the request read them.
+    pub(crate) agent: Option<(agents::entities::agent::Model, bool)>,
+    /// Its conversation was created with its turn: the user message is all its history.
+    pub(crate) new_conversation: bool,
+}
+
 /// Runs a freshly claimed top-level execution to its end and records the end.
 #[tracing::instrument(name = "execution.run", skip_all, fields(execution_id = %model.id, agent_id = ?model.agent_id))]
 pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
@@ -47,15 +59,17 @@ pub(super) async fn run_claimed(inner: Arc<Inner>, model: execution::Model) {
     {
         token.cancel();
     }
-    run_registered(inner, model, token, false).await;
+    run_registered(inner, model, token, Known::default()).await;
 }
 
 /// Runs a top-level execution whose `token` was registered before it was running (so
-/// every cancel reaches it), to its end, and records the end. `opened`: the run was
-/// stored with its user message and `message.created` ([`super::Runner::start_turn`]).
-pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, token: CancellationToken, opened: bool) {
+/// every cancel reaches it), to its end, and records the end, with what the request that
+/// started it already `known`.
+pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, token: CancellationToken, known: Known) {
     let deadline = Instant::now() + inner.config.timeout;
-    let outcome = match settings(&inner, &model).await {
+    let opened = known.opened;
+    let fresh = known.new_conversation && opened;
+    let outcome = match settings(&inner, &model, known.agent).await {
         Ok(settings) => {
             Run {
                 inner: &inner,
@@ -64,6 +78,7 @@ pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, t
                 token: &token,
                 deadline,
                 opened,
+                fresh,
             }
             .execute()
             .await
@@ -109,8 +124,13 @@ impl Settings {
     }
 }
 
-/// The settings of a top-level run (its sub-agents are loaded when it needs them).
-async fn settings(inner: &Inner, model: &execution::Model) -> Result<Settings, String> {
+/// The settings of a top-level run (its sub-agents are loaded when it needs them), from
+/// its agent as `known` when that is the run's, read otherwise.
+async fn settings(
+    inner: &Inner,
+    model: &execution::Model,
+    known: Option<(agents::entities::agent::Model, bool)>,
+) -> Result<Settings, String> {
     let Some(agent_id) = model.agent_id else {
         return Ok(Settings {
             agent_id: None,
@@ -122,7 +142,11 @@ async fn settings(inner: &Inner, model: &execution::Model) -> Result<Settings, S
             linked: false,
         });
     };
-    match inner.agents.find_flagged(model.owner_id, agent_id).await {
+    let found = match known.filter(|(agent, _)| agent.id == agent_id && agent.owner_id == model.owner_id) {
+        Some(agent) => Ok(Some(agent)),
+        None => inner.agents.find_flagged(model.owner_id, agent_id).await,
+    };
+    match found {
         Ok(Some((agent, linked))) => {
             let mut settings = Settings {
                 linked,
@@ -148,6 +172,8 @@ struct Run<'a> {
     deadline: Instant,
     /// Its user message is stored already (with `message.created`).
     opened: bool,
+    /// Its user message opened its conversation: it is the whole history.
+    fresh: bool,
 }
 
 impl<'a> Run<'a> {
@@ -430,6 +456,9 @@ impl<'a> Run<'a> {
                 Err(err) => Err(self.conversation_failure("read the attachments of", err).await),
             };
         };
+        if self.fresh && attached.is_empty() {
+            return Ok(vec![ChatMessage::user(input)]);
+        }
         let recent = conversations.recent(conversation_id, self.inner.config.history_limit);
         let history = if self.opened {
             recent.await
@@ -706,6 +735,7 @@ impl<'a> Run<'a> {
             token: &token,
             deadline: self.deadline,
             opened: false,
+            fresh: false,
         };
         let outcome = run.execute().await;
         // `None`: the child was interrupted, and so is this run.
