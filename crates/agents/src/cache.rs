@@ -3,8 +3,10 @@
 //!
 //! Every change that can alter a resolution is an agent's or a link's, and is announced:
 //! [`AgentService`](crate::AgentService) forgets the owner after each of its writes; on
-//! PostgreSQL, triggers on `agents` and the link tables send the owner's id on the account
-//! cache's channel, whoever wrote, and the cache follows the account cache
+//! PostgreSQL, triggers on `agents` (updates, deletions) and the link tables send the
+//! owner's id on the account cache's channel, whoever wrote (a new agent is not announced to
+//! the other replicas: a name they resolved before it shared it keeps resolving there for at
+//! most the time to live), and the cache follows the account cache
 //! ([`kernel::invalidation::Follower`]), so every replica forgets the owner, and the cache
 //! pauses (reads through) whenever the account cache does. A deleted account is forgotten
 //! with its standing. A time to live bounds anything else (a second process on one SQLite
