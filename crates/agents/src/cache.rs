@@ -14,18 +14,14 @@
 //! with its links: a cached "has links" then stays `true` for at most the time to live,
 //! which only sends an answer through a stored run instead of straight to the provider.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use kernel::invalidation::Follower;
 use uuid::Uuid;
 
 use crate::entities::agent;
-
-/// The most distinct model names kept per owner (more are read each time).
-const NAMES_PER_OWNER: usize = 64;
 
 /// What a model name resolves to among an owner's live agents.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,31 +32,54 @@ pub enum ModelMatch {
     Several,
 }
 
-/// A bounded cache of resolved model names, per owner. Cheap to clone (shared).
+impl ModelMatch {
+    /// About how many bytes it holds (with its key's `model`), for the cache's bound: an
+    /// agent's system prompt alone may be 32,000 characters.
+    fn weight(&self, model: &str) -> u32 {
+        let held = match self {
+            Self::Agent(agent, _) => {
+                agent.name.len()
+                    + agent.description.as_ref().map_or(0, String::len)
+                    + agent.provider.len()
+                    + agent.model.len()
+                    + agent.system_prompt.as_ref().map_or(0, String::len)
+                    + agent.metadata.to_string().len()
+                    + std::mem::size_of::<agent::Model>()
+            }
+            Self::Several => 0,
+        };
+        u32::try_from(held + model.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    }
+}
+
+/// The bookkeeping of one entry beside what it holds (key, node, hash table slot), roughly.
+const ENTRY_OVERHEAD: usize = 128;
+
+/// A bounded cache of resolved model names, keyed by owner and name. Cheap to clone (shared).
 #[derive(Clone)]
 pub struct ModelCache {
     inner: Arc<Inner>,
 }
 
-/// One owner's resolved names.
-type Names = RwLock<HashMap<Box<str>, ModelMatch>>;
-
 struct Inner {
-    owners: moka::sync::Cache<Uuid, Arc<Names>>,
+    names: moka::sync::Cache<(Uuid, Box<str>), ModelMatch>,
     /// Bumped by every invalidation: a lookup that raced one drops what it read.
     epoch: AtomicU64,
     live: AtomicBool,
 }
 
 impl ModelCache {
-    /// Holds the names of up to `owners` owners, each for at most `ttl`; serves entries
-    /// from the start when `live` (a cache that follows a relay starts paused).
-    pub fn new(owners: u64, ttl: Duration, live: bool) -> Self {
+    /// Holds resolved names up to about `bytes` in all (what they hold, weighed), each for
+    /// at most `ttl`; serves entries from the start when `live` (a cache that follows a
+    /// relay starts paused).
+    pub fn new(bytes: u64, ttl: Duration, live: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
-                owners: moka::sync::Cache::builder()
-                    .max_capacity(owners)
+                names: moka::sync::Cache::builder()
+                    .max_capacity(bytes)
+                    .weigher(|(_, model): &(Uuid, Box<str>), found: &ModelMatch| found.weight(model))
                     .time_to_live(ttl)
+                    .support_invalidation_closures()
                     .build(),
                 epoch: AtomicU64::new(0),
                 live: AtomicBool::new(live),
@@ -78,9 +97,7 @@ impl ModelCache {
         if !self.is_live() {
             return None;
         }
-        let names = self.inner.owners.get(&owner_id)?;
-        let names = names.read().unwrap_or_else(PoisonError::into_inner);
-        names.get(model).cloned()
+        self.inner.names.get(&(owner_id, Box::from(model)))
     }
 
     /// The marker to pass to [`keep`](Self::keep) after reading the database.
@@ -94,17 +111,11 @@ impl ModelCache {
         if !self.is_live() || self.epoch() != epoch {
             return;
         }
-        let names = self.inner.owners.get_with(owner_id, Arc::default);
-        {
-            let mut names = names.write().unwrap_or_else(PoisonError::into_inner);
-            if names.len() >= NAMES_PER_OWNER && !names.contains_key(model) {
-                return;
-            }
-            names.insert(model.into(), found);
-        }
+        let key = (owner_id, Box::from(model));
+        self.inner.names.insert(key.clone(), found);
         // An invalidation between the check above and the insert bumped the epoch first.
         if self.epoch() != epoch {
-            self.inner.owners.invalidate(&owner_id);
+            self.inner.names.invalidate(&key);
         }
     }
 }
@@ -113,12 +124,16 @@ impl Follower for ModelCache {
     /// Forgets every name of the owner `id` (the only ids it keeps anything under).
     fn forget(&self, id: Uuid) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-        self.inner.owners.invalidate(&id);
+        // Only fails when the cache was built without closures; it is not.
+        let _ = self
+            .inner
+            .names
+            .invalidate_entries_if(move |(owner, _), _| *owner == id);
     }
 
     fn forget_all(&self) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-        self.inner.owners.invalidate_all();
+        self.inner.names.invalidate_all();
     }
 
     fn set_live(&self, live: bool) {
@@ -131,7 +146,7 @@ impl std::fmt::Debug for ModelCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ModelCache")
             .field("live", &self.is_live())
-            .field("owners", &self.inner.owners.entry_count())
+            .field("names", &self.inner.names.entry_count())
             .finish()
     }
 }
@@ -210,17 +225,23 @@ mod tests {
     }
 
     #[test]
-    fn an_owner_keeps_a_bounded_number_of_names() {
-        let cache = cache(true);
+    fn what_it_holds_is_bounded_by_weight() {
+        // Room for about three agents with a 32,000-character system prompt.
+        let cache = ModelCache::new(100_000, Duration::from_secs(60), true);
         let owner = Uuid::now_v7();
-        for n in 0..NAMES_PER_OWNER + 5 {
-            cache.keep(owner, &format!("m{n}"), ModelMatch::Several, cache.epoch());
+        for n in 0..50 {
+            let mut big = agent(owner, &format!("m{n}"));
+            big.system_prompt = Some("p".repeat(32_000));
+            cache.keep(
+                owner,
+                &format!("m{n}"),
+                ModelMatch::Agent(Box::new(big), false),
+                cache.epoch(),
+            );
         }
-        assert_eq!(cache.get(owner, "m0"), Some(ModelMatch::Several));
-        assert_eq!(
-            cache.get(owner, &format!("m{}", NAMES_PER_OWNER - 1)),
-            Some(ModelMatch::Several)
-        );
-        assert_eq!(cache.get(owner, &format!("m{NAMES_PER_OWNER}")), None);
+        cache.inner.names.run_pending_tasks();
+        let kept = (0..50).filter(|n| cache.get(owner, &format!("m{n}")).is_some()).count();
+        assert!((1..=3).contains(&kept), "{kept} agents of ~32 KB kept in 100 KB");
+        assert!(cache.inner.names.weighted_size() <= 100_000);
     }
 }

@@ -17,6 +17,9 @@ use crate::middleware::rate_limit::AuthRateLimiter;
 
 /// Accounts whose standing one process keeps in memory (a few MiB at most).
 const ACCOUNT_CACHE_CAPACITY: u64 = 20_000;
+/// What the `/v1` model names one process keeps in memory may hold, weighed (an agent with
+/// a 32,000-character system prompt weighs ~32 KB): 32 MiB.
+const MODEL_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The services and shared state of one server process.
 #[derive(Clone)]
@@ -140,7 +143,7 @@ impl AppState {
         let agents = match &standing {
             Some(cache) => {
                 let models = agents::ModelCache::new(
-                    ACCOUNT_CACHE_CAPACITY,
+                    MODEL_CACHE_BYTES,
                     Duration::from_secs(config.account_cache_ttl_secs),
                     cache.is_live(),
                 );
