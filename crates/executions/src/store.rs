@@ -205,7 +205,8 @@ impl Store {
         statements.extend(events_insert);
         let start = TurnStart {
             guard: start.guard,
-            statements,
+            // On PostgreSQL one statement (the rows, the events, their notification).
+            statements: kernel::statements::independent(backend, statements),
             stored,
         };
         match self.writer.write(Write::Turn(start)).await {
@@ -599,7 +600,8 @@ pub(crate) async fn append_in(txn: &DatabaseTransaction, append: Append) -> Resu
         .cond_where(Condition::all().add(C::Id.eq(id)).add(condition))
         .returning_col(C::LastSeq);
     if txn.get_database_backend() == DbBackend::Postgres {
-        kernel::statements::execute_all(txn, before).await?;
+        let backend = txn.get_database_backend();
+        kernel::statements::execute_all(txn, kernel::statements::independent(backend, before)).await?;
         return append_postgres(txn, id, &update, events).await;
     }
     append_sqlite(txn, before, id, update, events).await
