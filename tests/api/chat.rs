@@ -1,6 +1,7 @@
 //! `/api/v1/chat/messages` and `/api/v1/conversations/{id}/messages`: the chat flow with
 //! `echo`, Server-Sent Events, validation, and a client leaving mid-stream (the run goes on).
 
+mod agent_cache;
 mod attachments;
 mod providers;
 mod runs;

@@ -90,7 +90,7 @@ impl ExecutionService {
     /// `conversation_id` when they break the rules; with a busy conversation, `if_busy`.
     pub async fn start(&self, owner_id: Uuid, agent_id: Uuid, request: ExecutionCreate) -> Result<Execution> {
         kernel::rules::check(&request).map_err(ExecutionError::Invalid)?;
-        if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
+        if self.agents.find_flagged_cached(owner_id, agent_id).await?.is_none() {
             return Err(ExecutionError::AgentNotFound);
         }
         if let Some(conversation_id) = request.conversation_id
@@ -170,7 +170,7 @@ impl ExecutionService {
 
     /// The new execution of a stateless run of the owner's agent (`404` when it is not theirs).
     async fn stateless_model(&self, owner_id: Uuid, agent_id: Uuid, run: &StatelessRun) -> Result<execution::Model> {
-        if self.agents.find_owned(owner_id, agent_id).await?.is_none() {
+        if self.agents.find_flagged_cached(owner_id, agent_id).await?.is_none() {
             return Err(ExecutionError::AgentNotFound);
         }
         let history = serde_json::to_value(run)
@@ -242,7 +242,7 @@ impl ExecutionService {
             MessageTarget::Chat {
                 conversation_id: None,
                 agent_id: Some(id),
-            } => match self.agents.find_flagged(owner_id, id).await? {
+            } => match self.agents.find_flagged_cached(owner_id, id).await? {
                 Some(agent) => (None, Some(agent)),
                 None => return Err(ExecutionError::AgentNotYours(id)),
             },
@@ -297,7 +297,7 @@ impl ExecutionService {
         named: Option<Uuid>,
     ) -> Result<Option<(agents::entities::agent::Model, bool)>> {
         let Some(id) = agent_id else { return Ok(None) };
-        match self.agents.find_flagged(owner_id, id).await? {
+        match self.agents.find_flagged_cached(owner_id, id).await? {
             Some(agent) => Ok(Some(agent)),
             None if named.is_some() => Err(ExecutionError::AgentNotYours(id)),
             None => Err(ExecutionError::AgentGone),

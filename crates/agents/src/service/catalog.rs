@@ -63,6 +63,34 @@ impl AgentService {
         Ok(found)
     }
 
+    /// The owner's live agent `id` with whether it has links, as
+    /// [`AgentService::find_flagged`] reads it, from the model cache when it holds that
+    /// agent under its id (what `/v1` resolves an id to, forgotten on the same writes):
+    /// a chat turn naming its agent reads nothing. A miss reads the agent and keeps it.
+    pub async fn find_flagged_cached(&self, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>> {
+        let Some(cache) = self.models() else {
+            return self.find_flagged(owner_id, id).await;
+        };
+        let key = id.to_string();
+        if let Some(ModelMatch::Agent(agent, linked)) = cache.get(owner_id, &key)
+            && agent.id == id
+        {
+            return Ok(Some((*agent, linked)));
+        }
+        let epoch = cache.epoch();
+        let found = self.find_flagged(owner_id, id).await?;
+        if let Some((agent, linked)) = &found {
+            // An id names its agent before any name does: what `model_named` keeps for it too.
+            cache.keep(
+                owner_id,
+                &key,
+                ModelMatch::Agent(Box::new(agent.clone()), *linked),
+                epoch,
+            );
+        }
+        Ok(found)
+    }
+
     async fn read_model_named(&self, owner_id: Uuid, model: &str) -> Result<Option<ModelMatch>> {
         if let Ok(id) = Uuid::parse_str(model)
             && let Some((agent, linked)) = self.find_flagged(owner_id, id).await?

@@ -144,7 +144,7 @@ async fn settings(
     };
     let found = match known.filter(|(agent, _)| agent.id == agent_id && agent.owner_id == model.owner_id) {
         Some(agent) => Ok(Some(agent)),
-        None => inner.agents.find_flagged(model.owner_id, agent_id).await,
+        None => inner.agents.find_flagged_cached(model.owner_id, agent_id).await,
     };
     match found {
         Ok(Some((agent, linked))) => {
