@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use kernel::flights::{Flights, Lead};
 use kernel::invalidation::Follower;
 use uuid::Uuid;
 
@@ -66,6 +67,8 @@ struct Inner {
     /// Bumped by every invalidation: a lookup that raced one drops what it read.
     epoch: AtomicU64,
     live: AtomicBool,
+    /// Misses being read: a burst of requests for one cold name reads it once.
+    flights: Flights<(Uuid, Box<str>)>,
 }
 
 impl ModelCache {
@@ -83,6 +86,7 @@ impl ModelCache {
                     .build(),
                 epoch: AtomicU64::new(0),
                 live: AtomicBool::new(live),
+                flights: Flights::default(),
             }),
         }
     }
@@ -98,6 +102,13 @@ impl ModelCache {
             return None;
         }
         self.inner.names.get(&(owner_id, Box::from(model)))
+    }
+
+    /// After a miss of `model`: `Some` when this caller is to read it (and keep it, then
+    /// drop the lead); `None` once a read of it by another caller has ended (look again,
+    /// and read only if it kept nothing). See [`kernel::flights`].
+    pub async fn lead_or_wait(&self, owner_id: Uuid, model: &str) -> Option<Lead<'_, (Uuid, Box<str>)>> {
+        self.inner.flights.lead_or_wait((owner_id, Box::from(model))).await
     }
 
     /// The marker to pass to [`keep`](Self::keep) after reading the database.

@@ -8,6 +8,7 @@ pub mod binary;
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod flights;
 pub mod idempotency;
 pub mod ids;
 pub mod invalidation;

@@ -55,6 +55,13 @@ impl AgentService {
         if let Some(found) = cache.get(owner_id, model) {
             return Ok(Some(found));
         }
+        let _lead = match cache.lead_or_wait(owner_id, model).await {
+            None => match cache.get(owner_id, model) {
+                Some(found) => return Ok(Some(found)),
+                None => None,
+            },
+            lead => lead,
+        };
         let epoch = cache.epoch();
         let found = self.read_model_named(owner_id, model).await?;
         if let Some(found) = &found {
@@ -66,17 +73,27 @@ impl AgentService {
     /// The owner's live agent `id` with whether it has links, as
     /// [`AgentService::find_flagged`] reads it, from the model cache when it holds that
     /// agent under its id (what `/v1` resolves an id to, forgotten on the same writes):
-    /// a chat turn naming its agent reads nothing. A miss reads the agent and keeps it.
+    /// a chat turn naming its agent reads nothing. A miss reads the agent and keeps it;
+    /// concurrent misses of one agent wait for that one read.
     pub async fn find_flagged_cached(&self, owner_id: Uuid, id: Uuid) -> Result<Option<(agent::Model, bool)>> {
         let Some(cache) = self.models() else {
             return self.find_flagged(owner_id, id).await;
         };
         let key = id.to_string();
-        if let Some(ModelMatch::Agent(agent, linked)) = cache.get(owner_id, &key)
-            && agent.id == id
-        {
-            return Ok(Some((*agent, linked)));
+        let cached = || match cache.get(owner_id, &key) {
+            Some(ModelMatch::Agent(agent, linked)) if agent.id == id => Some((*agent, linked)),
+            _ => None,
+        };
+        if let Some(found) = cached() {
+            return Ok(Some(found));
         }
+        let _lead = match cache.lead_or_wait(owner_id, &key).await {
+            None => match cached() {
+                Some(found) => return Ok(Some(found)),
+                None => None,
+            },
+            lead => lead,
+        };
         let epoch = cache.epoch();
         let found = self.find_flagged(owner_id, id).await?;
         if let Some((agent, linked)) = &found {
