@@ -1,5 +1,8 @@
 //! [`ModelCache`]: what the model names of the OpenAI-compatible API resolve to, per owner,
-//! kept in memory so that a chat completion does not read its agent from the database.
+//! kept in memory so that a chat completion does not read its agent from the database;
+//! a chat turn's agent is kept under its id the same way
+//! ([`AgentService::find_flagged_cached`](crate::AgentService::find_flagged_cached)).
+//! Concurrent misses of one name read it once ([`kernel::flights`]).
 //!
 //! Every change that can alter a resolution is an agent's or a link's, and is announced:
 //! [`AgentService`](crate::AgentService) forgets the owner after each of its writes; on
