@@ -79,6 +79,8 @@ impl TestApp {
             app_env: AppEnv::Test,
             database_url: database.url.clone(),
             database_pool_size: 5,
+            // Opened on demand: hundreds of test servers on one PostgreSQL.
+            database_pool_min: Some(1),
             // Generous: a loaded machine running many test servers at once is slow to connect.
             database_connect_timeout_secs: 30,
             bcrypt_cost: 4,

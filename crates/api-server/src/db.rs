@@ -15,7 +15,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(config.database_pool_size)
-        .min_connections(1)
+        .min_connections(config.pool_min())
         .connect_timeout(Duration::from_secs(config.database_connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(config.database_connect_timeout_secs))
         // No ping before every checkout: it doubles the round trips of a request. A dead

@@ -92,6 +92,14 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        if let Some(min) = self.database_pool_min
+            && min > self.database_pool_size
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_POOL_MIN",
+                problem: format!("must be at most DATABASE_POOL_SIZE ({})", self.database_pool_size),
+            });
+        }
         let secret_problem = match self.jwt_secret.as_deref() {
             None => Some("is not set".to_owned()),
             Some(DEV_JWT_SECRET) => Some("is the public development default".to_owned()),

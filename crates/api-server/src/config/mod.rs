@@ -57,6 +57,10 @@ pub struct Config {
     /// `DATABASE_POOL_SIZE`: maximum connections.
     #[serde(default = "defaults::pool_size")]
     pub database_pool_size: u32,
+    /// `DATABASE_POOL_MIN`: connections the pool keeps open (default: all of
+    /// `DATABASE_POOL_SIZE` on PostgreSQL, 1 on SQLite; see [`Config::pool_min`]).
+    #[serde(default)]
+    pub database_pool_min: Option<u32>,
     /// `DATABASE_LANE_SIZE`: direct PostgreSQL connections for the hot reads by id, beside
     /// the pool, when the lane cannot pipeline (TLS; `kernel::lane`); 0 reads through the pool.
     #[serde(default = "defaults::lane_size")]
@@ -448,6 +452,19 @@ impl Config {
         Duration::from_secs(self.idempotency_ttl_secs)
     }
 
+    /// Connections the pool keeps open: `DATABASE_POOL_MIN`, else the whole pool on
+    /// PostgreSQL — opening one over TLS took ~90 ms here (sqlx's socket waits twice on
+    /// delayed ACKs during the handshake), which a burst of requests otherwise pays before
+    /// its first statements — and 1 on SQLite (a file: opening is cheap).
+    pub fn pool_min(&self) -> u32 {
+        let default = if self.database_url.starts_with("postgres") {
+            self.database_pool_size
+        } else {
+            1
+        };
+        self.database_pool_min.unwrap_or(default).min(self.database_pool_size)
+    }
+
     /// The grace period of a graceful shutdown.
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
@@ -489,6 +506,20 @@ mod tests {
             let err = config(&[("IDEMPOTENCY_TTL_SECS", bad)]).check().unwrap_err();
             assert_eq!(err.variable, "IDEMPOTENCY_TTL_SECS");
         }
+    }
+
+    #[test]
+    fn the_pool_is_kept_full_on_postgres_unless_told_and_never_beyond_its_size() {
+        let pg = ("DATABASE_URL", "postgres://db.example/agentry");
+        assert_eq!(config(&[pg, ("DATABASE_POOL_SIZE", "12")]).pool_min(), 12);
+        assert_eq!(config(&[("DATABASE_POOL_SIZE", "12")]).pool_min(), 1, "SQLite");
+        let told = config(&[pg, ("DATABASE_POOL_SIZE", "12"), ("DATABASE_POOL_MIN", "3")]);
+        assert_eq!(told.pool_min(), 3);
+        assert!(told.check().is_ok());
+        let err = config(&[pg, ("DATABASE_POOL_SIZE", "12"), ("DATABASE_POOL_MIN", "13")])
+            .check()
+            .unwrap_err();
+        assert_eq!(err.variable, "DATABASE_POOL_MIN");
     }
 
     #[test]
