@@ -69,7 +69,7 @@ pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, t
     let deadline = Instant::now() + inner.config.timeout;
     let opened = known.opened;
     let fresh = known.new_conversation && opened;
-    let outcome = match settings(&inner, &model, known.agent).await {
+    let outcome = match Box::pin(settings(&inner, &model, known.agent)).await {
         Ok(settings) => {
             Run {
                 inner: &inner,
@@ -88,7 +88,7 @@ pub(super) async fn run_registered(inner: Arc<Inner>, model: execution::Model, t
             usage: Tokens::default(),
         },
     };
-    finish(&inner, &model, outcome).await;
+    Box::pin(finish(&inner, &model, outcome)).await;
     inner.broker.unregister_run(model.id);
     if model.conversation_id.is_some() {
         // The next queued run of this conversation may start now.
@@ -197,6 +197,8 @@ impl<'a> Run<'a> {
     }
 
     /// The conversation with the model, turn by turn, until it answers without tool calls
+    /// (every step but the streaming is boxed: a run's future is held for its whole reply,
+    /// a thousand of them at once, and would otherwise be as large as its largest step)
     /// or a turn's calls wait for a person. A resumed run first answers the calls of the
     /// turn it paused at.
     #[tracing::instrument(name = "execution.converse", skip_all, fields(execution_id = %self.model.id, depth = self.model.depth))]
@@ -206,15 +208,15 @@ impl<'a> Run<'a> {
             .providers
             .get(&self.settings.provider)
             .map_err(|e| Stop::failed(e.to_string()))?;
-        let toolbox = self.toolbox().await?;
+        let toolbox = Box::pin(self.toolbox()).await?;
         let (mut messages, mut steps) = match self.paused_turn()? {
             Some(turn) => {
-                let results = self.settle(&toolbox, &turn.calls, &turn.answers).await?;
+                let results = Box::pin(self.settle(&toolbox, &turn.calls, &turn.answers)).await?;
                 let mut messages = turn.messages;
                 messages.extend(results);
                 (messages, turn.steps)
             }
-            None => (self.context().await?, 0),
+            None => (Box::pin(self.context()).await?, 0),
         };
         let max_steps = self.inner.config.max_steps.max(1);
         while steps < max_steps {
@@ -235,10 +237,10 @@ impl<'a> Run<'a> {
                 response.model.clone()
             };
             if response.tool_calls.is_empty() {
-                let answer = self.answer_statements(&response.text, &model, *usage).await;
+                let answer = Box::pin(self.answer_statements(&response.text, &model, *usage)).await;
                 return Ok(Ended::Answered(response.text, answer));
             }
-            self.remember_calls(&response, &model).await?;
+            Box::pin(self.remember_calls(&response, &model)).await?;
             messages.push(ChatMessage {
                 tool_calls: response.tool_calls.clone(),
                 ..ChatMessage::assistant(response.text)
@@ -255,7 +257,7 @@ impl<'a> Run<'a> {
                 }));
                 planned.push(PlannedCall { call, plan });
             }
-            self.emit_all(created).await?;
+            Box::pin(self.emit_all(created)).await?;
             if planned.iter().any(|p| matches!(p.plan, Plan::Person { .. })) {
                 let turn = PausedTurn {
                     messages,
@@ -263,10 +265,10 @@ impl<'a> Run<'a> {
                     steps,
                     answers: BTreeMap::new(),
                 };
-                self.pause(turn, *usage).await?;
+                Box::pin(self.pause(turn, *usage)).await?;
                 return Ok(Ended::Paused);
             }
-            let results = self.settle(&toolbox, &planned, &BTreeMap::new()).await?;
+            let results = Box::pin(self.settle(&toolbox, &planned, &BTreeMap::new())).await?;
             messages.extend(results);
         }
         Err(Stop::failed(format!(
