@@ -197,10 +197,11 @@ impl<'a> Run<'a> {
     }
 
     /// The conversation with the model, turn by turn, until it answers without tool calls
-    /// (every step but the streaming is boxed: a run's future is held for its whole reply,
-    /// a thousand of them at once, and would otherwise be as large as its largest step)
     /// or a turn's calls wait for a person. A resumed run first answers the calls of the
     /// turn it paused at.
+    ///
+    /// Every step but the streaming is boxed: a run's future is held for its whole reply,
+    /// a thousand of them at once, and would otherwise be as large as its largest step.
     #[tracing::instrument(name = "execution.converse", skip_all, fields(execution_id = %self.model.id, depth = self.model.depth))]
     async fn converse(&self, usage: &mut Tokens) -> Result<Ended, Stop> {
         let provider = self
