@@ -26,6 +26,16 @@ pub(crate) async fn create_tool(app: &TestApp, user: &TestUser, name: &str) -> S
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
+/// PATCHes agent `id` with `body` as `user`, asserting `200`.
+pub(crate) async fn patch_agent(app: &TestApp, user: &TestUser, id: &str, body: Value) {
+    let res = app
+        .patch_as(user, &format!("/api/v1/agents/{id}"), &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+}
+
 /// GETs `path` as `user`, asserting `200`.
 pub(crate) async fn read(app: &TestApp, user: &TestUser, path: &str) -> Value {
     let res = app.get_as(user, path).send().await.unwrap();

@@ -8,6 +8,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use super::chat;
+use crate::agents::patch_agent;
 use crate::tokens::replicas::until_listening;
 
 async fn create_agent(app: &TestApp, user: &TestUser, model: &str) -> String {
@@ -24,15 +25,6 @@ async fn create_agent(app: &TestApp, user: &TestUser, model: &str) -> String {
 /// The model a new chat with agent `id` is answered by.
 async fn answered_by(app: &TestApp, user: &TestUser, id: &str) -> Value {
     chat(app, user, json!({"content": "hi", "agent_id": id})).await["model"].clone()
-}
-
-async fn patch_agent(app: &TestApp, user: &TestUser, id: &str, body: Value) {
-    let res = app
-        .patch_as(user, &format!("/api/v1/agents/{id}"), &body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
 }
 
 #[tokio::test]

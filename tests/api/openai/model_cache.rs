@@ -7,7 +7,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use super::agent;
-use crate::agents::create_tool;
+use crate::agents::{create_tool, patch_agent};
 use crate::tokens::replicas::{until_listening, until_status};
 
 const COMPLETIONS: &str = "/v1/chat/completions";
@@ -31,15 +31,6 @@ async fn status_of(app: &TestApp, user: &TestUser, model: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn patch_agent(app: &TestApp, user: &TestUser, id: &str, body: Value) {
-    let res = app
-        .patch_as(user, &format!("/api/v1/agents/{id}"), &body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
 }
 
 #[tokio::test]
