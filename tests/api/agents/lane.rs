@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentry_tests::TestApp;
 use agents::{AgentError, AgentService};
 use kernel::lane::{Lane, LaneSize};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -272,19 +272,25 @@ async fn a_direct_read_dropped_mid_statement_closes_its_connection_and_the_next_
     agents.get(alice.id, id).await.unwrap();
     assert_eq!(lane.direct().open(), 1);
 
-    // Polled once, the read has sent its statement and waits for the answer; dropped there,
-    // the connection's protocol state is unknown, so it must not be reused.
-    // (On a loaded machine the answer can already be there at the first poll: that read
-    // completed normally, so try again until one is caught waiting.)
-    let mut caught = false;
-    for _ in 0..50 {
-        let mut read = Box::pin(agents.get(alice.id, id));
-        if futures_util::poll!(read.as_mut()).is_pending() {
-            caught = true;
-            break;
-        }
+    // The table locked by another transaction, the read sends its statement and waits for
+    // the answer however fast the machine is; dropped there, the connection's protocol
+    // state is unknown, so it must not be reused. (Polling alone raced the answer: on a
+    // loaded machine it was there at the first poll fifty times in a row.)
+    let blocker = app.state.db.begin().await.unwrap();
+    blocker
+        .execute_unprepared("LOCK TABLE agents IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut read = Box::pin(agents.get(alice.id, id));
+    for _ in 0..5 {
+        assert!(
+            futures_util::poll!(read.as_mut()).is_pending(),
+            "the read waits for the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(caught, "a read was caught waiting for its answer");
+    drop(read);
+    blocker.rollback().await.unwrap();
     assert_eq!(lane.direct().open(), 0, "the interrupted connection was closed");
     let again = agents.get(alice.id, id).await.unwrap();
     assert_eq!(serde_json::to_value(&again).unwrap(), agent);
