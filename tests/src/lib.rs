@@ -7,6 +7,7 @@
     reason = "test support: a failed set-up panics the test that asked for it"
 )]
 
+mod instants;
 mod problems;
 pub mod samples;
 
@@ -21,6 +22,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub use instants::instant;
 pub use problems::{assert_problem, field_names};
 pub use testkit::{TestDatabase, on_postgres, require_postgres};
 

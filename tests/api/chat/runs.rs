@@ -1,7 +1,7 @@
 //! Replies are runs: one active run per conversation (`if_busy`), the same rule for
 //! `execute` with a `conversation_id`, and keep-alive comments on idle streams.
 
-use agentry_tests::{TestApp, TestUser, assert_problem};
+use agentry_tests::{TestApp, TestUser, assert_problem, instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ async fn a_second_message_waits_for_the_active_run_and_the_history_stays_in_orde
     let second = finished(&app, &ada, &second).await;
     assert_eq!(first["status"], "completed");
     assert!(
-        second["started_at"].as_str().unwrap() >= first["completed_at"].as_str().unwrap(),
+        instant(&second["started_at"]) >= instant(&first["completed_at"]),
         "the second run started after the first ended: {first} {second}"
     );
     assert_eq!(
@@ -359,15 +359,9 @@ async fn messages_sent_at_once_to_one_conversation_run_one_at_a_time_each_answer
         assert_eq!(run["status"], "completed", "{run}");
         // A run claimed from the queue starts after it was created (its start time was
         // once read before waiting for a database connection).
-        assert!(
-            run["started_at"].as_str().unwrap() >= run["created_at"].as_str().unwrap(),
-            "{run}"
-        );
+        assert!(instant(&run["started_at"]) >= instant(&run["created_at"]), "{run}");
         if run["conversation_id"] == conversation_id.as_str() {
-            spans.push((
-                run["started_at"].as_str().unwrap().to_owned(),
-                run["completed_at"].as_str().unwrap().to_owned(),
-            ));
+            spans.push((instant(&run["started_at"]), instant(&run["completed_at"])));
         }
     }
     spans.sort();

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use agentry_tests::TestApp;
+use agentry_tests::{TestApp, instant};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -168,7 +168,7 @@ async fn two_replicas_run_the_queued_runs_of_one_conversation_one_at_a_time_in_o
     }
     for pair in runs.windows(2) {
         assert!(
-            pair[1]["started_at"].as_str().unwrap() >= pair[0]["completed_at"].as_str().unwrap(),
+            instant(&pair[1]["started_at"]) >= instant(&pair[0]["completed_at"]),
             "never two runs of the conversation at once, and in order: {} then {}",
             pair[0],
             pair[1]
