@@ -35,14 +35,18 @@ if [[ -z ${BIN:-} ]]; then
 fi
 
 peak_rss() {  # pid outfile: samples VmRSS every 200 ms until the process or the file's owner stops
-    local pid=$1 file=$2 max=0 kb
+    # $file gets the peak; $file.phases the peak of each phase named in $file.phase.
+    local pid=$1 file=$2 max=0 kb phase
     while kill -0 "$pid" 2>/dev/null && [ -e "$file.on" ]; do
         kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
         (( kb > max )) && max=$kb
         echo "$max" >"$file"
+        phase=$(cat "$file.phase" 2>/dev/null || echo start)
+        echo "$phase $kb" >>"$file.samples"
         sleep 0.2
     done
 }
+phase() { echo "$1" >"$out/rss.phase"; }
 
 log "starting Agentry on :$RUST_PORT (workers $RUST_WORKERS, bcrypt $BCRYPT_COST)"
 APP_ENV=development DATABASE_URL="$url" PORT=$RUST_PORT WORKERS=$RUST_WORKERS RUST_LOG=warn \
@@ -54,6 +58,7 @@ touch "$out/rss.on"; peak_rss $rust_pid "$out/rss" &
 
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$RUST_PORT/health" >/dev/null && break; sleep 0.1; done
 log "GET /api/v1/users/me with a valid token"
+phase users_me
 me_user="me_$RANDOM$RANDOM"
 curl -fsS -o /dev/null -H 'content-type: application/json' \
     -d "{\"email\":\"$me_user@example.com\",\"username\":\"$me_user\",\"password\":\"bench-password-123\"}" \
@@ -64,6 +69,7 @@ wrk -t1 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $me_token" "http://127.0
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $me_token" \
     "http://127.0.0.1:$RUST_PORT/api/v1/users/me" >"$out/users_me.txt"
 log "login storm (c=32) with GET /agents/{id} (c=32) at the same time"
+phase login_storm
 LOGIN_DURATION=25 SCENARIOS=login OUT="$out/rust_storm_login.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null &
 storm=$!
 sleep 4   # the storm run sets up (register, 50 agents); the GET run then sets up behind the queued logins and measures while the storm lasts
@@ -72,7 +78,15 @@ wait $storm
 # The standard scenarios come after the storm: create_agent bulk-inserts tens of thousands of
 # rows in seconds, which leaves PostgreSQL's cached generic plans built for a tiny table
 # until autoanalyze catches up (see docs/benchmarks.md), and would distort the storm phase.
-OUT="$out/rust.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >"$out/rust.txt"
+# Each scenario's peak apart (load.sh names a scenario as its measured run starts; the
+# warm-up before it counts with the scenario before).
+phase setup
+OUT="$out/rust.json" "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >"$out/rust.txt" 2> >(
+    while IFS= read -r line; do
+        echo "$line" >&2
+        if [[ $line =~ ^\[load\]\ ([a-z_]+):\ [0-9]+s$ ]]; then phase "${BASH_REMATCH[1]}"; fi
+    done)
+phase login_c4
 LOGIN_CONNECTIONS=4 LOGIN_DURATION=10 SCENARIOS=login OUT="$out/rust_login.json" \
     "$SHARED/load.sh" "http://127.0.0.1:$RUST_PORT" >/dev/null
 rm -f "$out/rss.on"
@@ -123,6 +137,13 @@ if os.path.exists(me):
     p99 = next((l.split()[1] for l in text.splitlines() if l.strip().startswith("99%")), "?")
     print(f"GET /api/v1/users/me (valid token, c={os.environ.get('CONNECTIONS','32')}): {rps} req/s, p50 {p50}, p99 {p99}")
 rss = open(os.path.join(out, "rss")).read().strip() if os.path.exists(os.path.join(out, "rss")) else "0"
-print(f"agentry peak RSS under load: {int(rss)/1024:.1f} MiB")
+peaks = {}
+samples = os.path.join(out, "rss.samples")
+if os.path.exists(samples):
+    for line in open(samples):
+        name, kb = line.split()
+        peaks[name] = max(peaks.get(name, 0), int(kb))
+by_phase = ", ".join(f"{name} {kb/1024:.1f}" for name, kb in peaks.items())
+print(f"agentry peak RSS under load: {int(rss)/1024:.1f} MiB" + (f" (peak by phase, MiB: {by_phase})" if peaks else ""))
 PY
 log "raw results in $out"
