@@ -17,9 +17,10 @@
 //! with its links: a cached "has links" then stays `true` for at most the time to live,
 //! which only sends an answer through a stored run instead of straight to the provider.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kernel::flights::{Flights, Lead};
 use kernel::invalidation::Follower;
@@ -59,36 +60,77 @@ impl ModelMatch {
 /// The bookkeeping of one entry beside what it holds (key, node, hash table slot), roughly.
 const ENTRY_OVERHEAD: usize = 128;
 
+/// The most one owner's names may hold, as a share of the whole cache: an owner's names are
+/// kept (and evicted) together, so one owner with many large agents must not crowd out
+/// everyone else's.
+const OWNER_SHARE: u64 = 8;
+
 /// A bounded cache of resolved model names, keyed by owner and name. Cheap to clone (shared).
+///
+/// The names of one owner are held together, under the owner's id: forgetting an owner is
+/// one removal, done at once. (Keyed by owner and name, forgetting an owner was a predicate
+/// that the cache kept until its next maintenance, which only reads and writes of the cache
+/// run: every agent created between two chat turns left one behind, and
+/// `just bench`'s `POST /agents` phase grew the server by 24 MiB; ~190 bytes each, as
+/// `tests/model_cache_memory.rs` counts them.)
 #[derive(Clone)]
 pub struct ModelCache {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    names: moka::sync::Cache<(Uuid, Box<str>), ModelMatch>,
+    owners: moka::sync::Cache<Uuid, Arc<Names>>,
     /// Bumped by every invalidation: a lookup that raced one drops what it read.
     epoch: AtomicU64,
     live: AtomicBool,
+    /// How long a name is served after it was read.
+    ttl: Duration,
+    /// The most bytes one owner's names may hold.
+    owner_bound: u64,
     /// Misses being read: a burst of requests for one cold name reads it once.
     flights: Flights<(Uuid, Box<str>)>,
 }
 
+/// One owner's resolved names, and what they hold in all.
+#[derive(Default)]
+struct Names {
+    kept: Mutex<HashMap<Box<str>, Kept>>,
+    weight: AtomicU64,
+}
+
+struct Kept {
+    found: ModelMatch,
+    at: Instant,
+    weight: u64,
+}
+
+impl Names {
+    fn weight(&self) -> u32 {
+        u32::try_from(self.weight.load(Ordering::Relaxed) + ENTRY_OVERHEAD as u64).unwrap_or(u32::MAX)
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Kept>> {
+        // A panic while holding it leaves a map that is still whole (inserts and removals).
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl ModelCache {
-    /// Holds resolved names up to about `bytes` in all (what they hold, weighed), each for
-    /// at most `ttl`; serves entries from the start when `live` (a cache that follows a
-    /// relay starts paused).
+    /// Holds resolved names up to about `bytes` in all (what they hold, weighed; one owner's
+    /// names up to an eighth of that), each for at most `ttl`; serves entries from the start
+    /// when `live` (a cache that follows a relay starts paused).
     pub fn new(bytes: u64, ttl: Duration, live: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
-                names: moka::sync::Cache::builder()
+                owners: moka::sync::Cache::builder()
                     .max_capacity(bytes)
-                    .weigher(|(_, model): &(Uuid, Box<str>), found: &ModelMatch| found.weight(model))
+                    .weigher(|_: &Uuid, names: &Arc<Names>| names.weight())
                     .time_to_live(ttl)
-                    .support_invalidation_closures()
                     .build(),
                 epoch: AtomicU64::new(0),
                 live: AtomicBool::new(live),
+                ttl,
+                owner_bound: bytes / OWNER_SHARE,
                 flights: Flights::default(),
             }),
         }
@@ -99,12 +141,16 @@ impl ModelCache {
         self.inner.live.load(Ordering::SeqCst)
     }
 
-    /// What `model` resolved to for `owner_id`, if kept and the cache is live.
+    /// What `model` resolved to for `owner_id`, if kept (for less than the time to live)
+    /// and the cache is live.
     pub fn get(&self, owner_id: Uuid, model: &str) -> Option<ModelMatch> {
         if !self.is_live() {
             return None;
         }
-        self.inner.names.get(&(owner_id, Box::from(model)))
+        let names = self.inner.owners.get(&owner_id)?;
+        let kept = names.kept();
+        let entry = kept.get(model)?;
+        (entry.at.elapsed() < self.inner.ttl).then(|| entry.found.clone())
     }
 
     /// After a miss of `model`: `Some` when this caller is to read it (and keep it, then
@@ -120,16 +166,49 @@ impl ModelCache {
     }
 
     /// Keeps what `model` resolved to when the read began at `epoch`, unless an
-    /// invalidation may have happened since (then the read may predate the change).
+    /// invalidation may have happened since (then the read may predate the change), or the
+    /// owner's names would hold more than their share (expired names are dropped first).
     pub fn keep(&self, owner_id: Uuid, model: &str, found: ModelMatch, epoch: u64) {
         if !self.is_live() || self.epoch() != epoch {
             return;
         }
-        let key = (owner_id, Box::from(model));
-        self.inner.names.insert(key.clone(), found);
-        // An invalidation between the check above and the insert bumped the epoch first.
+        let weight = u64::from(found.weight(model));
+        if weight > self.inner.owner_bound {
+            return;
+        }
+        let names = self.inner.owners.get_with(owner_id, Arc::default);
+        {
+            let mut kept = names.kept();
+            let bound = self.inner.owner_bound;
+            // What the owner's names would hold with this one (replacing one of that name).
+            let after = |kept: &HashMap<Box<str>, Kept>| {
+                names.weight.load(Ordering::Relaxed) - kept.get(model).map_or(0, |old| old.weight) + weight
+            };
+            if after(&kept) > bound {
+                let ttl = self.inner.ttl;
+                kept.retain(|_, entry| entry.at.elapsed() < ttl);
+                names
+                    .weight
+                    .store(kept.values().map(|entry| entry.weight).sum(), Ordering::Relaxed);
+                if after(&kept) > bound {
+                    return;
+                }
+            }
+            let total = after(&kept);
+            let entry = Kept {
+                found,
+                at: Instant::now(),
+                weight,
+            };
+            kept.insert(Box::from(model), entry);
+            names.weight.store(total, Ordering::Relaxed);
+        }
+        // Inserted again so that the cache weighs the owner's names as they are now.
+        self.inner.owners.insert(owner_id, Arc::clone(&names));
+        // An invalidation since the check above bumped the epoch first: what this call
+        // inserted, and the names it put back, may predate it.
         if self.epoch() != epoch {
-            self.inner.names.invalidate(&key);
+            self.inner.owners.invalidate(&owner_id);
         }
     }
 }
@@ -138,16 +217,12 @@ impl Follower for ModelCache {
     /// Forgets every name of the owner `id` (the only ids it keeps anything under).
     fn forget(&self, id: Uuid) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-        // Only fails when the cache was built without closures; it is not.
-        let _ = self
-            .inner
-            .names
-            .invalidate_entries_if(move |(owner, _), _| *owner == id);
+        self.inner.owners.invalidate(&id);
     }
 
     fn forget_all(&self) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-        self.inner.names.invalidate_all();
+        self.inner.owners.invalidate_all();
     }
 
     fn set_live(&self, live: bool) {
@@ -160,7 +235,7 @@ impl std::fmt::Debug for ModelCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ModelCache")
             .field("live", &self.is_live())
-            .field("names", &self.inner.names.entry_count())
+            .field("owners", &self.inner.owners.entry_count())
             .finish()
     }
 }
@@ -170,7 +245,7 @@ mod tests {
     use super::*;
 
     fn cache(live: bool) -> ModelCache {
-        ModelCache::new(100, Duration::from_secs(60), live)
+        ModelCache::new(100_000, Duration::from_secs(60), live)
     }
 
     fn agent(owner_id: Uuid, name: &str) -> agent::Model {
@@ -238,24 +313,67 @@ mod tests {
         assert_eq!(cache.get(owner, "m"), None);
     }
 
+    fn big(owner: Uuid, name: &str, prompt: usize) -> ModelMatch {
+        let mut big = agent(owner, name);
+        big.system_prompt = Some("p".repeat(prompt));
+        ModelMatch::Agent(Box::new(big), false)
+    }
+
     #[test]
     fn what_it_holds_is_bounded_by_weight() {
-        // Room for about three agents with a 32,000-character system prompt.
-        let cache = ModelCache::new(100_000, Duration::from_secs(60), true);
-        let owner = Uuid::now_v7();
-        for n in 0..50 {
-            let mut big = agent(owner, &format!("m{n}"));
-            big.system_prompt = Some("p".repeat(32_000));
-            cache.keep(
-                owner,
-                &format!("m{n}"),
-                ModelMatch::Agent(Box::new(big), false),
-                cache.epoch(),
-            );
+        // Room for about nine owners' agents with a 20,000-character system prompt.
+        let cache = ModelCache::new(200_000, Duration::from_secs(60), true);
+        let owners: Vec<Uuid> = (0..50).map(|_| Uuid::now_v7()).collect();
+        for owner in &owners {
+            cache.keep(*owner, "m", big(*owner, "m", 20_000), cache.epoch());
         }
-        cache.inner.names.run_pending_tasks();
+        cache.inner.owners.run_pending_tasks();
+        let kept = owners.iter().filter(|owner| cache.get(**owner, "m").is_some()).count();
+        assert!((1..=9).contains(&kept), "{kept} agents of ~20 KB kept in 200 KB");
+        assert!(cache.inner.owners.weighted_size() <= 200_000);
+    }
+
+    #[test]
+    fn one_owner_holds_at_most_an_eighth() {
+        // An eighth of 1,000,000 bytes: room for three agents of ~32 KB.
+        let cache = ModelCache::new(1_000_000, Duration::from_secs(60), true);
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        for n in 0..50 {
+            let name = format!("m{n}");
+            cache.keep(owner, &name, big(owner, &name, 32_000), cache.epoch());
+        }
         let kept = (0..50).filter(|n| cache.get(owner, &format!("m{n}")).is_some()).count();
-        assert!((1..=3).contains(&kept), "{kept} agents of ~32 KB kept in 100 KB");
-        assert!(cache.inner.names.weighted_size() <= 100_000);
+        assert_eq!(kept, 3, "agents of ~32 KB kept for one owner in 1 MB");
+        // Another owner still has room, and a name already kept can be kept again.
+        cache.keep(other, "m", big(other, "m", 32_000), cache.epoch());
+        assert!(cache.get(other, "m").is_some());
+        cache.keep(owner, "m0", ModelMatch::Several, cache.epoch());
+        assert_eq!(cache.get(owner, "m0"), Some(ModelMatch::Several));
+        // Too large for any owner's share: not kept.
+        cache.keep(other, "huge", big(other, "huge", 200_000), cache.epoch());
+        assert_eq!(cache.get(other, "huge"), None);
+    }
+
+    #[test]
+    fn a_name_is_served_for_the_time_to_live_after_it_was_read() {
+        let cache = ModelCache::new(100_000, Duration::from_millis(200), true);
+        let owner = Uuid::now_v7();
+        cache.keep(owner, "old", ModelMatch::Several, cache.epoch());
+        std::thread::sleep(Duration::from_millis(250));
+        // Keeping another name of the owner does not extend the first one's time.
+        cache.keep(owner, "new", ModelMatch::Several, cache.epoch());
+        assert_eq!(cache.get(owner, "old"), None);
+        assert_eq!(cache.get(owner, "new"), Some(ModelMatch::Several));
+    }
+
+    #[test]
+    fn a_forgotten_owner_is_removed_at_once() {
+        let cache = cache(true);
+        let owner = Uuid::now_v7();
+        cache.keep(owner, "m", ModelMatch::Several, cache.epoch());
+        assert!(cache.inner.owners.contains_key(&owner));
+        cache.forget(owner);
+        assert!(!cache.inner.owners.contains_key(&owner));
+        assert_eq!(cache.get(owner, "m"), None);
     }
 }
