@@ -18,6 +18,7 @@
 //! which only sends an answer through a stored run instead of straight to the provider.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -153,10 +154,42 @@ impl ModelCache {
         (entry.at.elapsed() < self.inner.ttl).then(|| entry.found.clone())
     }
 
+    /// What `key` holds for `owner_id` as `from_kept` takes it: from memory when kept;
+    /// otherwise `read` (one caller of a burst of misses reads, the others wait for it and
+    /// look again; see [`kernel::flights`]) and, when it finds something, kept as
+    /// `to_kept` makes it. Errors of `read` are returned as they are.
+    pub async fn get_or_read<T, E>(
+        &self,
+        owner_id: Uuid,
+        key: &str,
+        from_kept: impl Fn(ModelMatch) -> Option<T>,
+        to_kept: impl FnOnce(&T) -> ModelMatch,
+        read: impl Future<Output = Result<Option<T>, E>>,
+    ) -> Result<Option<T>, E> {
+        let cached = || self.get(owner_id, key).and_then(&from_kept);
+        if let Some(found) = cached() {
+            return Ok(Some(found));
+        }
+        let _lead = match self.lead_or_wait(owner_id, key).await {
+            None => match cached() {
+                Some(found) => return Ok(Some(found)),
+                None => None,
+            },
+            lead => lead,
+        };
+        // Taken before `read` runs (a future does nothing until awaited).
+        let epoch = self.epoch();
+        let found = read.await?;
+        if let Some(found) = &found {
+            self.keep(owner_id, key, to_kept(found), epoch);
+        }
+        Ok(found)
+    }
+
     /// After a miss of `model`: `Some` when this caller is to read it (and keep it, then
     /// drop the lead); `None` once a read of it by another caller has ended (look again,
     /// and read only if it kept nothing). See [`kernel::flights`].
-    pub async fn lead_or_wait(&self, owner_id: Uuid, model: &str) -> Option<Lead<'_, (Uuid, Box<str>)>> {
+    async fn lead_or_wait(&self, owner_id: Uuid, model: &str) -> Option<Lead<'_, (Uuid, Box<str>)>> {
         self.inner.flights.lead_or_wait((owner_id, Box::from(model))).await
     }
 
@@ -375,5 +408,55 @@ mod tests {
         cache.forget(owner);
         assert!(!cache.inner.owners.contains_key(&owner));
         assert_eq!(cache.get(owner, "m"), None);
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_misses_reads_once_and_what_it_found_is_served() {
+        let cache = cache(true);
+        let owner = Uuid::now_v7();
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let lookups = (0..20).map(|_| {
+            let (cache, reads) = (cache.clone(), Arc::clone(&reads));
+            tokio::spawn(async move {
+                let read = async {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok::<_, ()>(Some(ModelMatch::Several))
+                };
+                cache.get_or_read(owner, "m", Some, Clone::clone, read).await
+            })
+        });
+        for lookup in lookups.collect::<Vec<_>>() {
+            assert_eq!(lookup.await.ok(), Some(Ok(Some(ModelMatch::Several))));
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.get(owner, "m"), Some(ModelMatch::Several));
+    }
+
+    #[tokio::test]
+    async fn what_a_lookup_does_not_take_or_a_failed_read_is_read_again() {
+        let cache = cache(true);
+        let owner = Uuid::now_v7();
+        let failed = cache
+            .get_or_read(owner, "m", Some, Clone::clone, async {
+                Err::<Option<ModelMatch>, _>("down")
+            })
+            .await;
+        assert_eq!(failed, Err("down"));
+        assert_eq!(cache.get(owner, "m"), None, "nothing kept");
+        cache.keep(owner, "m", ModelMatch::Several, cache.epoch());
+        // Kept, but not what this lookup takes (an agent): it reads, and keeps the agent.
+        let agent = agent(owner, "m");
+        let found = cache
+            .get_or_read(
+                owner,
+                "m",
+                |kept| matches!(kept, ModelMatch::Agent(..)).then_some(kept),
+                Clone::clone,
+                async { Ok::<_, ()>(Some(ModelMatch::Agent(Box::new(agent.clone()), false))) },
+            )
+            .await;
+        assert_eq!(found, Ok(Some(ModelMatch::Agent(Box::new(agent.clone()), false))));
+        assert_eq!(cache.get(owner, "m"), Some(ModelMatch::Agent(Box::new(agent), false)));
     }
 }

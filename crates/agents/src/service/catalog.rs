@@ -52,22 +52,15 @@ impl AgentService {
         let Some(cache) = self.models() else {
             return self.read_model_named(owner_id, model).await;
         };
-        if let Some(found) = cache.get(owner_id, model) {
-            return Ok(Some(found));
-        }
-        let _lead = match cache.lead_or_wait(owner_id, model).await {
-            None => match cache.get(owner_id, model) {
-                Some(found) => return Ok(Some(found)),
-                None => None,
-            },
-            lead => lead,
-        };
-        let epoch = cache.epoch();
-        let found = self.read_model_named(owner_id, model).await?;
-        if let Some(found) = &found {
-            cache.keep(owner_id, model, found.clone(), epoch);
-        }
-        Ok(found)
+        cache
+            .get_or_read(
+                owner_id,
+                model,
+                Some,
+                Clone::clone,
+                self.read_model_named(owner_id, model),
+            )
+            .await
     }
 
     /// The owner's live agent `id` with whether it has links, as
@@ -79,33 +72,21 @@ impl AgentService {
         let Some(cache) = self.models() else {
             return self.find_flagged(owner_id, id).await;
         };
-        let key = id.to_string();
-        let cached = || match cache.get(owner_id, &key) {
-            Some(ModelMatch::Agent(agent, linked)) if agent.id == id => Some((*agent, linked)),
+        // An id names its agent before any name does: what `model_named` keeps for it too.
+        let from_kept = |found| match found {
+            ModelMatch::Agent(agent, linked) if agent.id == id => Some((*agent, linked)),
             _ => None,
         };
-        if let Some(found) = cached() {
-            return Ok(Some(found));
-        }
-        let _lead = match cache.lead_or_wait(owner_id, &key).await {
-            None => match cached() {
-                Some(found) => return Ok(Some(found)),
-                None => None,
-            },
-            lead => lead,
-        };
-        let epoch = cache.epoch();
-        let found = self.find_flagged(owner_id, id).await?;
-        if let Some((agent, linked)) = &found {
-            // An id names its agent before any name does: what `model_named` keeps for it too.
-            cache.keep(
+        let to_kept = |(agent, linked): &(agent::Model, bool)| ModelMatch::Agent(Box::new(agent.clone()), *linked);
+        cache
+            .get_or_read(
                 owner_id,
-                &key,
-                ModelMatch::Agent(Box::new(agent.clone()), *linked),
-                epoch,
-            );
-        }
-        Ok(found)
+                &id.to_string(),
+                from_kept,
+                to_kept,
+                self.find_flagged(owner_id, id),
+            )
+            .await
     }
 
     async fn read_model_named(&self, owner_id: Uuid, model: &str) -> Result<Option<ModelMatch>> {
