@@ -110,10 +110,11 @@ impl StandingCache {
         }
     }
 
-    /// Starts (`true`) or stops serving entries; either way the cache is emptied.
+    /// Starts (`true`) or stops serving entries; either way the cache is emptied, and so
+    /// are the followers (by their own `set_live`).
     pub fn set_live(&self, live: bool) {
         self.inner.live.store(live, Ordering::SeqCst);
-        self.invalidate_all();
+        self.forget_own();
         self.each_follower(|follower| follower.set_live(live));
     }
 
@@ -133,10 +134,15 @@ impl StandingCache {
 
     /// Forgets every account and every key, and so do the followers.
     pub fn invalidate_all(&self) {
+        self.forget_own();
+        self.each_follower(|follower| follower.forget_all());
+    }
+
+    /// Forgets every account and every key (not the followers' entries).
+    fn forget_own(&self) {
         self.inner.epoch.fetch_add(1, Ordering::SeqCst);
         self.inner.entries.invalidate_all();
         self.inner.keys.invalidate_all();
-        self.each_follower(|follower| follower.forget_all());
     }
 
     /// The cached standing of `id`, if any and if the cache is live.
